@@ -1,0 +1,247 @@
+"""The domain events: one frozen Pydantic model per type, and the registry of type strings.
+
+Events are past-tense facts. Validation that needs the contract (municipality names, milestone keys)
+reads it from the validation context: `Model.model_validate(data, context={"contract": contract})`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from ehsj_core.contract.model import Contract
+
+CVR_WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
+TOPICS = (
+    "digital_business_model",
+    "export",
+    "generational_change",
+    "financing",
+    "strategy",
+    "innovation",
+    "other",
+)
+EFFECT_ANSWERS = ("hoj", "nogen", "lav", "slet_ikke", "ved_ikke")
+
+
+def is_valid_cvr(value: str) -> bool:
+    """Danish CVR: 8 digits, first not 0, weighted sum (2,7,6,5,4,3,2,1) divisible by 11."""
+    if len(value) != 8 or not value.isascii() or not value.isdigit() or value[0] == "0":
+        return False
+    return sum(int(d) * w for d, w in zip(value, CVR_WEIGHTS, strict=True)) % 11 == 0
+
+
+def _check_cvr(value: str) -> str:
+    value = value.strip()
+    if not is_valid_cvr(value):
+        raise PydanticCustomError(
+            "cvr",
+            "ugyldigt CVR-nummer: skal være 8 cifre, der består modulus 11-kontrollen",
+        )
+    return value
+
+
+def _contract(info: ValidationInfo) -> Contract:
+    contract = (info.context or {}).get("contract")
+    if not isinstance(contract, Contract):
+        raise RuntimeError("event validation needs the contract in the validation context")
+    return contract
+
+
+def _canonical_municipality(value: str, info: ValidationInfo) -> str:
+    contract = _contract(info)
+    canonical = contract.canonical_municipality(value)
+    if canonical is None:
+        raise PydanticCustomError(
+            "municipality",
+            "ukendt kommune",
+            {"allowed": [m.name for m in contract.municipalities]},
+        )
+    return canonical
+
+
+Cvr = Annotated[str, Field(strict=True), AfterValidator(_check_cvr)]
+Text = Annotated[str, Field(strict=True, min_length=1, max_length=500)]
+Name = Annotated[str, Field(strict=True, min_length=1, max_length=200)]
+NonNegativeInt = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
+CourseType = Literal["short", "action_plan", "growth_plan", "development_plan"]
+SpecialisedCourseType = Literal["action_plan", "growth_plan", "development_plan"]
+Topic = Literal[
+    "digital_business_model",
+    "export",
+    "generational_change",
+    "financing",
+    "strategy",
+    "innovation",
+    "other",
+]
+EffectAnswer = Literal["hoj", "nogen", "lav", "slet_ikke", "ved_ikke"]
+Scale1to5 = Annotated[int, Field(strict=True, ge=1, le=5)]
+
+
+class EventData(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class _WithMunicipality(EventData):
+    @field_validator("municipality", mode="after", check_fields=False)
+    @classmethod
+    def _municipality(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else _canonical_municipality(value, info)
+
+
+class CourseCompleted(_WithMunicipality):
+    course_type: CourseType
+    company_cvr: Cvr | None = None
+    company_name: Name | None = None
+    municipality: Name
+    consultant: Name
+    topics: tuple[Topic, ...] = ()
+    segment: Literal["entrepreneur", "sme", "large"] | None = None
+
+    @model_validator(mode="after")
+    def _cvr_required_for_specialised(self) -> CourseCompleted:
+        if self.course_type != "short" and self.company_cvr is None:
+            raise PydanticCustomError(
+                "cvr_required", "CVR-nummer skal angives for handlings-, vækst- og udviklingsplaner"
+            )
+        return self
+
+
+class CompanyReferred(_WithMunicipality):
+    company_cvr: Cvr
+    from_course: SpecialisedCourseType
+    referred_to: Text
+    referral_kind: Literal["private_advisor", "state_scheme", "other_public", "other"]
+    municipality: Name | None = None
+
+
+class MeetingHeld(_WithMunicipality):
+    meeting_kind: Literal[
+        "all_actors",
+        "local_business_service",
+        "coordination",
+        "k17",
+        "kkr",
+        "business_chiefs",
+        "council_presentation_offered",
+        "other",
+    ]
+    title: Text | None = None
+    municipality: Name | None = None
+    participants: NonNegativeInt | None = None
+
+    @model_validator(mode="after")
+    def _municipality_for_council(self) -> MeetingHeld:
+        if self.meeting_kind == "council_presentation_offered" and self.municipality is None:
+            raise PydanticCustomError(
+                "municipality_required",
+                "kommune skal angives, når der er tilbudt en præsentation for kommunalbestyrelsen",
+            )
+        return self
+
+
+class NewsletterSent(_WithMunicipality):
+    channel: Text
+    municipality: Name | None = None
+    recipients: NonNegativeInt | None = None
+
+
+class EventHeld(_WithMunicipality):
+    event_kind: Literal[
+        "event",
+        "conference",
+        "private_advisors",
+        "digitalisation",
+        "joint_hovedstaden",
+        "strategy_seminar",
+        "strategy_workshop",
+        "een",
+        "other",
+    ]
+    title: Text
+    municipality: Name
+    participants: NonNegativeInt
+
+
+class EvaluationReceived(EventData):
+    course_type: SpecialisedCourseType
+    company_cvr: Cvr
+    nps: Annotated[int, Field(strict=True, ge=0, le=10)]
+    satisfaction: Scale1to5
+    consultant_competence: Scale1to5
+    effect: tuple[EffectAnswer, ...] = Field(min_length=7, max_length=7)
+
+
+class AgreementSigned(_WithMunicipality):
+    partner: Text
+    agreement_kind: Literal[
+        "state_scheme", "copenhagen_capacity", "early_warning", "export_council", "municipality", "other"
+    ]
+    municipality: Name | None = None
+
+    @model_validator(mode="after")
+    def _municipality_for_municipal(self) -> AgreementSigned:
+        if self.agreement_kind == "municipality" and self.municipality is None:
+            raise PydanticCustomError(
+                "municipality_required", "kommune skal angives for en aftale med en kommune"
+            )
+        return self
+
+
+class StaffDesignated(EventData):
+    consultant: Name
+    role: Literal["digital_expert", "cross_region"]
+
+
+class MilestoneReached(EventData):
+    milestone: Annotated[str, Field(strict=True, min_length=1, max_length=100)]
+    evidence: Text | None = None
+
+    @field_validator("milestone", mode="after")
+    @classmethod
+    def _known_milestone(cls, value: str, info: ValidationInfo) -> str:
+        keys = _contract(info).milestone_keys()
+        if value not in keys:
+            raise PydanticCustomError("milestone", "ukendt milepæl", {"allowed": sorted(keys)})
+        return value
+
+
+class EventRetracted(EventData):
+    target_event_id: Annotated[
+        str, Field(strict=True, pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+    ]
+    reason: Text
+
+
+# The one registry: stable type strings (never Python paths) → model and current schema version.
+EVENT_TYPES: dict[str, type[EventData]] = {
+    "course.completed": CourseCompleted,
+    "company.referred": CompanyReferred,
+    "meeting.held": MeetingHeld,
+    "newsletter.sent": NewsletterSent,
+    "event.held": EventHeld,
+    "evaluation.received": EvaluationReceived,
+    "agreement.signed": AgreementSigned,
+    "staff.designated": StaffDesignated,
+    "milestone.reached": MilestoneReached,
+    "event.retracted": EventRetracted,
+}
+SCHEMA_VERSIONS: dict[str, int] = {name: 1 for name in EVENT_TYPES}
+
+
+def validate_data(event_type: str, data: Any, contract: Contract) -> dict[str, Any]:
+    """Validate and normalise an event's data; raises `pydantic.ValidationError`."""
+    model = EVENT_TYPES[event_type]
+    validated = model.model_validate(data, context={"contract": contract})
+    return validated.model_dump(mode="json", exclude_none=True)

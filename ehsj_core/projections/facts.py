@@ -1,0 +1,167 @@
+"""The goal-facts fold: the log reduced to the counts every measurement rule is computed from.
+
+Pure: no I/O. `apply(facts, event, targets)` folds one event; a retraction folds its target back out
+(sign -1), so every figure honours retractions. The facts keep raw tallies (answers per score, companies
+per course type, dates per milestone), never contract thresholds, so one fold serves every contract.
+Keys join their parts with SEP, a character no validated text field can contain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol
+
+SEP = "\x1f"
+Tally = dict[str, int]
+
+
+class FoldableEvent(Protocol):
+    @property
+    def type(self) -> str: ...
+    @property
+    def house(self) -> str: ...
+    @property
+    def occurred_on(self) -> Any: ...  # datetime.date
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+@dataclass
+class YearFacts:
+    """Tallies for one house and one contract year (the year of `occurred_on`)."""
+
+    courses: Tally = field(default_factory=dict)  # course_type, municipality, month
+    course_topics: Tally = field(default_factory=dict)  # course_type, topic, month
+    course_companies: Tally = field(default_factory=dict)  # course_type, cvr
+    referrals: Tally = field(default_factory=dict)  # from_course, cvr
+    meetings: Tally = field(default_factory=dict)  # meeting_kind, municipality ('' if none), month
+    newsletters: Tally = field(default_factory=dict)  # municipality ('' if none), month
+    events: Tally = field(default_factory=dict)  # event_kind, municipality, month
+    event_sizes: Tally = field(default_factory=dict)  # event_kind, participants
+    evaluations: Tally = field(default_factory=dict)  # course_type, question, answer, month
+    agreements: Tally = field(default_factory=dict)  # agreement_kind, municipality, month
+    staff: Tally = field(default_factory=dict)  # role, consultant
+    milestones: Tally = field(default_factory=dict)  # milestone key, ISO date
+
+    def to_json(self) -> dict[str, Tally]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Tally]) -> YearFacts:
+        return cls(**{f.name: dict(raw.get(f.name, {})) for f in fields(cls)})
+
+
+@dataclass
+class LogFacts:
+    """Facts for every (house, year) seen in the log."""
+
+    years: dict[tuple[str, int], YearFacts] = field(default_factory=dict)
+
+    def year(self, house: str, year: int) -> YearFacts:
+        return self.years.get((house, year)) or YearFacts()
+
+    def _for(self, house: str, year: int) -> YearFacts:
+        facts = self.years.get((house, year))
+        if facts is None:
+            facts = self.years[(house, year)] = YearFacts()
+        return facts
+
+    def to_json(self) -> dict[str, Any]:
+        return {f"{house}{SEP}{year}": facts.to_json() for (house, year), facts in self.years.items()}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> LogFacts:
+        years = {}
+        for key, value in raw.items():
+            house, year = key.split(SEP)
+            years[(house, int(year))] = YearFacts.from_json(value)
+        return cls(years)
+
+
+def _bump(tally: Tally, key: str, sign: int) -> None:
+    value = tally.get(key, 0) + sign
+    if value:
+        tally[key] = value
+    else:
+        del tally[key]
+
+
+def apply(facts: LogFacts, event: FoldableEvent, targets: Mapping[str, FoldableEvent]) -> None:
+    """Fold one event into `facts`. `targets` maps a retraction's target_event_id to that event."""
+    if event.type == "event.retracted":
+        target = targets[event.data["target_event_id"]]
+        _fold(facts, target, -1)
+    else:
+        _fold(facts, event, 1)
+
+
+def _fold(facts: LogFacts, event: FoldableEvent, sign: int) -> None:
+    handler = _HANDLERS.get(event.type)
+    if handler is None:
+        return
+    day = event.occurred_on
+    f = facts._for(event.house, day.year)
+    handler(f, event.data, f"{day.year:04d}-{day.month:02d}", day.isoformat(), sign)
+
+
+def _course(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
+    ct = d["course_type"]
+    _bump(f.courses, f"{ct}{SEP}{d['municipality']}{SEP}{month}", sign)
+    for topic in d.get("topics", ()):
+        _bump(f.course_topics, f"{ct}{SEP}{topic}{SEP}{month}", sign)
+    cvr = d.get("company_cvr")
+    if cvr:
+        _bump(f.course_companies, f"{ct}{SEP}{cvr}", sign)
+
+
+def _referral(f: YearFacts, d: dict[str, Any], _month: str, _day: str, sign: int) -> None:
+    _bump(f.referrals, f"{d['from_course']}{SEP}{d['company_cvr']}", sign)
+
+
+def _meeting(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
+    _bump(f.meetings, f"{d['meeting_kind']}{SEP}{d.get('municipality', '')}{SEP}{month}", sign)
+
+
+def _newsletter(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
+    _bump(f.newsletters, f"{d.get('municipality', '')}{SEP}{month}", sign)
+
+
+def _event_held(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
+    kind = d["event_kind"]
+    _bump(f.events, f"{kind}{SEP}{d['municipality']}{SEP}{month}", sign)
+    _bump(f.event_sizes, f"{kind}{SEP}{d['participants']}", sign)
+
+
+def _evaluation(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
+    ct = d["course_type"]
+    _bump(f.evaluations, f"{ct}{SEP}nps{SEP}{d['nps']}{SEP}{month}", sign)
+    _bump(f.evaluations, f"{ct}{SEP}satisfaction{SEP}{d['satisfaction']}{SEP}{month}", sign)
+    _bump(f.evaluations, f"{ct}{SEP}competence{SEP}{d['consultant_competence']}{SEP}{month}", sign)
+    answers = ",".join(sorted(set(d["effect"])))
+    _bump(f.evaluations, f"{ct}{SEP}effect{SEP}{answers}{SEP}{month}", sign)
+
+
+def _agreement(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
+    _bump(f.agreements, f"{d['agreement_kind']}{SEP}{d.get('municipality', '')}{SEP}{month}", sign)
+
+
+def _staff(f: YearFacts, d: dict[str, Any], _month: str, _day: str, sign: int) -> None:
+    _bump(f.staff, f"{d['role']}{SEP}{d['consultant']}", sign)
+
+
+def _milestone(f: YearFacts, d: dict[str, Any], _month: str, day: str, sign: int) -> None:
+    _bump(f.milestones, f"{d['milestone']}{SEP}{day}", sign)
+
+
+_HANDLERS = {
+    "course.completed": _course,
+    "company.referred": _referral,
+    "meeting.held": _meeting,
+    "newsletter.sent": _newsletter,
+    "event.held": _event_held,
+    "evaluation.received": _evaluation,
+    "agreement.signed": _agreement,
+    "staff.designated": _staff,
+    "milestone.reached": _milestone,
+}

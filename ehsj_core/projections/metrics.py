@@ -1,0 +1,157 @@
+"""The measurement rules of the contract, computed from one year's facts. Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+
+from ehsj_core.contract.model import Contract, MetricParams
+from ehsj_core.projections.facts import SEP, Tally, YearFacts
+
+Value = int | float | None
+
+
+def round_half_up(value: float, places: int = 0) -> float:
+    """Commercial rounding (12.5 → 13, -12.5 → -13), not Python's round-half-to-even."""
+    exp = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(value)).quantize(exp, rounding=ROUND_HALF_UP))
+
+
+def pct(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round_half_up(100 * part / whole, 1)
+
+
+def _split(key: str) -> list[str]:
+    return key.split(SEP)
+
+
+def _sum(tally: Tally, keep: Callable[[list[str]], bool]) -> int:
+    return sum(n for key, n in tally.items() if keep(_split(key)))
+
+
+def courses(f: YearFacts, p: MetricParams, _c: Contract) -> int:
+    types = set(p.course_types)
+    if p.topic:
+        return _sum(f.course_topics, lambda k: k[0] in types and k[1] == p.topic)
+    return _sum(f.courses, lambda k: k[0] in types)
+
+
+def meetings(f: YearFacts, p: MetricParams, _c: Contract) -> int:
+    kinds = set(p.meeting_kinds)
+    return _sum(f.meetings, lambda k: k[0] in kinds)
+
+
+def meeting_municipalities(f: YearFacts, p: MetricParams, _c: Contract) -> int:
+    kinds = set(p.meeting_kinds)
+    return len({k[1] for k in map(_split, f.meetings) if k[0] in kinds and k[1]})
+
+
+def newsletters(f: YearFacts, _p: MetricParams, _c: Contract) -> int:
+    return sum(f.newsletters.values())
+
+
+def events(f: YearFacts, p: MetricParams, _c: Contract) -> int:
+    kinds = set(p.event_kinds)
+    if p.min_participants is not None:
+        minimum = p.min_participants
+        return _sum(f.event_sizes, lambda k: k[0] in kinds and int(k[1]) >= minimum)
+    return _sum(f.events, lambda k: k[0] in kinds)
+
+
+def agreements(f: YearFacts, p: MetricParams, _c: Contract) -> int:
+    kinds = set(p.agreement_kinds)
+    return _sum(f.agreements, lambda k: k[0] in kinds)
+
+
+def staff(f: YearFacts, p: MetricParams, _c: Contract) -> int:
+    return len({k[1] for k in map(_split, f.staff) if k[0] == p.role})
+
+
+def _answers(f: YearFacts, course_types: tuple[str, ...], question: str) -> dict[str, int]:
+    """answer → number of evaluations, over the given course types."""
+    types = set(course_types)
+    out: dict[str, int] = {}
+    for key, n in f.evaluations.items():
+        ct, q, answer, _month = _split(key)
+        if ct in types and q == question:
+            out[answer] = out.get(answer, 0) + n
+    return out
+
+
+def evaluation_rate(f: YearFacts, p: MetricParams, c: Contract) -> float | None:
+    """Share of evaluations answering 4–5 (satisfaction, competence) or with effect experienced."""
+    question = p.question or "satisfaction"
+    answers = _answers(f, p.course_types, question)
+    total = sum(answers.values())
+    if question == "effect":
+        yes = set(c.rules.effect_answers)
+        positive = sum(n for combo, n in answers.items() if yes & set(combo.split(",")))
+    else:
+        minimum = c.rules.satisfaction_min_score if question == "satisfaction" else c.rules.competence_min_score
+        positive = sum(n for score, n in answers.items() if int(score) >= minimum)
+    return pct(positive, total)
+
+
+def nps(f: YearFacts, p: MetricParams, c: Contract) -> int | None:
+    """round(100 × (promoters − detractors) / answers), rounded half up."""
+    answers = _answers(f, p.course_types, "nps")
+    total = sum(answers.values())
+    if total == 0:
+        return None
+    promoters = sum(n for s, n in answers.items() if int(s) >= c.rules.nps_promoter_min)
+    detractors = sum(n for s, n in answers.items() if int(s) <= c.rules.nps_detractor_max)
+    return int(round_half_up(100 * (promoters - detractors) / total))
+
+
+def referral_rate(f: YearFacts, p: MetricParams, _c: Contract) -> float | None:
+    """Distinct companies with a course of the type that were also referred from it, in the year."""
+    course_type = p.course_types[0]
+    with_course = {k[1] for k in map(_split, f.course_companies) if k[0] == course_type}
+    referred = {k[1] for k in map(_split, f.referrals) if k[0] == course_type}
+    return pct(len(with_course & referred), len(with_course))
+
+
+def specialised_by_municipality(f: YearFacts, course_types: tuple[str, ...]) -> dict[str, int]:
+    types = set(course_types)
+    out: dict[str, int] = {}
+    for key, n in f.courses.items():
+        ct, municipality, _month = _split(key)
+        if ct in types:
+            out[municipality] = out.get(municipality, 0) + n
+    return out
+
+
+def deviations_pp(f: YearFacts, course_types: tuple[str, ...], c: Contract) -> dict[str, float] | None:
+    """Per municipality: share of the courses minus share of the population, in points."""
+    counts = specialised_by_municipality(f, course_types)
+    total = sum(counts.values())
+    if total == 0:
+        return None
+    return {
+        m.name: round_half_up(100 * counts.get(m.name, 0) / total - m.share_pct, 2) for m in c.municipalities
+    }
+
+
+def geographic_deviation(f: YearFacts, p: MetricParams, c: Contract) -> float | None:
+    deviations = deviations_pp(f, p.course_types, c)
+    return None if deviations is None else max(abs(d) for d in deviations.values())
+
+
+def milestone_reached_on(f: YearFacts, key: str) -> str | None:
+    days = [day for k, day in map(_split, f.milestones) if k == key]
+    return min(days) if days else None
+
+
+METRICS: dict[str, Callable[[YearFacts, MetricParams, Contract], Value]] = {
+    "courses": courses,
+    "meetings": meetings,
+    "meeting_municipalities": meeting_municipalities,
+    "newsletters": newsletters,
+    "events": events,
+    "agreements": agreements,
+    "staff": staff,
+    "evaluation_rate": evaluation_rate,
+    "nps": nps,
+    "referral_rate": referral_rate,
+    "geographic_deviation": geographic_deviation,
+}

@@ -1,0 +1,81 @@
+"""Every database table, declared with SQLModel. One metadata for Alembic and the tests."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Field, SQLModel
+
+JSONData = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+class StoredEvent(SQLModel, table=True):
+    """One row of the append-only event log. Never updated, never deleted (database triggers)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        sa.Index("ix_events_house_occurred_on", "house", "occurred_on"),
+        sa.Index("ix_events_type", "type"),
+        sa.Index("ix_events_recorded_at", "recorded_at"),
+    )
+
+    position: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    event_id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False, unique=True))
+    type: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    schema_version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    house: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    occurred_on: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    recorded_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    recorded_by: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+    data: dict[str, Any] = Field(sa_column=sa.Column(JSONData, nullable=False))
+    prev_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+
+
+class ProjectionSnapshot(SQLModel, table=True):
+    """A projection's folded state at a log position, written by one version of the fold code."""
+
+    __tablename__ = "projection_snapshots"
+    __table_args__ = (sa.UniqueConstraint("name", "version", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    version: str = Field(max_length=64)
+    position: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    state: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class StoredContract(SQLModel, table=True):
+    """Every version of every contract file ever loaded; the newest per house and year is in force."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (sa.UniqueConstraint("house", "year", "sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    house: str = Field(max_length=32)
+    year: int
+    filename: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    source: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    loaded_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class User(SQLModel, table=True):
+    """A person or a client with an API token (stored as its SHA-256, never in clear)."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128, sa_column_kwargs={"unique": True})
+    role: str = Field(max_length=16)
+    municipality: str | None = Field(default=None, max_length=64)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    disabled: bool = False
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+metadata = SQLModel.metadata

@@ -1,0 +1,93 @@
+"""Users and their API tokens. A token is shown once; only its SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ehsj_core.tables import User
+
+users_table: sa.Table = User.__table__  # type: ignore[attr-defined]
+Role = Literal["consultant", "director", "auditor", "chief"]
+ROLES: tuple[str, ...] = ("consultant", "director", "auditor", "chief")
+
+# What each role may do: the one table the API (and later the web app) consults.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "consultant": frozenset({"read", "append"}),
+    "director": frozenset({"read", "append", "admin"}),
+    "auditor": frozenset({"read"}),
+    "chief": frozenset({"read"}),
+}
+
+
+class UserError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: int
+    name: str
+    role: str
+    municipality: str | None
+
+    def may(self, permission: str) -> bool:
+        return permission in PERMISSIONS.get(self.role, frozenset())
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(engine: Engine, name: str, role: str, municipality: str | None = None) -> str:
+    """Create a user and return its API token (the only time it is available in clear)."""
+    name = name.strip()
+    if not name:
+        raise UserError("name: må ikke være tom")
+    if role not in ROLES:
+        raise UserError(f"role: ugyldig rolle {role!r}; tilladt: {', '.join(ROLES)}")
+    if role == "chief" and not municipality:
+        raise UserError("municipality: en erhvervschef skal knyttes til en kommune")
+    if role != "chief" and municipality:
+        raise UserError("municipality: kun en erhvervschef knyttes til en kommune")
+    token = "ehsj_" + secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        taken = conn.execute(sa.select(users_table.c.id).where(users_table.c.name == name)).first()
+        if taken is not None:
+            raise UserError(f"name: brugeren {name!r} findes allerede")
+        conn.execute(
+            users_table.insert().values(
+                name=name,
+                role=role,
+                municipality=municipality,
+                token_hash=hash_token(token),
+                disabled=False,
+                created_at=datetime.now(UTC),
+            )
+        )
+    return token
+
+
+def authenticate(engine: Engine, token: str) -> Principal | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(users_table).where(users_table.c.token_hash == hash_token(token), users_table.c.disabled.is_(False))
+        ).first()
+    return None if row is None else Principal(row.id, row.name, row.role, row.municipality)
+
+
+def list_users(engine: Engine) -> list[Principal]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(users_table).order_by(users_table.c.name)).all()
+    return [Principal(r.id, r.name, r.role, r.municipality) for r in rows]
+
+
+def user_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(users_table)).scalar_one())

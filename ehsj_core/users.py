@@ -91,3 +91,24 @@ def list_users(engine: Engine) -> list[Principal]:
 def user_count(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(users_table)).scalar_one())
+
+
+def issue_token(engine: Engine, name: str) -> str:
+    """Replace a user's token with a new one and return it (the old one stops working)."""
+    token = "ehsj_" + secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        updated = conn.execute(
+            users_table.update().where(users_table.c.name == name).values(token_hash=hash_token(token))
+        ).rowcount
+    if not updated:
+        raise UserError(f"name: brugeren {name!r} findes ikke")
+    return token
+
+
+def disable_user(engine: Engine, name: str) -> None:
+    with engine.begin() as conn:
+        updated = conn.execute(
+            users_table.update().where(users_table.c.name == name).values(disabled=True)
+        ).rowcount
+    if not updated:
+        raise UserError(f"name: brugeren {name!r} findes ikke")

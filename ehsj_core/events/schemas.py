@@ -237,7 +237,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "milestone.reached": MilestoneReached,
     "event.retracted": EventRetracted,
 }
-SCHEMA_VERSIONS: dict[str, int] = {name: 1 for name in EVENT_TYPES}
+SCHEMA_VERSIONS: dict[str, int] = dict.fromkeys(EVENT_TYPES, 1)
 
 
 def validate_data(event_type: str, data: Any, contract: Contract) -> dict[str, Any]:

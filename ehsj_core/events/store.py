@@ -309,3 +309,34 @@ def to_recorded_event(row: Any) -> RecordedEvent:
         prev_hash=row.prev_hash,
         hash=row.hash,
     )
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Filters of the event listing; every one optional. Municipality must be canonical already."""
+
+    type: str | None = None
+    municipality: str | None = None
+    company_cvr: str | None = None
+    occurred_from: date | None = None
+    occurred_to: date | None = None
+    after: int = 0
+    limit: int = 100
+
+
+def find_events(engine: Engine, q: EventQuery) -> list[RecordedEvent]:
+    """Events matching `q` in log order, at most `q.limit`, starting after position `q.after`."""
+    t = events_table
+    query = sa.select(t).where(t.c.position > q.after).order_by(t.c.position).limit(q.limit)
+    if q.type:
+        query = query.where(t.c.type == q.type)
+    if q.municipality:
+        query = query.where(t.c.data["municipality"].as_string() == q.municipality)
+    if q.company_cvr:
+        query = query.where(t.c.data["company_cvr"].as_string() == q.company_cvr)
+    if q.occurred_from:
+        query = query.where(t.c.occurred_on >= q.occurred_from)
+    if q.occurred_to:
+        query = query.where(t.c.occurred_on <= q.occurred_to)
+    with engine.connect() as conn:
+        return [to_recorded_event(row) for row in conn.execute(query)]

@@ -71,6 +71,10 @@ _MESSAGES: dict[str, str] = {
     "model_type": "skal være et objekt",
     "dict_type": "skal være et objekt",
     "bool_type": "skal være sand eller falsk",
+    "json_invalid": "ugyldig JSON",
+    "date_parsing": "skal være en dato (ÅÅÅÅ-MM-DD)",
+    "date_from_datetime_parsing": "skal være en dato (ÅÅÅÅ-MM-DD)",
+    "date_type": "skal være en dato (ÅÅÅÅ-MM-DD)",
 }
 
 
@@ -90,16 +94,21 @@ def _translate(err: Any) -> tuple[str, list[str] | None]:
         return template, allowed
 
 
+def problem_from_error(err: Any, field_name: str, known_fields: list[str] | None = None) -> Problem:
+    """One Pydantic error (a dict of `ValidationError.errors()`) as a Danish problem."""
+    text, allowed = _translate(err)
+    if err["type"] == "extra_forbidden" and known_fields is not None:
+        allowed = known_fields
+    value = err.get("input") if err["type"] != "missing" else None
+    return Problem(field_name, _jsonable(value), text, allowed)
+
+
 def problems_from_validation_error(exc: ValidationError, prefix: str, model_fields: list[str]) -> list[Problem]:
     problems = []
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
-        text, allowed = _translate(err)
-        if err["type"] == "extra_forbidden":
-            allowed = model_fields
-        value = err.get("input") if err["type"] != "missing" else None
         field_name = ".".join([prefix, *loc]) if loc else prefix
-        problems.append(Problem(field_name, _jsonable(value), text, allowed))
+        problems.append(problem_from_error(err, field_name, model_fields))
     return problems
 
 

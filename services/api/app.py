@@ -1,0 +1,50 @@
+"""The FastAPI application factory (`uvicorn --factory services.api.app:create_app`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
+
+from ehsj_core.settings import Settings, get_settings
+from ehsj_core.tracker import Tracker
+from services.api.deps import TrackerDep
+from services.api.errors import install_error_handlers
+from services.api.routes import events, status
+from services.api.schemas import Health
+
+
+def create_app(settings: Settings | None = None, tracker: Tracker | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="EHSJ målopfølgning",
+        description="Hændelseslog og målstatus for resultatkontrakten mellem KKR Sjælland og Erhvervshus Sjælland.",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.tracker = tracker or Tracker(settings)
+    install_error_handlers(app)
+    app.include_router(events.router)
+    app.include_router(status.router)
+
+    @app.get("/api/healthz", tags=["health"])
+    def healthz(tracker: TrackerDep) -> Health:
+        """Liveness and readiness: answers only when the database does."""
+        return Health(status="ok", position=tracker.store.head().position)
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema plus the event input models the raw-JSON route documents by reference."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        _, defs = models_json_schema(
+            [(m, "validation") for m in events.BODY_MODELS], ref_template="#/components/schemas/{model}"
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+        app.openapi_schema = schema
+    return app.openapi_schema

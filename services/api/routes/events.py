@@ -1,0 +1,84 @@
+"""Appending to and reading the event log."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response, status
+
+from ehsj_core.events.schemas import EVENT_TYPES, is_valid_cvr
+from ehsj_core.events.store import EventQuery, find_events
+from ehsj_core.events.validation import InvalidInput, Problem
+from services.api.deps import Appender, Reader, TrackerDep
+from services.api.schemas import (
+    AppendedEvent,
+    EventBatchInput,
+    EventInput,
+    EventOut,
+    EventPage,
+    EventsAppended,
+)
+
+router = APIRouter(prefix="/api/events", tags=["events"])
+
+_BODY_SCHEMA = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/EventInput"},
+        {"$ref": "#/components/schemas/EventBatchInput"},
+    ]
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}}},
+    responses={200: {"description": "every event was already stored (a safe retry)"}, 409: {"description": "event_id exists with other content"}},
+)
+def append_events(
+    body: Annotated[Any, Body()], user: Appender, tracker: TrackerDep, response: Response
+) -> EventsAppended:
+    """Log one event, or a batch `{"events": [...]}` atomically (all or nothing)."""
+    results = tracker.append(body, recorded_by=user.name)
+    if all(r.duplicate for r in results):
+        response.status_code = status.HTTP_200_OK
+    return EventsAppended(
+        events=[AppendedEvent(event_id=r.event_id, position=r.position, duplicate=r.duplicate) for r in results]
+    )
+
+
+@router.get("")
+def list_events(
+    _user: Reader,
+    tracker: TrackerDep,
+    type: Annotated[str | None, Query(description="event type")] = None,
+    municipality: str | None = None,
+    company_cvr: str | None = None,
+    occurred_from: date | None = None,
+    occurred_to: date | None = None,
+    after: Annotated[int, Query(ge=0, le=2**62, description="cursor: the last position already seen")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> EventPage:
+    """The log in order, filtered; page with `after=<next_after>`."""
+    problems = []
+    if type is not None and type not in EVENT_TYPES:
+        problems.append(Problem("type", type, "ukendt hændelsestype", sorted(EVENT_TYPES)))
+    canonical = None
+    if municipality is not None:
+        contract = tracker.contract().contract
+        canonical = contract.canonical_municipality(municipality)
+        if canonical is None:
+            problems.append(Problem("municipality", municipality, "ukendt kommune", [m.name for m in contract.municipalities]))
+    if company_cvr is not None and not is_valid_cvr(company_cvr):
+        problems.append(Problem("company_cvr", company_cvr, "ugyldigt CVR-nummer: skal være 8 cifre, der består modulus 11-kontrollen"))
+    if problems:
+        raise InvalidInput(problems)
+    query = EventQuery(type, canonical, company_cvr, occurred_from, occurred_to, after, limit)
+    events = find_events(tracker.engine, query)
+    next_after = events[-1].position if len(events) == limit else None
+    return EventPage(events=[EventOut.model_validate(e.as_dict()) for e in events], next_after=next_after)
+
+
+# The body is read as plain JSON so that every problem gets our error shape; these models document it.
+BODY_MODELS = (EventInput, EventBatchInput)

@@ -1,0 +1,138 @@
+"""The `ehsj` command line. Each command parses its options and calls one core function."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from ehsj_core.contract.loader import ContractError
+from ehsj_core.events.validation import InvalidInput
+from ehsj_core.settings import get_settings
+from ehsj_core.setup import initialise
+from ehsj_core.tracker import NotFound, Tracker
+from services.cli import events as events_cli
+from services.cli import users as users_cli
+
+app = typer.Typer(help="EHSJ målopfølgning: hændelseslog og målstatus.", no_args_is_help=True)
+app.add_typer(users_cli.app, name="users")
+app.add_typer(events_cli.app, name="events")
+console = Console()
+
+
+def tracker() -> Tracker:
+    return Tracker(get_settings())
+
+
+@app.command()
+def init() -> None:
+    """Migrate the database and load the contract files (EHSJ_CONTRACTS_DIR)."""
+    settings = get_settings()
+    t = tracker()
+    try:
+        loaded = initialise(t.engine, settings.contracts_dir)
+    except ContractError as exc:
+        console.print(f"[red]Kontraktfilen kan ikke bruges:[/red] {exc}")
+        raise typer.Exit(2) from None
+    for item in loaded:
+        console.print(f"Kontrakt {item.contract.house} {item.contract.year}: {item.filename} ({item.sha256[:12]})")
+    console.print(f"Database klar: {t.engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+) -> None:
+    """Serve the API (and, from later issues, the web app)."""
+    settings = get_settings()
+    uvicorn.run(
+        "services.api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same year")] = 2019,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing when the log has events")] = False,
+) -> None:
+    """Fill an empty log with a realistic, deterministic 2019."""
+    from ehsj_core.demo import DemoError, load_demo
+
+    t = tracker()
+    if if_empty and t.store.head().position > 0:
+        console.print(f"Loggen har allerede {t.store.head().position} hændelser; demoen springes over.")
+        return
+    try:
+        count = load_demo(t, seed=seed)
+    except DemoError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"Demoåret er indlæst: {count} hændelser.")
+
+
+@app.command()
+def status(
+    year: Annotated[int | None, typer.Option(help="contract year")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="log position or ISO timestamp")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """Print the status of every goal."""
+    try:
+        report = tracker().status(year, as_of)
+    except (InvalidInput, NotFound) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    when = f"pr. {report.as_of.label}" if report.as_of.label else "nu"
+    table = Table(title=f"{report.contract.contract.title} — status {when} (position {report.as_of.position})")
+    for column in ("Mål", "Delmål", "Faktisk", "Mål", "Forventet nu", "Status"):
+        table.add_column(column)
+    colours = {"met": "green", "on_track": "green", "met_late": "yellow", "behind": "red", "missed": "red"}
+    for goal in report.goals:
+        for target in goal.targets:
+            goal_text = target.target if target.target is not None else (
+                f"{target.target_min}–{target.target_max}" if target.target_min is not None else target.deadline or ""
+            )
+            colour = colours.get(target.status, "white")
+            table.add_row(
+                goal.id,
+                target.label,
+                "–" if target.actual is None else str(target.actual),
+                str(goal_text),
+                "" if target.expected_by_now is None else str(target.expected_by_now),
+                f"[{colour}]{target.status_label}[/{colour}]",
+            )
+    console.print(table)
+
+
+@app.command()
+def bootstrap() -> None:
+    """What `make run` does before serving: init, the demo year if empty, a director token."""
+    from ehsj_core.users import UserError, create_user, issue_token
+
+    init()
+    demo(seed=2019, if_empty=True)
+    t = tracker()
+    try:
+        token = create_user(t.engine, "direktør", "director")
+    except UserError:
+        token = issue_token(t.engine, "direktør")
+    settings = get_settings()
+    console.print(f"\nÅbn http://{settings.host}:{settings.port}/docs  (API-dokumentation)")
+    console.print("Direktørens API-nøgle (Authorization: Bearer …):")
+    typer.echo(token)
+
+
+if __name__ == "__main__":
+    app()

@@ -86,7 +86,7 @@ def _utc(value: datetime) -> datetime:
 
 
 def _same_content(row: Any, event: NewEvent) -> bool:
-    return (
+    return bool(
         row.type == event.type
         and row.occurred_on == event.occurred_on
         and row.house == event.house

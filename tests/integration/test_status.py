@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from tests.conftest import TEST_CONTRACTS, auth
 from tests.factories import course, retraction
 
 
-def target(report: dict, goal_id: str, key: str) -> dict:
+def target(report: dict[str, Any], goal_id: str, key: str) -> dict[str, Any]:
     goal = next(g for g in report["goals"] if g["id"] == goal_id)
     return next(t for t in goal["targets"] if t["key"] == key)
 
@@ -25,7 +26,7 @@ def target(report: dict, goal_id: str, key: str) -> dict:
 def test_status_as_of_an_earlier_position_equals_the_live_status_then(
     tracker: Tracker, settings: Settings, engine: Engine
 ) -> None:
-    seen: list[tuple[int, dict]] = []
+    seen: list[tuple[int, dict[str, Any]]] = []
     for round_ in range(5):
         batch = [course("short", ["Lolland", "Sorø", "Faxe"][n % 3], company=n + 1) for n in range(60)]
         ids = [r.event_id for r in tracker.append({"events": batch}, recorded_by="a")]

@@ -13,10 +13,27 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Generic, TypeVar
 
-from ehsj_core.events.schemas import CVR_WEIGHTS
+from ehsj_core.events.schemas import CVR_WEIGHTS, EFFECT_ANSWERS, TOPICS
 
 T = TypeVar("T", bound=Hashable)
 MASK64 = (1 << 64) - 1
+
+# --- tuning: how the year is logged and how the companies answer ---------------------------------
+RECORD_LAG_WEIGHTS = (45, 75, 88, 96, 100)  # cumulative: recorded 0, 1, 2, 3 or 4 working days later
+OTHER_TOPICS, OTHER_TOPIC_CUM = TOPICS[1:], (20, 32, 52, 77, 92, 100)  # cumulative weights
+EFFECT_POSITIVE, EFFECT_ANY, EFFECT_ANY_CUM = ("hoj", "nogen", "nogen"), EFFECT_ANSWERS, (10, 35, 70, 80, 100)
+EFFECT_NEGATIVE, EFFECT_NEGATIVE_CUM = EFFECT_ANSWERS[2:], (45, 67, 100)
+# Decks per course type: referred?, evaluated?, NPS answer, satisfaction, competence, effect felt?
+REFERRED = {"action_plan": {True: 3, False: 1}, "growth_plan": {True: 83, False: 17},
+            "development_plan": {True: 19, False: 1}}
+EVALUATED = {True: 16, False: 9}
+QUALITY: dict[str, tuple[dict[int, int], dict[int, int], dict[int, int], dict[bool, int]]] = {
+    "action_plan": ({10: 34, 9: 31, 8: 17, 7: 11, 6: 4, 5: 2, 3: 1}, {5: 50, 4: 38, 3: 8, 2: 3, 1: 1},
+                    {5: 58, 4: 33, 3: 6, 2: 2, 1: 1}, {True: 73, False: 27}),
+    "growth_plan": ({10: 41, 9: 31, 8: 14, 7: 10, 6: 2, 5: 1, 4: 1}, {5: 52, 4: 37, 3: 8, 2: 2, 1: 1},
+                    {5: 60, 4: 32, 3: 6, 2: 2}, {True: 73, False: 27}),
+    "development_plan": ({10: 6, 9: 6, 8: 5, 6: 3}, {5: 13, 4: 7}, {5: 15, 4: 5}, {True: 1}),
+}
 
 # --- people (fictive) -------------------------------------------------------------------------------
 DIRECTOR = "Lene Rosendahl"
@@ -122,29 +139,34 @@ _A = 386_411  # coprime with 900 000: spreads company numbers over the 6-digit C
 _B = 5_102_533  # coprime with 8 100 000 (= 9 × 900 000): shuffles the numbers first
 
 
-def mix64(*parts: int) -> int:
-    """A deterministic 64-bit hash of integers (splitmix64 rounds)."""
-    x = 0x9E3779B97F4A7C15
-    for part in parts:
-        z = (x ^ (part & MASK64)) + 0x9E3779B97F4A7C15 & MASK64
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & MASK64
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EB & MASK64
-        x = z ^ (z >> 31)
-    return x
+def mix64(a: int, b: int) -> int:
+    """A deterministic 64-bit hash of two integers (one splitmix64 round)."""
+    z = (a * 0x9E3779B97F4A7C15 + b + 0x632BE59BD9B4E019) & MASK64
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & MASK64
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EB & MASK64
+    return z ^ (z >> 31)
+
+
+def _weighted(digits: int, weights: tuple[int, ...]) -> int:
+    return sum(int(d) * w for d, w in zip(f"{digits:0{len(weights)}d}", weights, strict=True))
+
+
+# The CVR check in pieces: the weighted sums of a prefix's two 3-digit halves, and per remainder of
+# that sum mod 11 the (7th digit, check digit) pairs that make it valid (9 of the 10 seventh digits).
+_HIGH = [_weighted(n, CVR_WEIGHTS[:3]) for n in range(1000)]
+_LOW = [_weighted(n, CVR_WEIGHTS[3:6]) for n in range(1000)]
+_ENDINGS = [
+    [f"{seventh}{check}" for seventh in range(10) if (check := -(r + 2 * seventh) % 11) != 10][:9]
+    for r in range(11)
+]
 
 
 def cvr_for(number: int, offset: int) -> str:
-    """The `number`-th valid CVR (a bijection for numbers < 8 100 000): 9 valid check digits per prefix."""
+    """The `number`-th valid CVR, a bijection for numbers below 8 100 000 (900 000 prefixes × 9)."""
     block, r = divmod(number * _B % 8_100_000, 9)  # scrambled, so neighbours look unrelated
-    prefix = str(100_000 + (block * _A + offset) % 900_000)
-    partial = sum(int(d) * w for d, w in zip(prefix, CVR_WEIGHTS[:6], strict=True))
-    for seventh in range(10):
-        check = -(partial + 2 * seventh) % 11
-        if check != 10:
-            if r == 0:
-                return f"{prefix}{seventh}{check}"
-            r -= 1
-    raise AssertionError("unreachable: every prefix has at least 9 valid CVRs")
+    prefix = 100_000 + (block * _A + offset) % 900_000
+    high, low = divmod(prefix, 1000)
+    return f"{prefix}{_ENDINGS[(_HIGH[high] + _LOW[low]) % 11][r]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,16 +210,21 @@ def _name(h: int, home: str, segment: str) -> str:
     def pick(options: Sequence[str], shift: int) -> str:
         return options[(h >> shift) % len(options)]
 
-    surname, trade, town = pick(SURNAMES, 3), pick(TRADES, 11), pick(TOWNS.get(home, (home,)), 19)
     if segment == "entrepreneur":
         return f"{pick(BRANDS, 23)} {pick(BRAND_SUFFIXES, 29)} {'IVS' if h & 1 else 'ApS'}"
-    if segment == "large":
-        return f"{town} {trade} A/S" if h & 1 else f"{surname} {trade} A/S"
-    return (
-        f"{surname} & Sønner ApS", f"{town} {trade} ApS", f"{surname}s {trade} ApS",
-        f"{surname} & {pick(SURNAMES, 35)} I/S", f"{pick(BRANDS, 23)} {pick(BRAND_SUFFIXES, 29)} ApS",
-        f"{surname} {trade} ApS",
-    )[h % 6]
+    trade, style = pick(TRADES, 11), h % 6
+    if segment == "large" or style == 1:
+        form = "A/S" if segment == "large" else "ApS"
+        return f"{pick(TOWNS.get(home, (home,)), 19)} {trade} {form}" if h & 1 else f"{pick(SURNAMES, 3)} {trade} {form}"
+    if style == 0:
+        return f"{pick(SURNAMES, 3)} & Sønner ApS"
+    if style == 2:
+        return f"{pick(SURNAMES, 3)}s {trade} ApS"
+    if style == 3:
+        return f"{pick(SURNAMES, 3)} & {pick(SURNAMES, 35)} I/S"
+    if style == 4:
+        return f"{pick(BRANDS, 23)} {pick(BRAND_SUFFIXES, 29)} ApS"
+    return f"{pick(SURNAMES, 3)} {trade} ApS"
 
 
 class Deck(Generic[T]):
@@ -319,3 +346,12 @@ ACTIVITIES: tuple[tuple[str, int, int, str, dict[str, Any]], ...] = (
 NEWSLETTER_CHANNELS = ("Nyhedsbrev fra {m} Erhvervsråd", "{m} Erhvervsforums nyhedsbrev", "Erhverv {m} – månedsbrev")
 NEWSLETTER_MONTHS = (1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12)
 EVENT_MONTHS = (2, 3, 3, 4, 5, 6, 8, 9, 10, 10, 11, 12)
+
+
+def allocate(total: int, weights: list[float]) -> list[int]:
+    """Largest-remainder split of `total` by `weights`."""
+    quotas = [total * w / sum(weights) for w in weights]
+    counts = [int(q) for q in quotas]
+    for i in sorted(range(len(quotas)), key=lambda i: counts[i] - quotas[i])[: total - sum(counts)]:
+        counts[i] += 1
+    return counts

@@ -106,7 +106,7 @@ class CourseCompleted(_WithMunicipality):
     company_name: Name | None = None
     municipality: Name
     consultant: Name
-    topics: tuple[Topic, ...] = ()
+    topics: Annotated[tuple[Topic, ...], AfterValidator(lambda ts: tuple(dict.fromkeys(ts)))] = ()
     segment: Literal["entrepreneur", "sme", "large"] | None = None
 
     @model_validator(mode="after")

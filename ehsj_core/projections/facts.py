@@ -108,7 +108,7 @@ def _fold(facts: LogFacts, event: FoldableEvent, sign: int) -> None:
 def _course(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
     ct = d["course_type"]
     _bump(f.courses, f"{ct}{SEP}{d['municipality']}{SEP}{month}", sign)
-    for topic in d.get("topics", ()):
+    for topic in set(d.get("topics", ())):  # "courses whose topics include": once per course
         _bump(f.course_topics, f"{ct}{SEP}{topic}{SEP}{month}", sign)
     cvr = d.get("company_cvr")
     if cvr:

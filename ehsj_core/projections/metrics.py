@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from ehsj_core.contract.model import Contract, MetricParams
 from ehsj_core.projections.facts import SEP, Tally, YearFacts
@@ -11,14 +12,24 @@ from ehsj_core.projections.facts import SEP, Tally, YearFacts
 Value = int | float | None
 
 
-def round_half_up(value: float, places: int = 0) -> float:
-    """Commercial rounding (12.5 → 13, -12.5 → -13), not Python's round-half-to-even."""
-    exp = Decimal(1).scaleb(-places)
-    return float(Decimal(repr(value)).quantize(exp, rounding=ROUND_HALF_UP))
+def round_half_up(value: float | Fraction, places: int = 0) -> float:
+    """Commercial rounding (12.5 → 13, -12.5 → -13), not Python's round-half-to-even.
+
+    Pass exact values (a `Fraction`) where a half could be hidden by binary floating point:
+    9.375 - 8.48 is 0.895 exactly, but 0.8949999999999996 as floats.
+    """
+    scaled = Fraction(value) * 10**places
+    magnitude = math.floor(abs(scaled) + Fraction(1, 2))
+    return float(Fraction(magnitude if scaled >= 0 else -magnitude, 10**places))
 
 
 def pct(part: int, whole: int) -> float | None:
-    return None if whole == 0 else round_half_up(100 * part / whole, 1)
+    return None if whole == 0 else round_half_up(Fraction(100 * part, whole), 1)
+
+
+def deviation_pp(count: int, total: int, population_share_pct: float) -> float:
+    """A municipality's share of the courses minus its share of the population, in points."""
+    return round_half_up(Fraction(100 * count, total) - Fraction(str(population_share_pct)), 2)
 
 
 def _split(key: str) -> list[str]:
@@ -100,7 +111,7 @@ def nps(f: YearFacts, p: MetricParams, c: Contract) -> int | None:
         return None
     promoters = sum(n for s, n in answers.items() if int(s) >= c.rules.nps_promoter_min)
     detractors = sum(n for s, n in answers.items() if int(s) <= c.rules.nps_detractor_max)
-    return int(round_half_up(100 * (promoters - detractors) / total))
+    return int(round_half_up(Fraction(100 * (promoters - detractors), total)))
 
 
 def referral_rate(f: YearFacts, p: MetricParams, _c: Contract) -> float | None:
@@ -127,9 +138,7 @@ def deviations_pp(f: YearFacts, course_types: tuple[str, ...], c: Contract) -> d
     total = sum(counts.values())
     if total == 0:
         return None
-    return {
-        m.name: round_half_up(100 * counts.get(m.name, 0) / total - m.share_pct, 2) for m in c.municipalities
-    }
+    return {m.name: deviation_pp(counts.get(m.name, 0), total, m.share_pct) for m in c.municipalities}
 
 
 def geographic_deviation(f: YearFacts, p: MetricParams, c: Contract) -> float | None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 from typing import Any
 
 from ehsj_core.contract.model import COURSE_TYPE_KEYS, SPECIALISED_COURSE_TYPES, Contract
 from ehsj_core.projections.facts import SEP, YearFacts
-from ehsj_core.projections.metrics import round_half_up
+from ehsj_core.projections.metrics import deviation_pp, round_half_up
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def municipality_figures(contract: Contract, facts: YearFacts, months: set[str] 
     total = sum(specialised.values())
     out = []
     for m in contract.municipalities:
-        share = None if total == 0 else round_half_up(100 * specialised[m.name] / total, 2)
+        share = None if total == 0 else round_half_up(Fraction(100 * specialised[m.name], total), 2)
         out.append(
             MunicipalityFigures(
                 name=m.name,
@@ -68,7 +69,7 @@ def municipality_figures(contract: Contract, facts: YearFacts, months: set[str] 
                 courses=courses[m.name],
                 specialised_courses=specialised[m.name],
                 specialised_share_pct=share,
-                deviation_pp=None if total == 0 else round_half_up(100 * specialised[m.name] / total - m.share_pct, 2),
+                deviation_pp=None if total == 0 else deviation_pp(specialised[m.name], total, m.share_pct),
                 events_hosted=events.get(m.name, 0),
                 newsletters=newsletters.get(m.name, 0),
                 council_presentation_offered=m.name in presented,

@@ -152,8 +152,8 @@ def _count_status(target: Target, actual: float, expected: float, before: bool, 
             return "met"
         if over:
             return "missed"
-    if before or (actual == 0 and expected < 1):
-        return "not_started"
+    if before or (actual == 0 and expected == 0):
+        return "not_started"  # nothing counted and nothing due yet
     return "behind" if actual < expected else "on_track"
 
 

@@ -1,0 +1,186 @@
+"""`make bench`: the core's speed at 1,000,000 events (BENCH_EVENTS=N for a smaller run).
+
+Not a test: numbers are written to bench/results/latest.json and printed; nothing asserts on them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from ehsj_core.demo import iter_year
+from ehsj_core.events.validation import NewEvent, parse_event
+from ehsj_core.projections.facts import LogFacts
+from ehsj_core.projections.runner import ProjectionRunner
+from ehsj_core.settings import PROJECT_ROOT, Settings
+from ehsj_core.setup import initialise
+from ehsj_core.tracker import Tracker
+from ehsj_core.users import create_user
+
+BATCH = 10_000
+RESULTS = PROJECT_ROOT / "bench" / "results"
+console = Console()
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 2), "p95_ms": round(p95 * 1000, 2)}
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def batches(tracker: Tracker, total: int) -> Iterator[tuple[list[NewEvent], Any]]:
+    """The demo's mix, scaled up to `total` events, validated, in batches with their recorded_at."""
+    contract = tracker.contract(2019).contract
+    probe = sum(1 for _ in iter_year(contract, seed=1, scale=1.0))
+    book, today = tracker.book, date(2026, 1, 1)
+    batch: list[NewEvent] = []
+    produced = 0
+    for demo_event in iter_year(contract, seed=1, scale=max(1.0, total / probe * 1.02)):
+        if produced >= total:
+            break
+        batch.append(parse_event(demo_event.raw, book, tracker.house, today))
+        produced += 1
+        if len(batch) == BATCH:
+            yield batch, demo_event.recorded_at
+            batch = []
+    if batch:
+        yield batch, demo_event.recorded_at
+
+
+def main() -> None:
+    total = int(os.environ.get("BENCH_EVENTS", "1000000"))
+    workdir = PROJECT_ROOT / "var" / "bench"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    settings = Settings(database_url=url, snapshot_every=20_000)
+    tracker = Tracker(settings)
+    initialise(tracker.engine, settings.contracts_dir)
+    results: dict[str, Any] = {"events": total, "machine": f"{os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d")}
+
+    # 1. Import: validation and the append itself, timed apart.
+    append_seconds, validate_seconds, appended = 0.0, 0.0, 0
+    with Progress(console=console) as progress:
+        task = progress.add_task("Import", total=total)
+        stream = batches(tracker, total)
+        while True:
+            start = time.perf_counter()
+            item = next(stream, None)
+            validate_seconds += time.perf_counter() - start
+            if item is None:
+                break
+            events, recorded_at = item
+            start = time.perf_counter()
+            tracker.append_validated(events, recorded_by="bench", recorded_at=recorded_at)
+            append_seconds += time.perf_counter() - start
+            appended += len(events)
+            progress.advance(task, len(events))
+    results["events"] = appended
+    results["import_events_per_s"] = round(appended / append_seconds)
+    results["generate_and_validate_events_per_s"] = round(appended / validate_seconds)
+
+    # 2. Full replay of the projection, streamed from the log, without snapshots.
+    runner = ProjectionRunner(tracker.store, settings.snapshot_every)
+    start = time.perf_counter()
+    runner.fold(LogFacts(), 0, None)
+    results["replay_events_per_s"] = round(appended / (time.perf_counter() - start))
+
+    # 3. Live status (warm) and 4. as-of at random positions.
+    tracker.status(2019)  # catch up once: writes the snapshots every 20,000 positions
+    results["status"] = percentiles(timed(lambda: tracker.status(2019), 50))
+    results["municipalities"] = percentiles(timed(lambda: tracker.municipalities(2019), 50))
+    rng = random.Random(7)
+    results["as_of"] = percentiles(timed(lambda: tracker.status(2019, as_of=rng.randint(1, appended)), 30))
+    results["bench_process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+    # 5. Single POST over HTTP against a real server process, and that server's peak RSS.
+    results.update(http_figures(url, tracker))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    show(results)
+
+
+def http_figures(url: str, tracker: Tracker) -> dict[str, Any]:
+    token = create_user(tracker.engine, "bench", "consultant")
+    port = 8765
+    env = {**os.environ, "EHSJ_DATABASE_URL": url}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "ehsj"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+            for _ in range(100):
+                try:
+                    client.get("/api/healthz")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            client.get("/api/goals", params={"year": 2019})  # warm the server's projection
+            body = {
+                "type": "meeting.held",
+                "occurred_on": "2019-11-05",
+                "data": {"meeting_kind": "coordination", "title": "Koordineringsmøde"},
+            }
+            posts = timed(lambda: client.post("/api/events", json=body).raise_for_status(), 300)
+            goals = timed(lambda: client.get("/api/goals", params={"year": 2019}).raise_for_status(), 50)
+        status_text = Path(f"/proc/{server.pid}/status").read_text()
+        peak_kb = next(int(line.split()[1]) for line in status_text.splitlines() if line.startswith("VmHWM"))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"post_event_http": percentiles(posts), "goals_http": percentiles(goals), "server_peak_rss_mb": round(peak_kb / 1024)}
+
+
+def show(results: dict[str, Any]) -> None:
+    table = Table(title=f"Benchmark at {results['events']:,} events")
+    table.add_column("measure")
+    table.add_column("result", justify="right")
+    table.add_column("aim", justify="right")
+    rows = [
+        ("batch import (append)", f"{results['import_events_per_s']:,} events/s", "≥ 100,000/s"),
+        ("generate + validate", f"{results['generate_and_validate_events_per_s']:,} events/s", ""),
+        ("full replay (streamed)", f"{results['replay_events_per_s']:,} events/s", "≥ 300,000/s"),
+        ("status p50 / p95 (warm)", f"{results['status']['p50_ms']} / {results['status']['p95_ms']} ms", "p95 ≤ 50 ms"),
+        ("municipalities p50 / p95", f"{results['municipalities']['p50_ms']} / {results['municipalities']['p95_ms']} ms", ""),
+        ("as-of p50 / p95", f"{results['as_of']['p50_ms']} / {results['as_of']['p95_ms']} ms", "p95 ≤ 1,000 ms"),
+        ("POST /api/events p50 / p95", f"{results['post_event_http']['p50_ms']} / {results['post_event_http']['p95_ms']} ms", "p95 ≤ 15 ms"),
+        ("GET /api/goals p50 / p95", f"{results['goals_http']['p50_ms']} / {results['goals_http']['p95_ms']} ms", ""),
+        ("server peak RSS", f"{results['server_peak_rss_mb']} MB", "≤ 500 MB"),
+        ("bench process peak RSS", f"{results['bench_process_peak_rss_mb']} MB", ""),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,493 @@
+"""Target status: pace, rates, fulfilment steps, ranges, milestones — against hand-computed figures.
+
+The code under test is `ehsj_core.projections.status`, fed with the 2019 contract's own targets.
+2019 has 365 days; day numbers: 31 March = 90 (31 + 28 + 31), 30 June = 181, 2 July = 183,
+1 December = 335, 31 December = 365.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ehsj_core.projections.status import STATUS_LABELS, goal_statuses, target_status, year_fraction
+from tests.unit.builders import (
+    Folder,
+    contract,
+    course,
+    courses,
+    evaluation,
+    event_held,
+    facts_2019,
+    fold,
+    goal_and_target,
+    meeting,
+    milestone,
+    referral,
+    retraction,
+    short,
+    staff,
+)
+
+DURING = date(2019, 6, 30)
+LAST_DAY = date(2019, 12, 31)
+AFTER = date(2020, 1, 1)
+BEFORE = date(2018, 12, 31)
+
+
+def status(goal_id: str, key: str, facts, on: date):
+    goal, target = goal_and_target(goal_id, key)
+    return target_status(target, goal, facts, contract(), on)
+
+
+# --------------------------------------------------------------------------------------------------
+# year_fraction and pace of count targets
+# --------------------------------------------------------------------------------------------------
+
+
+def test_year_fraction_is_the_share_of_days_elapsed_by_the_end_of_the_date():
+    assert year_fraction(2019, BEFORE) == 0.0
+    assert year_fraction(2019, date(2019, 1, 1)) == pytest.approx(1 / 365, rel=1e-12)
+    assert year_fraction(2019, date(2019, 7, 2)) == pytest.approx(183 / 365, rel=1e-12)
+    assert year_fraction(2019, LAST_DAY) == 1.0
+    assert year_fraction(2019, date(2020, 6, 1)) == 1.0
+
+
+def test_year_fraction_counts_366_days_in_a_leap_year():
+    # 29 February 2020 is day 31 + 29 = 60 of 366.
+    assert year_fraction(2020, date(2020, 2, 29)) == pytest.approx(60 / 366, rel=1e-12)
+    assert year_fraction(2020, date(2020, 12, 31)) == 1.0
+
+
+def test_a_count_below_the_pace_is_behind():
+    # 400 × 183 / 365 = 73200 / 365 = 200.547… → one decimal, half up → 200.5; 200 < 200.5.
+    s = status("1", "short_courses", facts_2019([short() for _ in range(200)]), date(2019, 7, 2))
+    assert s.expected_by_now == 200.5
+    assert s.actual == 200
+    assert s.status == "behind"
+    assert s.status_label == "bagud"
+
+
+def test_a_count_above_the_pace_is_on_track():
+    # 201 ≥ 200.5 (as above).
+    s = status("1", "short_courses", facts_2019([short() for _ in range(201)]), date(2019, 7, 2))
+    assert s.expected_by_now == 200.5
+    assert s.status == "on_track"
+    assert s.status_label == "i rute"
+
+
+def test_a_count_exactly_at_the_pace_is_on_track():
+    # 31 March is day 90: 300 × 90 / 365 = 73.97… → 74.0; 74 action plans are at the pace, 73 below it.
+    at_pace = status("1", "action_plans", facts_2019(courses(74)), date(2019, 3, 31))
+    assert at_pace.expected_by_now == 74.0
+    assert at_pace.status == "on_track"
+    below = status("1", "action_plans", facts_2019(courses(73)), date(2019, 3, 31))
+    assert below.status == "behind"
+
+
+def test_a_count_that_reaches_its_target_during_the_year_is_met():
+    # 15 development plans by 1 May (day 121): expected 15 × 121 / 365 = 4.97… → 5.0; 15 ≥ 15 → met.
+    s = status("2", "development_plans", facts_2019(courses(15, "development_plan")), date(2019, 5, 1))
+    assert s.actual == 15
+    assert s.expected_by_now == 5.0
+    assert s.status == "met"
+    assert s.status_label == "opfyldt"
+
+
+def test_an_unmet_count_is_missed_once_the_year_is_over():
+    s = status("2", "development_plans", facts_2019(courses(14, "development_plan")), AFTER)
+    assert s.expected_by_now == 15.0  # 15 × 1
+    assert s.status == "missed"
+    assert s.status_label == "ikke opfyldt"
+    met = status("2", "development_plans", facts_2019(courses(15, "development_plan")), AFTER)
+    assert met.status == "met"
+
+
+def test_a_count_is_not_started_before_the_year():
+    s = status("1", "short_courses", facts_2019(), BEFORE)
+    assert s.expected_by_now == 0.0
+    assert s.actual == 0
+    assert s.status == "not_started"
+    assert s.status_label == "ikke startet"
+
+
+def test_a_count_target_of_one_still_at_zero_in_december_is_behind():
+    # all_actors_meetings: target 1. On 1 December (day 335): 1 × 335 / 365 = 0.918 → 0.9.
+    # domain.md, Pace: "a count target below it is 'behind'": 0 < 0.9 → behind
+    # (the director is reminded when a goal falls behind; with one month left it has).
+    s = status("5A", "all_actors_meetings", facts_2019(), date(2019, 12, 1))
+    assert s.expected_by_now == 0.9
+    assert s.status == "behind"
+
+
+def test_a_count_status_carries_its_target_and_no_unit():
+    s = status("1", "short_courses", facts_2019(), DURING)
+    assert s.target == 400
+    assert isinstance(s.target, int)
+    assert s.unit is None
+    assert s.kind == "count"
+    assert s.label == "Korte forløb"
+    assert s.fulfilment_pct is None
+
+
+def test_council_presentations_in_sixteen_municipalities_miss_the_target_of_seventeen():
+    names = [m.name for m in contract().municipalities]
+    sixteen = facts_2019([meeting("council_presentation_offered", n) for n in names[:16]])
+    assert status("5A", "council_presentations", sixteen, AFTER).status == "missed"
+    seventeen = facts_2019([meeting("council_presentation_offered", n) for n in names])
+    assert status("5A", "council_presentations", seventeen, DURING).status == "met"
+
+
+def test_a_big_joint_event_of_ninety_nine_leaves_the_target_missed():
+    small = status("10", "big_joint_event", facts_2019(event_held("joint_hovedstaden", participants=99)), AFTER)
+    assert small.actual == 0
+    assert small.status == "missed"
+    big = status("10", "big_joint_event", facts_2019(event_held("joint_hovedstaden", participants=100)), AFTER)
+    assert big.actual == 1
+    assert big.status == "met"
+
+
+# --------------------------------------------------------------------------------------------------
+# Rate targets: on_track / behind during the year, met / missed after it
+# --------------------------------------------------------------------------------------------------
+
+
+def _satisfaction(yes: int, no: int):
+    return facts_2019(
+        [evaluation(satisfaction=5, company=i) for i in range(yes)]
+        + [evaluation(satisfaction=2, company=100 + i) for i in range(no)]
+    )
+
+
+def test_a_rate_at_its_target_is_on_track_during_the_year_and_met_after_it():
+    f = _satisfaction(4, 1)  # 4 of 5 = 80.0 %, target 80
+    during = status("1", "action_plan_satisfaction", f, DURING)
+    assert during.actual == 80.0
+    assert during.status == "on_track"
+    assert during.unit == "%"
+    assert during.expected_by_now is None
+    assert status("1", "action_plan_satisfaction", f, AFTER).status == "met"
+
+
+def test_a_rate_below_its_target_is_behind_during_the_year_and_missed_after_it():
+    f = _satisfaction(3, 1)  # 3 of 4 = 75.0 % < 80
+    during = status("1", "action_plan_satisfaction", f, DURING)
+    assert during.actual == 75.0
+    assert during.status == "behind"
+    assert status("1", "action_plan_satisfaction", f, AFTER).status == "missed"
+
+
+def test_a_rate_without_evaluations_is_not_started_during_the_year_and_missed_after_it():
+    f = facts_2019(short())
+    during = status("2", "growth_plan_competence", f, DURING)
+    assert during.actual is None
+    assert during.status == "not_started"
+    assert status("2", "growth_plan_competence", f, AFTER).status == "missed"
+
+
+def test_development_plan_satisfaction_needs_ninety_percent():
+    # 8 of 9 = 88.9 % < 90 → behind; 9 of 10 = 90.0 % → on track.
+    f = facts_2019(
+        [evaluation("development_plan", satisfaction=4, company=i) for i in range(8)]
+        + [evaluation("development_plan", satisfaction=3, company=50)]
+    )
+    s = status("2", "development_plan_satisfaction", f, DURING)
+    assert s.actual == 88.9
+    assert s.status == "behind"
+    f = facts_2019(
+        [evaluation("development_plan", satisfaction=4, company=i) for i in range(9)]
+        + [evaluation("development_plan", satisfaction=3, company=50)]
+    )
+    assert status("2", "development_plan_satisfaction", f, DURING).status == "on_track"
+
+
+def test_a_referral_rate_target_is_judged_like_any_rate():
+    # action plans: companies {1, 2, 3}, referred {1, 2} → 66.7 % < 70 → behind; after: missed.
+    f = facts_2019(
+        course(company=1), course(company=2), course(company=3), referral(company=1), referral(company=2)
+    )
+    assert status("5A", "action_plan_referral_rate", f, DURING).actual == 66.7
+    assert status("5A", "action_plan_referral_rate", f, DURING).status == "behind"
+    assert status("5A", "action_plan_referral_rate", f, AFTER).status == "missed"
+
+
+# --------------------------------------------------------------------------------------------------
+# Fulfilment steps: goal 3 (NPS 60 → 100 %, 50 → 50 %) and goal 4 (effect 70 → 100 %, 60 → 50 %)
+# --------------------------------------------------------------------------------------------------
+
+
+def _nps(promoters: int, passives: int, detractors: int = 0):
+    scores = [10] * promoters + [8] * passives + [3] * detractors
+    # spread over the three specialised types: goal 3 takes them all
+    types = ("action_plan", "growth_plan", "development_plan")
+    return facts_2019([evaluation(types[i % 3], nps=s, company=i) for i, s in enumerate(scores)])
+
+
+@pytest.mark.parametrize(
+    ("promoters", "passives", "detractors", "nps", "fulfilment", "during", "after"),
+    [
+        (3, 2, 0, 60, 100, "on_track", "met"),  # 100 × 3 / 5 = 60
+        (8, 1, 1, 70, 100, "on_track", "met"),  # 100 × (8 − 1) / 10 = 70
+        (13, 9, 0, 59, 50, "behind", "missed"),  # 100 × 13 / 22 = 59.09 → 59
+        (1, 1, 0, 50, 50, "behind", "missed"),  # 100 × 1 / 2 = 50
+        (99, 101, 0, 50, 50, "behind", "missed"),  # 100 × 99 / 200 = 49.5 → half up → 50
+        (17, 18, 0, 49, 0, "behind", "missed"),  # 100 × 17 / 35 = 48.57 → 49
+        (0, 3, 1, -25, 0, "behind", "missed"),  # 100 × (0 − 1) / 4 = −25
+    ],
+)
+def test_goal_3_nps_fulfilment_steps(promoters, passives, detractors, nps, fulfilment, during, after):
+    f = _nps(promoters, passives, detractors)
+    s = status("3", "nps", f, DURING)
+    assert s.actual == nps
+    assert s.fulfilment_pct == fulfilment
+    assert s.status == during
+    assert s.unit == "NPS"
+    final = status("3", "nps", f, AFTER)
+    assert final.status == after
+    assert final.fulfilment_pct == fulfilment
+
+
+def test_goal_3_without_evaluations_is_zero_percent_fulfilled_and_missed_after_the_year():
+    during = status("3", "nps", facts_2019(), DURING)
+    assert during.actual is None
+    assert during.fulfilment_pct == 0
+    assert during.status == "not_started"
+    final = status("3", "nps", facts_2019(), AFTER)
+    assert final.fulfilment_pct == 0
+    assert final.status == "missed"
+
+
+def _effect(yes: int, no: int):
+    return facts_2019(
+        [evaluation("growth_plan", effect=("nogen",) + ("lav",) * 6, company=i) for i in range(yes)]
+        + [evaluation("action_plan", effect=("ved_ikke",) * 7, company=500 + i) for i in range(no)]
+    )
+
+
+@pytest.mark.parametrize(
+    ("yes", "no", "effect", "fulfilment", "after"),
+    [
+        (7, 3, 70.0, 100, "met"),  # 7 / 10
+        (4, 1, 80.0, 100, "met"),  # 4 / 5
+        (2, 1, 66.7, 50, "missed"),  # 2 / 3 = 66.666… → 66.7
+        (6, 4, 60.0, 50, "missed"),  # 6 / 10
+        (59, 41, 59.0, 0, "missed"),  # 59 / 100
+        (1, 1, 50.0, 0, "missed"),  # 1 / 2
+    ],
+)
+def test_goal_4_effect_fulfilment_steps(yes, no, effect, fulfilment, after):
+    s = status("4", "effect", _effect(yes, no), AFTER)
+    assert s.actual == effect
+    assert s.fulfilment_pct == fulfilment
+    assert s.status == after
+
+
+def test_targets_without_steps_have_no_fulfilment():
+    assert status("1", "action_plan_nps", _nps(3, 2), AFTER).fulfilment_pct is None
+    assert status("1", "action_plan_effect", _effect(1, 0), AFTER).fulfilment_pct is None
+
+
+# --------------------------------------------------------------------------------------------------
+# Geography target: max deviation ≤ 2.0 points
+# --------------------------------------------------------------------------------------------------
+
+# 100 specialised courses, close to the population shares. Deviations (count − share):
+# Greve 6 − 6.04 = −0.04 … Slagelse 10 − 9.46 = +0.54 (the largest), Vordingborg 5 − 5.49 = −0.49.
+SPREAD = {
+    "Greve": 6, "Køge": 7, "Lejre": 3, "Roskilde": 11, "Solrød": 3, "Faxe": 4, "Guldborgsund": 7,
+    "Holbæk": 8, "Kalundborg": 6, "Lolland": 5, "Næstved": 10, "Odsherred": 4, "Ringsted": 4,
+    "Slagelse": 10, "Sorø": 4, "Stevns": 3, "Vordingborg": 5,
+}  # fmt: skip
+
+
+def _spread(counts):
+    assert sum(counts.values()) == 100
+    events = []
+    for i, (name, n) in enumerate(counts.items()):
+        events += courses(n, "action_plan", name, first=100 * i)
+    return facts_2019(events)
+
+
+def test_a_spread_within_two_points_is_on_track_and_then_met():
+    f = _spread(SPREAD)
+    during = status("5B", "geographic_spread", f, DURING)
+    assert during.actual == 0.54
+    assert during.status == "on_track"
+    assert during.unit == "procentpoint"
+    assert during.target == 2
+    assert status("5B", "geographic_spread", f, AFTER).status == "met"
+
+
+def test_a_spread_beyond_two_points_is_behind_and_then_missed():
+    # three of Slagelse's courses moved to Greve: Greve 9 − 6.04 = 2.96; Slagelse 7 − 9.46 = −2.46.
+    f = _spread({**SPREAD, "Greve": 9, "Slagelse": 7})
+    during = status("5B", "geographic_spread", f, DURING)
+    assert during.actual == 2.96
+    assert during.status == "behind"
+    assert status("5B", "geographic_spread", f, AFTER).status == "missed"
+
+
+def test_a_spread_without_specialised_courses_is_not_started_and_then_missed():
+    f = facts_2019(short("Greve"))
+    assert status("5B", "geographic_spread", f, DURING).status == "not_started"
+    assert status("5B", "geographic_spread", f, AFTER).status == "missed"
+
+
+# --------------------------------------------------------------------------------------------------
+# Range target: cross-region developers, 1 to 3 distinct consultants
+# --------------------------------------------------------------------------------------------------
+
+
+def _cross_region(n: int):
+    return facts_2019([staff("cross_region", f"Konsulent {i}") for i in range(n)])
+
+
+def test_two_cross_region_developers_meet_the_range():
+    s = status("10", "cross_region_developers", _cross_region(2), DURING)
+    assert s.actual == 2
+    assert (s.target_min, s.target_max, s.target) == (1, 3, None)
+    assert s.status == "met"
+    assert status("10", "cross_region_developers", _cross_region(2), AFTER).status == "met"
+
+
+def test_one_and_three_cross_region_developers_are_inside_the_range():
+    assert status("10", "cross_region_developers", _cross_region(1), AFTER).status == "met"
+    assert status("10", "cross_region_developers", _cross_region(3), AFTER).status == "met"
+
+
+def test_four_cross_region_developers_are_behind_during_the_year_and_missed_after_it():
+    assert status("10", "cross_region_developers", _cross_region(4), DURING).status == "behind"
+    assert status("10", "cross_region_developers", _cross_region(4), AFTER).status == "missed"
+
+
+def test_no_cross_region_developer_on_the_last_day_is_behind_and_then_missed():
+    # expected by 31 December: target_min 1 × 365 / 365 = 1.0; 0 < 1.0 → behind.
+    last = status("10", "cross_region_developers", _cross_region(0), LAST_DAY)
+    assert last.expected_by_now == 1.0
+    assert last.status == "behind"
+    assert status("10", "cross_region_developers", _cross_region(0), AFTER).status == "missed"
+
+
+def test_no_cross_region_developer_before_the_year_is_not_started():
+    assert status("10", "cross_region_developers", _cross_region(0), BEFORE).status == "not_started"
+
+
+# --------------------------------------------------------------------------------------------------
+# Milestones: met in the year, met late after the deadline, behind past it, missed after the year
+# --------------------------------------------------------------------------------------------------
+
+DRAFT = "8.strategy_2020_draft"  # deadline 2019-06-30
+
+
+def test_a_milestone_reached_before_its_deadline_is_met():
+    s = status("8", "strategy_2020_draft", facts_2019(milestone(DRAFT, date(2019, 6, 20))), LAST_DAY)
+    assert s.status == "met"
+    assert s.reached_on == "2019-06-20"
+    assert s.deadline == "2019-06-30"
+    assert s.actual == 1
+
+
+def test_a_milestone_reached_on_its_deadline_is_met():
+    s = status("8", "strategy_2020_draft", facts_2019(milestone(DRAFT, date(2019, 6, 30))), AFTER)
+    assert s.status == "met"
+
+
+def test_a_milestone_reached_after_its_deadline_is_met_late():
+    s = status("8", "strategy_2020_draft", facts_2019(milestone(DRAFT, date(2019, 7, 2))), LAST_DAY)
+    assert s.status == "met_late"
+    assert s.status_label == "opfyldt for sent"
+    assert s.reached_on == "2019-07-02"
+    assert s.actual == 1
+    assert status("8", "strategy_2020_draft", facts_2019(milestone(DRAFT, date(2019, 7, 2))), AFTER).status == "met_late"
+
+
+def test_an_unmet_milestone_is_not_started_until_its_deadline_and_behind_after_it():
+    f = facts_2019()
+    on_deadline = status("8", "strategy_2020_draft", f, date(2019, 6, 30))
+    assert on_deadline.status == "not_started"
+    assert on_deadline.actual == 0
+    assert on_deadline.reached_on is None
+    assert status("8", "strategy_2020_draft", f, date(2019, 7, 1)).status == "behind"
+    assert status("8", "strategy_2021_process", f, date(2019, 9, 30)).status == "not_started"
+    assert status("8", "strategy_2021_process", f, date(2019, 10, 1)).status == "behind"
+
+
+def test_an_unmet_milestone_is_missed_after_the_year():
+    assert status("8", "strategy_2020_draft", facts_2019(), AFTER).status == "missed"
+    assert status("1", "communication_strategy", facts_2019(), AFTER).status == "missed"
+
+
+def test_a_milestone_without_deadline_is_not_started_until_the_year_ends():
+    s = status("1", "communication_strategy", facts_2019(), LAST_DAY)
+    assert s.status == "not_started"
+    assert s.deadline is None
+    reached = facts_2019(milestone("1.communication_strategy", date(2019, 12, 31)))
+    assert status("1", "communication_strategy", reached, LAST_DAY).status == "met"
+
+
+def test_a_milestone_reached_in_2020_does_not_count_for_2019():
+    log = fold([milestone(DRAFT, date(2020, 1, 10))])
+    s = status("8", "strategy_2020_draft", log.year("sjaelland", 2019), date(2020, 2, 1))
+    assert s.status == "missed"
+    assert s.reached_on is None
+    assert s.actual == 0
+
+
+def test_a_milestone_of_another_goal_does_not_count():
+    f = facts_2019(milestone("9.companies_mapped", date(2019, 3, 1)))
+    assert status("8", "strategy_2020_draft", f, AFTER).status == "missed"
+    assert status("9", "companies_mapped", f, AFTER).status == "met"
+
+
+def test_a_milestone_reached_twice_counts_from_the_first_date():
+    first = milestone(DRAFT, date(2019, 6, 1))
+    folder = Folder().apply(first, milestone(DRAFT, date(2019, 8, 15)))
+    assert status("8", "strategy_2020_draft", folder.year(), AFTER).reached_on == "2019-06-01"
+    # the first one was a wrong entry: retracted, the milestone was reached on 15 August → late.
+    folder.apply(retraction(first))
+    s = status("8", "strategy_2020_draft", folder.year(), AFTER)
+    assert s.reached_on == "2019-08-15"
+    assert s.status == "met_late"
+
+
+def test_a_retracted_milestone_is_no_longer_reached():
+    reached = milestone(DRAFT, date(2019, 6, 1))
+    folder = Folder().apply(reached, retraction(reached))
+    s = status("8", "strategy_2020_draft", folder.year(), date(2019, 7, 1))
+    assert s.status == "behind"
+    assert s.reached_on is None
+
+
+# --------------------------------------------------------------------------------------------------
+# All goals at once
+# --------------------------------------------------------------------------------------------------
+
+
+def test_goal_statuses_cover_every_goal_of_the_contract_in_order():
+    goals = goal_statuses(contract(), facts_2019(), DURING)
+    assert [g.id for g in goals] == ["1", "2", "3", "4", "5A", "5B", "5C", "6", "7", "8", "9", "10", "11", "12"]
+    assert [len(g.targets) for g in goals] == [len(g.targets) for g in contract().goals]
+    assert [g.national for g in goals if g.national] == [True, True, True]
+    assert [g.id for g in goals if g.national] == ["3", "4", "6"]
+
+
+def test_with_an_empty_log_every_target_is_not_started_before_the_year():
+    goals = goal_statuses(contract(), facts_2019(), BEFORE)
+    assert {t.status for g in goals for t in g.targets} == {"not_started"}
+
+
+def test_with_an_empty_log_every_target_is_missed_after_the_year():
+    goals = goal_statuses(contract(), facts_2019(), AFTER)
+    assert {t.status for g in goals for t in g.targets} == {"missed"}
+
+
+def test_every_status_has_a_danish_label():
+    assert STATUS_LABELS == {
+        "met": "opfyldt",
+        "met_late": "opfyldt for sent",
+        "on_track": "i rute",
+        "behind": "bagud",
+        "not_started": "ikke startet",
+        "missed": "ikke opfyldt",
+    }

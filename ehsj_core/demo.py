@@ -63,7 +63,10 @@ def iter_year(contract: Contract, seed: int = 2019, scale: float = 1.0, now: dat
 
 
 def load_demo(tracker: Tracker, seed: int = 2019, year: int | None = None) -> int:
-    """Fill an empty log with the demo year, one append per sitting (recorded_at, recorded_by)."""
+    """Fill an empty log with the demo year, one append per sitting (recorded_at, recorded_by).
+
+    Each sitting is atomic, the whole year is not: the generator only yields valid events (tested).
+    """
     if tracker.store.head().position > 0:
         raise DemoError("Demoåret kan kun indlæses i en tom log; loggen indeholder allerede hændelser.")
     contract = tracker.contract(year).contract

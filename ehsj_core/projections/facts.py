@@ -22,7 +22,7 @@ class FoldableEvent(Protocol):
     @property
     def house(self) -> str: ...
     @property
-    def occurred_on(self) -> Any: ...  # datetime.date
+    def occurred_on(self) -> Any: ...  # a datetime.date, or its ISO text straight from the database
     @property
     def data(self) -> dict[str, Any]: ...
 
@@ -35,6 +35,11 @@ class YearFacts:
     course_topics: Tally = field(default_factory=dict)  # course_type, topic, month
     course_companies: Tally = field(default_factory=dict)  # course_type, cvr
     referrals: Tally = field(default_factory=dict)  # from_course, cvr
+    # Kept up to date as companies enter and leave the two tallies above, so that a referral rate
+    # is two lookups, not a scan of every company: course_type → distinct companies with a course,
+    # and course_type → distinct companies with a course that were also referred from that type.
+    companies_with_course: Tally = field(default_factory=dict)
+    companies_referred: Tally = field(default_factory=dict)
     meetings: Tally = field(default_factory=dict)  # meeting_kind, municipality ('' if none), month
     newsletters: Tally = field(default_factory=dict)  # municipality ('' if none), month
     events: Tally = field(default_factory=dict)  # event_kind, municipality, month
@@ -101,22 +106,36 @@ def _fold(facts: LogFacts, event: FoldableEvent, sign: int) -> None:
     if handler is None:
         return
     day = event.occurred_on
-    f = facts._for(event.house, day.year)
-    handler(f, event.data, f"{day.year:04d}-{day.month:02d}", day.isoformat(), sign)
+    iso = day if isinstance(day, str) else day.isoformat()
+    handler(facts._for(event.house, int(iso[:4])), event.data, iso[:7], iso, sign)
 
 
 def _course(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
     ct = d["course_type"]
     _bump(f.courses, f"{ct}{SEP}{d['municipality']}{SEP}{month}", sign)
-    for topic in set(d.get("topics", ())):  # "courses whose topics include": once per course
+    for topic in dict.fromkeys(d.get("topics", ())):  # "topics include": once per course, stable order
         _bump(f.course_topics, f"{ct}{SEP}{topic}{SEP}{month}", sign)
     cvr = d.get("company_cvr")
     if cvr:
-        _bump(f.course_companies, f"{ct}{SEP}{cvr}", sign)
+        key = f"{ct}{SEP}{cvr}"
+        if _bump_presence(f.course_companies, key, sign):
+            _bump(f.companies_with_course, ct, sign)
+            if key in f.referrals:
+                _bump(f.companies_referred, ct, sign)
 
 
 def _referral(f: YearFacts, d: dict[str, Any], _month: str, _day: str, sign: int) -> None:
-    _bump(f.referrals, f"{d['from_course']}{SEP}{d['company_cvr']}", sign)
+    ct = d["from_course"]
+    key = f"{ct}{SEP}{d['company_cvr']}"
+    if _bump_presence(f.referrals, key, sign) and key in f.course_companies:
+        _bump(f.companies_referred, ct, sign)
+
+
+def _bump_presence(tally: Tally, key: str, sign: int) -> bool:
+    """Bump `key`; True when it thereby appeared in or vanished from the tally."""
+    before = tally.get(key, 0)
+    _bump(tally, key, sign)
+    return (before == 0) != (before + sign == 0)
 
 
 def _meeting(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:

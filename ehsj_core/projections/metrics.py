@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from fractions import Fraction
+from functools import lru_cache
 
 from ehsj_core.contract.model import Contract, MetricParams
 from ehsj_core.projections.facts import SEP, Tally, YearFacts
@@ -32,11 +33,13 @@ def deviation_pp(count: int, total: int, population_share_pct: float) -> float:
     return round_half_up(Fraction(100 * count, total) - Fraction(str(population_share_pct)), 2)
 
 
-def _split(key: str) -> list[str]:
-    return key.split(SEP)
+@lru_cache(maxsize=1 << 16)
+def _split(key: str) -> tuple[str, ...]:
+    """Tally keys repeat from one status call to the next: split each once."""
+    return tuple(key.split(SEP))
 
 
-def _sum(tally: Tally, keep: Callable[[list[str]], bool]) -> int:
+def _sum(tally: Tally, keep: Callable[[tuple[str, ...]], bool]) -> int:
     return sum(n for key, n in tally.items() if keep(_split(key)))
 
 
@@ -117,9 +120,7 @@ def nps(f: YearFacts, p: MetricParams, c: Contract) -> int | None:
 def referral_rate(f: YearFacts, p: MetricParams, _c: Contract) -> float | None:
     """Distinct companies with a course of the type that were also referred from it, in the year."""
     course_type = p.course_types[0]
-    with_course = {k[1] for k in map(_split, f.course_companies) if k[0] == course_type}
-    referred = {k[1] for k in map(_split, f.referrals) if k[0] == course_type}
-    return pct(len(with_course & referred), len(with_course))
+    return pct(f.companies_referred.get(course_type, 0), f.companies_with_course.get(course_type, 0))
 
 
 def specialised_by_municipality(f: YearFacts, course_types: tuple[str, ...]) -> dict[str, int]:

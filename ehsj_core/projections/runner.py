@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from ehsj_core.events.store import RETRACTED, EventStore, events_table
+from ehsj_core.events.store import RETRACTED, EventStore
 from ehsj_core.events.upcasting import upcast
 from ehsj_core.projections import facts as facts_module
 from ehsj_core.projections.facts import LogFacts, apply
@@ -38,7 +38,7 @@ class FoldEvent:
 
     type: str
     house: str
-    occurred_on: date
+    occurred_on: date | str  # ISO text when read raw from SQLite
     data: dict[str, Any]
 
 
@@ -77,24 +77,30 @@ class SnapshotStore:
 
 
 def _fold_rows(engine: Engine, after: int, upto: int | None) -> Iterator[tuple[int, str, FoldEvent]]:
-    """Stream (position, event_id, event) in log order, reading only the columns the fold needs."""
-    t = events_table
+    """Stream (position, event_id, event) in log order, reading only the columns the fold needs.
+
+    This is the replay's hot loop, so it reads raw driver values (`sa.text`, no type processing):
+    SQLite hands back the date and the JSON as text, PostgreSQL a date and a decoded dict.
+    """
+    bound = "" if upto is None else " AND position <= :upto"
+    query = sa.text(
+        "SELECT position, event_id, type, schema_version, house, occurred_on, data FROM events"
+        f" WHERE position > :after{bound} ORDER BY position LIMIT :limit"
+    )
     cursor = after
-    columns = (t.c.position, t.c.event_id, t.c.type, t.c.schema_version, t.c.house, t.c.occurred_on, t.c.data)
+    loads = orjson.loads
     while True:
-        query = sa.select(*columns).where(t.c.position > cursor).order_by(t.c.position).limit(READ_BATCH)
-        if upto is not None:
-            query = query.where(t.c.position <= upto)
         with engine.connect() as conn:
-            rows = conn.execute(query).all()
-        for row in rows:
-            data = row.data
-            if row.schema_version != 1:
-                _version, data = upcast(row.type, row.schema_version, data)
-            yield row.position, row.event_id, FoldEvent(row.type, row.house, row.occurred_on, data)
+            rows = conn.execute(query, {"after": cursor, "upto": upto, "limit": READ_BATCH}).all()
+        for position, event_id, type_, version, house, occurred_on, data in rows:
+            if isinstance(data, str | bytes):
+                data = loads(data)
+            if version != 1:
+                _version, data = upcast(type_, version, data)
+            yield position, event_id, FoldEvent(type_, house, occurred_on, data)
         if len(rows) < READ_BATCH:
             return
-        cursor = rows[-1].position
+        cursor = rows[-1][0]
 
 
 class ProjectionRunner:

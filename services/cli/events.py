@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from ehsj_core.events.validation import InvalidInput, NewEvent
+from ehsj_core.events.validation import InvalidInput, NewEvent, parse_event
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
 
@@ -51,9 +51,10 @@ def append(
     lines = read_jsonl(file)
     events: list[NewEvent] = []
     problems: list[str] = []
+    book, today = tracker.book, tracker.today()  # read once, not once per line
     for number, item in lines:
         try:
-            events.append(tracker.validate(item))
+            events.append(parse_event(item, book, tracker.house, today))
         except InvalidInput as exc:
             problems.extend(f"linje {number}: {p.field}: {p.problem} ({p.value!r})" for p in exc.problems)
     if problems:

@@ -72,7 +72,25 @@ def test_a_course_is_tallied_by_type_municipality_and_month_with_its_topics_and_
             key("action_plan", "export", "2019-03"): 1,
         },
         "course_companies": {key("action_plan", cvr(1)): 1},
+        "companies_with_course": {"action_plan": 1},
     }
+
+
+def test_a_referral_counts_a_company_as_referred_only_while_it_also_has_a_course_of_that_type():
+    folder = Folder()
+    first = referral("action_plan", company=1, on=date(2019, 2, 1))
+    folder.apply(first)
+    assert folder.year().to_json()["companies_referred"] == {}
+    course_event = course("action_plan", company=1, on=date(2019, 3, 1))
+    folder.apply(course_event)
+    folder.apply(course("action_plan", company=1, on=date(2019, 4, 1)))
+    assert folder.year().to_json()["companies_with_course"] == {"action_plan": 1}
+    assert folder.year().to_json()["companies_referred"] == {"action_plan": 1}
+    folder.apply(retraction(course_event))  # the company still has its April course
+    assert folder.year().to_json()["companies_referred"] == {"action_plan": 1}
+    folder.apply(retraction(first))
+    assert folder.year().to_json()["companies_referred"] == {}
+    assert folder.year().to_json()["companies_with_course"] == {"action_plan": 1}
 
 
 def test_a_short_course_without_cvr_has_no_company_tally():

@@ -159,13 +159,20 @@ class Tracker:
                 return build(facts, live)
         return build(self.runner.at(as_of.position), as_of)
 
-    def status(self, year: int | None = None, as_of: str | int | datetime | None = None) -> StatusReport:
+    def status(
+        self, year: int | None = None, as_of: str | int | datetime | None = None, until: date | None = None
+    ) -> StatusReport:
+        """Status of every goal, as known at `as_of` (default: now). With `until` (the last day of a
+        month), only what occurred by the end of that month counts, judged on that day."""
         contract = self.contract(year)
         resolved = self.resolve_as_of(as_of)
         c = contract.contract
+        month = None if until is None else until.isoformat()[:7]
 
         def build(facts: LogFacts, at: AsOf) -> StatusReport:
-            return StatusReport(contract, c.year, at, goal_statuses(c, facts.year(c.house, c.year), at.on_date))
+            on_date = at.on_date if until is None else min(at.on_date, until)
+            goals = goal_statuses(c, facts.year(c.house, c.year), on_date, month)
+            return StatusReport(contract, c.year, AsOf(at.position, on_date, at.label), goals)
 
         report: StatusReport = self._with_facts(resolved, build)
         return report
@@ -177,13 +184,17 @@ class Tracker:
                 return report, goal
         raise NotFound(f"mål {goal_id!r} findes ikke; mål: {', '.join(g.id for g in report.goals)}")
 
-    def municipalities(self, year: int | None = None, as_of: str | int | datetime | None = None) -> MunicipalityReport:
+    def municipalities(
+        self, year: int | None = None, as_of: str | int | datetime | None = None, months: set[str] | None = None
+    ) -> MunicipalityReport:
+        """The municipalities side by side; `months` ("YYYY-MM") narrows the figures to a period."""
         contract = self.contract(year)
         resolved = self.resolve_as_of(as_of)
         c = contract.contract
 
         def build(facts: LogFacts, at: AsOf) -> MunicipalityReport:
-            return MunicipalityReport(contract, c.year, at, municipality_figures(c, facts.year(c.house, c.year)))
+            figures = municipality_figures(c, facts.year(c.house, c.year), months)
+            return MunicipalityReport(contract, c.year, at, figures)
 
         report: MunicipalityReport = self._with_facts(resolved, build)
         return report

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 SEP = "\x1f"
 Tally = dict[str, int]
+MonthTally = dict[str, dict[str, int]]  # key → month ("YYYY-MM") → count
 
 
 class FoldableEvent(Protocol):
@@ -33,27 +34,28 @@ class YearFacts:
 
     courses: Tally = field(default_factory=dict)  # course_type, municipality, month
     course_topics: Tally = field(default_factory=dict)  # course_type, topic, month
-    course_companies: Tally = field(default_factory=dict)  # course_type, cvr
-    referrals: Tally = field(default_factory=dict)  # from_course, cvr
+    course_companies: MonthTally = field(default_factory=dict)  # course_type, cvr → months
+    referrals: MonthTally = field(default_factory=dict)  # from_course, cvr → months
     # Kept up to date as companies enter and leave the two tallies above, so that a referral rate
-    # is two lookups, not a scan of every company: course_type → distinct companies with a course,
-    # and course_type → distinct companies with a course that were also referred from that type.
+    # is a sum over a dozen months, not a scan of every company. `companies_with_course`:
+    # course_type, the month of the company's first course → companies; `companies_referred`:
+    # course_type, the month by which the company had both a course and a referral → companies.
     companies_with_course: Tally = field(default_factory=dict)
     companies_referred: Tally = field(default_factory=dict)
     meetings: Tally = field(default_factory=dict)  # meeting_kind, municipality ('' if none), month
     newsletters: Tally = field(default_factory=dict)  # municipality ('' if none), month
     events: Tally = field(default_factory=dict)  # event_kind, municipality, month
-    event_sizes: Tally = field(default_factory=dict)  # event_kind, participants
+    event_sizes: Tally = field(default_factory=dict)  # event_kind, participants, month
     evaluations: Tally = field(default_factory=dict)  # course_type, question, answer, month
     agreements: Tally = field(default_factory=dict)  # agreement_kind, municipality, month
-    staff: Tally = field(default_factory=dict)  # role, consultant
+    staff: Tally = field(default_factory=dict)  # role, consultant, month
     milestones: Tally = field(default_factory=dict)  # milestone key, ISO date
 
-    def to_json(self) -> dict[str, Tally]:
+    def to_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_json(cls, raw: dict[str, Tally]) -> YearFacts:
+    def from_json(cls, raw: dict[str, Any]) -> YearFacts:
         return cls(**{f.name: dict(raw.get(f.name, {})) for f in fields(cls)})
 
 
@@ -117,25 +119,45 @@ def _course(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -
         _bump(f.course_topics, f"{ct}{SEP}{topic}{SEP}{month}", sign)
     cvr = d.get("company_cvr")
     if cvr:
-        key = f"{ct}{SEP}{cvr}"
-        if _bump_presence(f.course_companies, key, sign):
-            _bump(f.companies_with_course, ct, sign)
-            if key in f.referrals:
-                _bump(f.companies_referred, ct, sign)
+        _company(f, ct, cvr, month, sign, is_course=True)
 
 
-def _referral(f: YearFacts, d: dict[str, Any], _month: str, _day: str, sign: int) -> None:
-    ct = d["from_course"]
-    key = f"{ct}{SEP}{d['company_cvr']}"
-    if _bump_presence(f.referrals, key, sign) and key in f.course_companies:
-        _bump(f.companies_referred, ct, sign)
+def _referral(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
+    _company(f, d["from_course"], d["company_cvr"], month, sign, is_course=False)
 
 
-def _bump_presence(tally: Tally, key: str, sign: int) -> bool:
-    """Bump `key`; True when it thereby appeared in or vanished from the tally."""
-    before = tally.get(key, 0)
-    _bump(tally, key, sign)
-    return (before == 0) != (before + sign == 0)
+def _company(f: YearFacts, ct: str, cvr: str, month: str, sign: int, is_course: bool) -> None:
+    """Tally a company's course or referral by month and move it between the first-month counters."""
+    own, other = (f.course_companies, f.referrals) if is_course else (f.referrals, f.course_companies)
+    key = f"{ct}{SEP}{cvr}"
+    first_before = _first(own.get(key))
+    months = own.setdefault(key, {})
+    _bump(months, month, sign)
+    if not months:
+        del own[key]
+    first_after = _first(own.get(key))
+    if first_before == first_after:
+        return
+    if is_course:
+        _move(f.companies_with_course, ct, first_before, first_after)
+    other_first = _first(other.get(key))
+    if other_first is not None:
+        _move(f.companies_referred, ct, _later(first_before, other_first), _later(first_after, other_first))
+
+
+def _first(months: dict[str, int] | None) -> str | None:
+    return min(months) if months else None
+
+
+def _later(month: str | None, other: str) -> str | None:
+    return None if month is None else max(month, other)
+
+
+def _move(tally: Tally, ct: str, old: str | None, new: str | None) -> None:
+    if old is not None:
+        _bump(tally, f"{ct}{SEP}{old}", -1)
+    if new is not None:
+        _bump(tally, f"{ct}{SEP}{new}", 1)
 
 
 def _meeting(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
@@ -149,7 +171,7 @@ def _newsletter(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: in
 def _event_held(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
     kind = d["event_kind"]
     _bump(f.events, f"{kind}{SEP}{d['municipality']}{SEP}{month}", sign)
-    _bump(f.event_sizes, f"{kind}{SEP}{d['participants']}", sign)
+    _bump(f.event_sizes, f"{kind}{SEP}{d['participants']}{SEP}{month}", sign)
 
 
 def _evaluation(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
@@ -165,8 +187,8 @@ def _agreement(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int
     _bump(f.agreements, f"{d['agreement_kind']}{SEP}{d.get('municipality', '')}{SEP}{month}", sign)
 
 
-def _staff(f: YearFacts, d: dict[str, Any], _month: str, _day: str, sign: int) -> None:
-    _bump(f.staff, f"{d['role']}{SEP}{d['consultant']}", sign)
+def _staff(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
+    _bump(f.staff, f"{d['role']}{SEP}{d['consultant']}{SEP}{month}", sign)
 
 
 def _milestone(f: YearFacts, d: dict[str, Any], _month: str, day: str, sign: int) -> None:

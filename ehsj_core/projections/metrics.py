@@ -1,4 +1,8 @@
-"""The measurement rules of the contract, computed from one year's facts. Pure functions."""
+"""The measurement rules of the contract, computed from one year's facts. Pure functions.
+
+Every metric takes `until`, a month "YYYY-MM" or None: with it, only what occurred in or before that
+month counts, so a quarterly report shows the quarter's end without a second fold of the log.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from ehsj_core.contract.model import Contract, MetricParams
 from ehsj_core.projections.facts import SEP, Tally, YearFacts
 
 Value = int | float | None
+Metric = Callable[[YearFacts, MetricParams, Contract, str | None], Value]
 
 
 def round_half_up(value: float | Fraction, places: int = 0) -> float:
@@ -34,125 +39,127 @@ def deviation_pp(count: int, total: int, population_share_pct: float) -> float:
 
 
 @lru_cache(maxsize=1 << 16)
-def _split(key: str) -> tuple[str, ...]:
+def split(key: str) -> tuple[str, ...]:
     """Tally keys repeat from one status call to the next: split each once."""
     return tuple(key.split(SEP))
 
 
-def _sum(tally: Tally, keep: Callable[[tuple[str, ...]], bool]) -> int:
-    return sum(n for key, n in tally.items() if keep(_split(key)))
+def _rows(tally: Tally, until: str | None) -> list[tuple[tuple[str, ...], int]]:
+    """(key parts, count) of a tally whose last key part is a month, up to `until`."""
+    rows = [(split(key), n) for key, n in tally.items()]
+    return rows if until is None else [(k, n) for k, n in rows if k[-1][:7] <= until]
 
 
-def courses(f: YearFacts, p: MetricParams, _c: Contract) -> int:
+def courses(f: YearFacts, p: MetricParams, _c: Contract, until: str | None) -> int:
     types = set(p.course_types)
     if p.topic:
-        return _sum(f.course_topics, lambda k: k[0] in types and k[1] == p.topic)
-    return _sum(f.courses, lambda k: k[0] in types)
+        return sum(n for k, n in _rows(f.course_topics, until) if k[0] in types and k[1] == p.topic)
+    return sum(n for k, n in _rows(f.courses, until) if k[0] in types)
 
 
-def meetings(f: YearFacts, p: MetricParams, _c: Contract) -> int:
+def meetings(f: YearFacts, p: MetricParams, _c: Contract, until: str | None) -> int:
     kinds = set(p.meeting_kinds)
-    return _sum(f.meetings, lambda k: k[0] in kinds)
+    return sum(n for k, n in _rows(f.meetings, until) if k[0] in kinds)
 
 
-def meeting_municipalities(f: YearFacts, p: MetricParams, _c: Contract) -> int:
+def meeting_municipalities(f: YearFacts, p: MetricParams, _c: Contract, until: str | None) -> int:
     kinds = set(p.meeting_kinds)
-    return len({k[1] for k in map(_split, f.meetings) if k[0] in kinds and k[1]})
+    return len({k[1] for k, _n in _rows(f.meetings, until) if k[0] in kinds and k[1]})
 
 
-def newsletters(f: YearFacts, _p: MetricParams, _c: Contract) -> int:
-    return sum(f.newsletters.values())
+def newsletters(f: YearFacts, _p: MetricParams, _c: Contract, until: str | None) -> int:
+    return sum(n for _k, n in _rows(f.newsletters, until))
 
 
-def events(f: YearFacts, p: MetricParams, _c: Contract) -> int:
+def events(f: YearFacts, p: MetricParams, _c: Contract, until: str | None) -> int:
     kinds = set(p.event_kinds)
     if p.min_participants is not None:
-        minimum = p.min_participants
-        return _sum(f.event_sizes, lambda k: k[0] in kinds and int(k[1]) >= minimum)
-    return _sum(f.events, lambda k: k[0] in kinds)
+        least = p.min_participants
+        return sum(n for k, n in _rows(f.event_sizes, until) if k[0] in kinds and int(k[1]) >= least)
+    return sum(n for k, n in _rows(f.events, until) if k[0] in kinds)
 
 
-def agreements(f: YearFacts, p: MetricParams, _c: Contract) -> int:
+def agreements(f: YearFacts, p: MetricParams, _c: Contract, until: str | None) -> int:
     kinds = set(p.agreement_kinds)
-    return _sum(f.agreements, lambda k: k[0] in kinds)
+    return sum(n for k, n in _rows(f.agreements, until) if k[0] in kinds)
 
 
-def staff(f: YearFacts, p: MetricParams, _c: Contract) -> int:
-    return len({k[1] for k in map(_split, f.staff) if k[0] == p.role})
+def staff(f: YearFacts, p: MetricParams, _c: Contract, until: str | None) -> int:
+    return len({k[1] for k, _n in _rows(f.staff, until) if k[0] == p.role})
 
 
-def _answers(f: YearFacts, course_types: tuple[str, ...], question: str) -> dict[str, int]:
+def answers(f: YearFacts, course_types: tuple[str, ...], question: str, until: str | None) -> dict[str, int]:
     """answer → number of evaluations, over the given course types."""
     types = set(course_types)
     out: dict[str, int] = {}
-    for key, n in f.evaluations.items():
-        ct, q, answer, _month = _split(key)
+    for (ct, q, answer, _month), n in _rows(f.evaluations, until):
         if ct in types and q == question:
             out[answer] = out.get(answer, 0) + n
     return out
 
 
-def evaluation_rate(f: YearFacts, p: MetricParams, c: Contract) -> float | None:
+def evaluation_rate(f: YearFacts, p: MetricParams, c: Contract, until: str | None) -> float | None:
     """Share of evaluations answering 4–5 (satisfaction, competence) or with effect experienced."""
     question = p.question or "satisfaction"
-    answers = _answers(f, p.course_types, question)
-    total = sum(answers.values())
+    counts = answers(f, p.course_types, question, until)
+    total = sum(counts.values())
     if question == "effect":
         yes = set(c.rules.effect_answers)
-        positive = sum(n for combo, n in answers.items() if yes & set(combo.split(",")))
+        positive = sum(n for combo, n in counts.items() if yes & set(combo.split(",")))
     else:
-        minimum = c.rules.satisfaction_min_score if question == "satisfaction" else c.rules.competence_min_score
-        positive = sum(n for score, n in answers.items() if int(score) >= minimum)
+        least = c.rules.satisfaction_min_score if question == "satisfaction" else c.rules.competence_min_score
+        positive = sum(n for score, n in counts.items() if int(score) >= least)
     return pct(positive, total)
 
 
-def nps(f: YearFacts, p: MetricParams, c: Contract) -> int | None:
+def nps(f: YearFacts, p: MetricParams, c: Contract, until: str | None) -> int | None:
     """round(100 × (promoters − detractors) / answers), rounded half up."""
-    answers = _answers(f, p.course_types, "nps")
-    total = sum(answers.values())
+    counts = answers(f, p.course_types, "nps", until)
+    total = sum(counts.values())
     if total == 0:
         return None
-    promoters = sum(n for s, n in answers.items() if int(s) >= c.rules.nps_promoter_min)
-    detractors = sum(n for s, n in answers.items() if int(s) <= c.rules.nps_detractor_max)
+    promoters = sum(n for s, n in counts.items() if int(s) >= c.rules.nps_promoter_min)
+    detractors = sum(n for s, n in counts.items() if int(s) <= c.rules.nps_detractor_max)
     return int(round_half_up(Fraction(100 * (promoters - detractors), total)))
 
 
-def referral_rate(f: YearFacts, p: MetricParams, _c: Contract) -> float | None:
+def referral_rate(f: YearFacts, p: MetricParams, _c: Contract, until: str | None) -> float | None:
     """Distinct companies with a course of the type that were also referred from it, in the year."""
-    course_type = p.course_types[0]
-    return pct(f.companies_referred.get(course_type, 0), f.companies_with_course.get(course_type, 0))
+    ct = p.course_types[0]
+    with_course = sum(n for k, n in _rows(f.companies_with_course, until) if k[0] == ct)
+    referred = sum(n for k, n in _rows(f.companies_referred, until) if k[0] == ct)
+    return pct(referred, with_course)
 
 
-def specialised_by_municipality(f: YearFacts, course_types: tuple[str, ...]) -> dict[str, int]:
+def specialised_by_municipality(f: YearFacts, course_types: tuple[str, ...], until: str | None = None) -> dict[str, int]:
     types = set(course_types)
     out: dict[str, int] = {}
-    for key, n in f.courses.items():
-        ct, municipality, _month = _split(key)
+    for (ct, municipality, _month), n in _rows(f.courses, until):
         if ct in types:
             out[municipality] = out.get(municipality, 0) + n
     return out
 
 
-def deviations_pp(f: YearFacts, course_types: tuple[str, ...], c: Contract) -> dict[str, float] | None:
+def deviations_pp(f: YearFacts, course_types: tuple[str, ...], c: Contract, until: str | None = None) -> dict[str, float] | None:
     """Per municipality: share of the courses minus share of the population, in points."""
-    counts = specialised_by_municipality(f, course_types)
+    counts = specialised_by_municipality(f, course_types, until)
     total = sum(counts.values())
     if total == 0:
         return None
     return {m.name: deviation_pp(counts.get(m.name, 0), total, m.share_pct) for m in c.municipalities}
 
 
-def geographic_deviation(f: YearFacts, p: MetricParams, c: Contract) -> float | None:
-    deviations = deviations_pp(f, p.course_types, c)
+def geographic_deviation(f: YearFacts, p: MetricParams, c: Contract, until: str | None) -> float | None:
+    deviations = deviations_pp(f, p.course_types, c, until)
     return None if deviations is None else max(abs(d) for d in deviations.values())
 
 
-def milestone_reached_on(f: YearFacts, key: str) -> str | None:
-    days = [day for k, day in map(_split, f.milestones) if k == key]
+def milestone_reached_on(f: YearFacts, key: str, until: str | None = None) -> str | None:
+    days = [day for k, day in map(split, f.milestones) if k == key and (until is None or day[:7] <= until)]
     return min(days) if days else None
 
 
-METRICS: dict[str, Callable[[YearFacts, MetricParams, Contract], Value]] = {
+METRICS: dict[str, Metric] = {
     "courses": courses,
     "meetings": meetings,
     "meeting_municipalities": meeting_municipalities,

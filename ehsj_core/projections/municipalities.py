@@ -53,7 +53,7 @@ def municipality_figures(contract: Contract, facts: YearFacts, months: set[str] 
     presented = {
         parts[1]
         for parts in (k.split(SEP) for k in facts.meetings)
-        if parts[0] == "council_presentation_offered"
+        if parts[0] == "council_presentation_offered" and in_period(parts[2])
     }
     specialised = {name: sum(c[t] for t in SPECIALISED_COURSE_TYPES) for name, c in courses.items()}
     total = sum(specialised.values())

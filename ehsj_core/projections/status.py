@@ -77,7 +77,10 @@ def _number(value: float | None) -> float | None:
     return int(value) if float(value).is_integer() else value
 
 
-def target_status(target: Target, goal: Goal, facts: YearFacts, contract: Contract, on_date: date) -> TargetStatus:
+def target_status(
+    target: Target, goal: Goal, facts: YearFacts, contract: Contract, on_date: date, until: str | None = None
+) -> TargetStatus:
+    """Judge one target on `on_date`; `until` ("YYYY-MM") leaves out what occurred after that month."""
     year = contract.year
     before = on_date < date(year, 1, 1)
     over = on_date > date(year, 12, 31)
@@ -88,7 +91,7 @@ def target_status(target: Target, goal: Goal, facts: YearFacts, contract: Contra
     fulfilment: int | None = None
 
     if target.kind == "milestone":
-        reached_on = milestone_reached_on(facts, f"{goal.id}.{target.key}")
+        reached_on = milestone_reached_on(facts, f"{goal.id}.{target.key}", until)
         deadline = target.deadline.isoformat() if target.deadline else None
         if reached_on is not None:
             status: Status = "met_late" if deadline and reached_on > deadline else "met"
@@ -100,7 +103,7 @@ def target_status(target: Target, goal: Goal, facts: YearFacts, contract: Contra
             status = "not_started"
         actual = 1 if reached_on else 0
     else:
-        actual = METRICS[target.metric](facts, target.params, contract)
+        actual = METRICS[target.metric](facts, target.params, contract, until)
         if target.kind in ("count", "range"):
             goal_min = target.target if target.kind == "count" else target.target_min
             assert goal_min is not None and actual is not None
@@ -157,13 +160,13 @@ def _count_status(target: Target, actual: float, expected: float, before: bool, 
     return "behind" if actual < expected else "on_track"
 
 
-def goal_statuses(contract: Contract, facts: YearFacts, on_date: date) -> list[GoalStatus]:
+def goal_statuses(contract: Contract, facts: YearFacts, on_date: date, until: str | None = None) -> list[GoalStatus]:
     return [
         GoalStatus(
             id=goal.id,
             title=goal.title,
             national=goal.national,
-            targets=tuple(target_status(t, goal, facts, contract, on_date) for t in goal.targets),
+            targets=tuple(target_status(t, goal, facts, contract, on_date, until) for t in goal.targets),
         )
         for goal in contract.goals
     ]

@@ -221,7 +221,7 @@ def facts_2019(*events: Ev | Iterable[Ev]) -> YearFacts:
     return fold(flat).year(HOUSE, 2019)
 
 
-def measure(goal_id: str, key: str, facts: YearFacts) -> Any:
+def measure(goal_id: str, key: str, facts: YearFacts, until: str | None = None) -> Any:
     """The actual figure of a contract target, computed by its metric from the facts."""
     _goal, target = goal_and_target(goal_id, key)
-    return METRICS[target.metric](facts, target.params, contract())
+    return METRICS[target.metric](facts, target.params, contract(), until)

@@ -568,7 +568,7 @@ def test_municipality_figures_count_events_newsletters_and_council_presentations
     assert figures["Sorø"].council_presentation_offered is False
 
 
-def test_municipality_figures_months_narrow_courses_events_and_newsletters():
+def test_municipality_figures_months_narrow_courses_events_newsletters_and_council_presentations():
     f = facts_2019(
         courses(2, "action_plan", "Lolland", on=date(2019, 3, 31)),  # Q1
         courses(1, "action_plan", "Sorø", on=date(2019, 1, 2), first=10),  # Q1
@@ -592,8 +592,11 @@ def test_municipality_figures_months_narrow_courses_events_and_newsletters():
     assert year["Lolland"].specialised_share_pct == 87.5
     assert year["Lolland"].events_hosted == 2
     assert year["Lolland"].newsletters == 1
-    # council presentations are not narrowed by months (documented: courses, events, newsletters)
-    assert q1["Lolland"].council_presentation_offered is True
+    # council presentations are narrowed by months too: Lolland's offer came in May (Q2), not in Q1.
+    assert q1["Lolland"].council_presentation_offered is False
+    q2 = _figures_by_name(f, {"2019-04", "2019-05", "2019-06"})
+    assert q2["Lolland"].council_presentation_offered is True
+    assert year["Lolland"].council_presentation_offered is True
 
 
 def test_municipality_deviation_rounds_half_up_to_two_decimals():

@@ -79,3 +79,41 @@ class User(SQLModel, table=True):
 
 
 metadata = SQLModel.metadata
+
+
+class Recipient(SQLModel, table=True):
+    """Who receives reports: the 17 business chiefs, K17, KKR, the director. Personal data."""
+
+    __tablename__ = "recipients"
+    __table_args__ = (sa.UniqueConstraint("role", "municipality", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    role: str = Field(max_length=16)  # chief, k17, kkr, director
+    municipality: str | None = Field(default=None, max_length=64)
+    name: str = Field(max_length=128)
+    email: str = Field(max_length=254)
+    active: bool = True
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class Dispatch(SQLModel, table=True):
+    """The dispatch ledger: one row per report kind, period and recipient, never two."""
+
+    __tablename__ = "dispatches"
+    __table_args__ = (sa.UniqueConstraint("kind", "period", "recipient_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    period: str = Field(max_length=16)
+    recipient_id: int = Field(foreign_key="recipients.id")
+    email: str = Field(max_length=254)  # the address as it was when the row was made
+    municipality: str | None = Field(default=None, max_length=64)
+    state: str = Field(max_length=16)  # pending, sending, sent, failed
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    message_id: str = Field(max_length=255)
+    position: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    sha256: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    claimed_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    sent_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))

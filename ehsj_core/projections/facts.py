@@ -56,7 +56,10 @@ class YearFacts:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> YearFacts:
-        return cls(**{f.name: dict(raw.get(f.name, {})) for f in fields(cls)})
+        def copy(tally: dict[str, Any]) -> dict[str, Any]:  # month tallies nest one level
+            return {k: dict(v) if isinstance(v, dict) else v for k, v in tally.items()}
+
+        return cls(**{f.name: copy(raw.get(f.name, {})) for f in fields(cls)})
 
 
 @dataclass

@@ -30,7 +30,7 @@ class MunicipalityFigures:
 
 
 def municipality_figures(contract: Contract, facts: YearFacts, months: set[str] | None = None) -> list[MunicipalityFigures]:
-    """Figures per municipality; `months` ("YYYY-MM") narrows courses, events and newsletters."""
+    """Figures per municipality; `months` ("YYYY-MM") narrows every figure to those months."""
 
     def in_period(month: str) -> bool:
         return months is None or month in months

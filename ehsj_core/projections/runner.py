@@ -30,6 +30,7 @@ snapshots_table: sa.Table = ProjectionSnapshot.__table__  # type: ignore[attr-de
 PROJECTION_NAME = "goal_facts"
 PROJECTION_VERSION = hashlib.sha256(inspect.getsource(facts_module).encode()).hexdigest()[:16]
 READ_BATCH = 10_000
+AT_CACHE_SIZE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,7 @@ class ProjectionRunner:
         self.lock = threading.RLock()
         self._facts: LogFacts | None = None
         self._position = 0
+        self._at_cache: dict[int, LogFacts] = {}  # position → facts, oldest first
 
     def fold(self, facts: LogFacts, after: int, upto: int | None, write_snapshots: bool = False) -> int:
         """Fold events with after < position <= upto into `facts`; returns the last position folded."""
@@ -138,8 +140,17 @@ class ProjectionRunner:
             return self._facts, self._position
 
     def at(self, position: int) -> LogFacts:
-        """The facts as they were right after `position` was appended (a fresh object)."""
+        """The facts as they were right after `position` was appended. Read-only: the object is
+        shared with other readers of the same position (a report reads one position many times)."""
+        with self.lock:
+            cached = self._at_cache.get(position)
+        if cached is not None:
+            return cached
         snapshot = self.snapshots.newest(at_most=position)
         facts, start = (LogFacts(), 0) if snapshot is None else (snapshot[1], snapshot[0])
         self.fold(facts, start, position)
+        with self.lock:
+            self._at_cache[position] = facts
+            while len(self._at_cache) > AT_CACHE_SIZE:
+                self._at_cache.pop(next(iter(self._at_cache)))
         return facts

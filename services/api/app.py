@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,22 +14,38 @@ from ehsj_core.settings import Settings, get_settings
 from ehsj_core.tracker import Tracker
 from services.api.deps import TrackerDep
 from services.api.errors import install_error_handlers
-from services.api.routes import events, status
+from services.api.routes import events, reports, status
 from services.api.schemas import Health
+from services.worker.app import create_celery
+from services.worker.scheduler import start_scheduler
 
 
-def create_app(settings: Settings | None = None, tracker: Tracker | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, tracker: Tracker | None = None, run_scheduler: bool = False) -> FastAPI:
+    """The app. `run_scheduler` only for the single process of embedded mode (`ehsj serve`): the
+    distributed setup never runs a scheduler inside API processes."""
     settings = settings or get_settings()
+    tracker = tracker or Tracker(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = start_scheduler(settings, tracker.book) if run_scheduler else None
+        yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
     app = FastAPI(
         title="EHSJ målopfølgning",
         description="Hændelseslog og målstatus for resultatkontrakten mellem KKR Sjælland og Erhvervshus Sjælland.",
         version="0.1.0",
+        lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.tracker = tracker or Tracker(settings)
+    app.state.tracker = tracker
+    app.state.celery = create_celery(settings)
     install_error_handlers(app)
     app.include_router(events.router)
     app.include_router(status.router)
+    app.include_router(reports.router)
 
     @app.get("/api/healthz", tags=["health"])
     def healthz(tracker: TrackerDep) -> Health:

@@ -13,14 +13,19 @@ from rich.table import Table
 from ehsj_core.contract.loader import ContractError
 from ehsj_core.events.validation import InvalidInput
 from ehsj_core.settings import get_settings
-from ehsj_core.setup import initialise
+from ehsj_core.setup import initialise, wait_for_database
 from ehsj_core.tracker import NotFound, Tracker
 from services.cli import events as events_cli
+from services.cli import reports as reports_cli
 from services.cli import users as users_cli
 
 app = typer.Typer(help="EHSJ målopfølgning: hændelseslog og målstatus.", no_args_is_help=True)
 app.add_typer(users_cli.app, name="users")
 app.add_typer(events_cli.app, name="events")
+app.add_typer(reports_cli.report_app, name="report")
+app.add_typer(reports_cli.recipients_app, name="recipients")
+app.command("worker")(reports_cli.worker)
+app.command("scheduler")(reports_cli.scheduler)
 console = Console()
 
 
@@ -29,10 +34,15 @@ def tracker() -> Tracker:
 
 
 @app.command()
-def init() -> None:
-    """Migrate the database and load the contract files (EHSJ_CONTRACTS_DIR)."""
+def init(
+    wait: Annotated[int, typer.Option(help="seconds to wait for the database to answer")] = 0,
+) -> None:
+    """Migrate the database and load the contract files (EHSJ_CONTRACTS_DIR). Idempotent."""
     settings = get_settings()
     t = tracker()
+    if not wait_for_database(t.engine, wait):
+        console.print(f"[red]Databasen svarer ikke efter {wait} s.[/red]")
+        raise typer.Exit(1)
     try:
         loaded = initialise(t.engine, settings.contracts_dir)
     except ContractError as exc:
@@ -48,15 +58,12 @@ def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port")] = None,
 ) -> None:
-    """Serve the API (and, from later issues, the web app)."""
+    """Serve the API; in embedded mode also the scheduler (in this one process)."""
+    from services.api.app import create_app
+
     settings = get_settings()
-    uvicorn.run(
-        "services.api.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-    )
+    app_ = create_app(settings, run_scheduler=settings.mode == "embedded")
+    uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="info")
 
 
 @app.command()
@@ -66,6 +73,7 @@ def demo(
 ) -> None:
     """Fill an empty log with a realistic, deterministic 2019."""
     from ehsj_core.demo import DemoError, load_demo
+    from ehsj_core.notify.recipients import add_demo_recipients
 
     t = tracker()
     if if_empty and t.store.head().position > 0:
@@ -76,7 +84,8 @@ def demo(
     except DemoError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    console.print(f"Demoåret er indlæst: {count} hændelser.")
+    recipients = add_demo_recipients(t.engine, t.contract(2019).contract)
+    console.print(f"Demoåret er indlæst: {count} hændelser, {recipients} modtagere (example.org).")
 
 
 @app.command()

@@ -7,12 +7,18 @@ Every expectation is worked out by hand in a comment; the code under test is
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
-from ehsj_core.projections.facts import YearFacts
-from ehsj_core.projections.metrics import deviations_pp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ehsj_core.projections.facts import SEP, YearFacts
+from ehsj_core.projections.metrics import deviations_pp, milestone_reached_on
 from ehsj_core.projections.municipalities import municipality_figures
 from tests.unit.builders import (
+    Ev,
     Folder,
     agreement,
     contract,
@@ -24,6 +30,7 @@ from tests.unit.builders import (
     fold,
     measure,
     meeting,
+    milestone,
     newsletter,
     referral,
     retraction,
@@ -605,3 +612,276 @@ def test_municipality_deviation_rounds_half_up_to_two_decimals():
     holbaek = _figures_by_name(f)["Holbæk"]
     assert holbaek.specialised_share_pct == 9.38
     assert holbaek.deviation_pp == 0.9
+
+
+# --------------------------------------------------------------------------------------------------
+# `until`: only what occurred in or before that month counts (a quarter's end without a second fold)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_counts_until_a_month_leave_out_the_courses_of_later_months():
+    f = facts_2019(short(on=date(2019, 2, 10)), short(on=date(2019, 4, 10)), short(on=date(2019, 11, 10)))
+    assert measure("1", "short_courses", f, "2019-01") == 0
+    assert measure("1", "short_courses", f, "2019-03") == 1  # February
+    assert measure("1", "short_courses", f, "2019-04") == 2  # February, April
+    assert measure("1", "short_courses", f, "2019-10") == 2
+    assert measure("1", "short_courses", f, "2019-11") == 3
+    assert measure("1", "short_courses", f, "2019-12") == 3
+    assert measure("1", "short_courses", f) == 3  # no cut-off: the whole year
+
+
+def test_until_takes_in_the_whole_of_its_month_and_nothing_of_the_next():
+    f = facts_2019(courses(2, on=date(2019, 3, 31)), courses(1, on=date(2019, 4, 1), first=2))
+    assert measure("1", "action_plans", f, "2019-03") == 2
+    assert measure("1", "action_plans", f, "2019-04") == 3
+
+
+def test_until_before_the_year_leaves_nothing_and_after_it_everything():
+    f = facts_2019(short(on=date(2019, 1, 1)), short(on=date(2019, 12, 31)))
+    assert measure("1", "short_courses", f, "2018-12") == 0
+    assert measure("1", "short_courses", f, "2020-01") == 2
+
+
+def test_meetings_newsletters_agreements_and_council_presentations_until_a_month():
+    f = facts_2019(
+        meeting("local_business_service", "Køge", date(2019, 3, 1)),
+        meeting("local_business_service", "Køge", date(2019, 7, 1)),
+        newsletter("Greve", date(2019, 6, 30)),
+        agreement("state_scheme", on=date(2019, 12, 1)),
+        meeting("council_presentation_offered", "Lolland", date(2019, 3, 1)),
+        meeting("council_presentation_offered", "Lolland", date(2019, 9, 1)),  # Lolland again
+        meeting("council_presentation_offered", "Sorø", date(2019, 9, 2)),
+    )
+    # by the end of June: one local meeting (March), the June newsletter, no agreement, {Lolland}.
+    assert measure("5B", "local_actor_meetings", f, "2019-06") == 1
+    assert measure("5B", "newsletters", f, "2019-06") == 1
+    assert measure("5A", "state_scheme_agreements", f, "2019-06") == 0
+    assert measure("5A", "council_presentations", f, "2019-06") == 1
+    assert measure("5A", "council_presentations", f, "2019-08") == 1
+    # by the end of September: {Lolland, Sorø}.
+    assert measure("5A", "council_presentations", f, "2019-09") == 2
+    assert measure("5B", "local_actor_meetings", f, "2019-09") == 2
+    assert measure("5A", "state_scheme_agreements", f, "2019-12") == 1
+
+
+def test_digital_business_model_courses_until_a_month():
+    f = facts_2019(
+        course("action_plan", on=date(2019, 3, 1), topics=["digital_business_model"], company=1),
+        course("growth_plan", on=date(2019, 9, 1), topics=["digital_business_model"], company=2),
+    )
+    assert measure("7", "digital_business_model_courses", f, "2019-06") == 1
+    assert measure("7", "digital_business_model_courses", f) == 2
+
+
+def test_referral_rate_until_a_month_counts_companies_by_the_month_they_had_course_and_referral():
+    f = facts_2019(
+        course("action_plan", company=1, on=date(2019, 2, 5)),  # A: course February …
+        referral("action_plan", company=1, on=date(2019, 6, 5)),  # … referred June
+        course("action_plan", company=2, on=date(2019, 3, 5)),  # B: course March …
+        referral("action_plan", company=2, on=date(2019, 3, 25)),  # … referred March
+    )
+    assert measure("5A", "action_plan_referral_rate", f, "2019-01") is None  # no company with a course yet
+    assert measure("5A", "action_plan_referral_rate", f, "2019-02") == 0.0  # {A}, none referred
+    assert measure("5A", "action_plan_referral_rate", f, "2019-03") == 50.0  # {A, B}, referred {B}
+    assert measure("5A", "action_plan_referral_rate", f, "2019-05") == 50.0
+    assert measure("5A", "action_plan_referral_rate", f, "2019-06") == 100.0  # referred {A, B}
+    assert measure("5A", "action_plan_referral_rate", f) == 100.0
+
+
+def test_referral_rate_until_a_month_counts_an_early_referral_from_the_course_month():
+    f = facts_2019(
+        referral("growth_plan", company=1, on=date(2019, 1, 5)),  # referred before its growth plan
+        course("growth_plan", company=1, on=date(2019, 4, 5)),
+        course("growth_plan", company=2, on=date(2019, 4, 6)),
+        course("growth_plan", company=3, on=date(2019, 4, 7)),
+    )
+    assert measure("5A", "growth_plan_referral_rate", f, "2019-03") is None
+    assert measure("5A", "growth_plan_referral_rate", f, "2019-04") == 33.3  # 1 of {1, 2, 3}
+
+
+def test_referral_rate_until_a_month_after_the_first_course_is_retracted():
+    february = course("action_plan", company=1, on=date(2019, 2, 5))
+    folder = Folder().apply(
+        february,
+        course("action_plan", company=1, on=date(2019, 7, 5)),
+        referral("action_plan", company=1, on=date(2019, 3, 5)),
+        course("action_plan", company=2, on=date(2019, 5, 5)),
+    )
+    assert measure("5A", "action_plan_referral_rate", folder.year(), "2019-03") == 100.0  # {1} referred
+    assert measure("5A", "action_plan_referral_rate", folder.year(), "2019-06") == 50.0  # {1, 2}
+    folder.apply(retraction(february))
+    # company 1 now has its first action plan in July: by June only {2}, unreferred.
+    assert measure("5A", "action_plan_referral_rate", folder.year(), "2019-03") is None
+    assert measure("5A", "action_plan_referral_rate", folder.year(), "2019-06") == 0.0
+    assert measure("5A", "action_plan_referral_rate", folder.year(), "2019-07") == 50.0
+
+
+def test_evaluation_rates_until_a_month_count_only_the_evaluations_received_by_then():
+    f = facts_2019(
+        evaluation(satisfaction=5, effect=("hoj",) + ("lav",) * 6, on=date(2019, 1, 10), company=1),
+        evaluation(satisfaction=2, on=date(2019, 2, 10), company=2),
+        evaluation(satisfaction=4, on=date(2019, 5, 10), company=3),
+        evaluation(satisfaction=1, on=date(2019, 8, 10), company=4),
+    )
+    assert measure("1", "action_plan_satisfaction", f, "2018-12") is None
+    assert measure("1", "action_plan_satisfaction", f, "2019-01") == 100.0  # 1 of 1
+    assert measure("1", "action_plan_satisfaction", f, "2019-02") == 50.0  # 1 of 2
+    assert measure("1", "action_plan_satisfaction", f, "2019-05") == 66.7  # 2 of 3 = 66.666…
+    assert measure("1", "action_plan_satisfaction", f, "2019-08") == 50.0  # 2 of 4
+    assert measure("1", "action_plan_effect", f, "2019-02") == 50.0  # 1 of 2
+    assert measure("1", "action_plan_effect", f, "2019-08") == 25.0  # 1 of 4
+
+
+def test_nps_until_a_month_counts_only_the_answers_received_by_then():
+    f = facts_2019(
+        evaluation(nps=10, on=date(2019, 3, 1), company=1),  # promoter
+        evaluation(nps=3, on=date(2019, 4, 1), company=2),  # detractor
+        evaluation(nps=9, on=date(2019, 6, 1), company=3),  # promoter
+        evaluation(nps=0, on=date(2019, 9, 1), company=4),  # detractor
+    )
+    assert measure("1", "action_plan_nps", f, "2019-02") is None
+    assert measure("1", "action_plan_nps", f, "2019-03") == 100  # 100 × 1 / 1
+    assert measure("1", "action_plan_nps", f, "2019-04") == 0  # 100 × (1 − 1) / 2
+    assert measure("1", "action_plan_nps", f, "2019-06") == 33  # 100 × (2 − 1) / 3 = 33.33… → 33
+    assert measure("1", "action_plan_nps", f, "2019-09") == 0  # 100 × (2 − 2) / 4
+    assert measure("3", "nps", f, "2019-06") == 33
+
+
+def test_staff_until_a_month_leaves_out_a_consultant_designated_later():
+    f = facts_2019(
+        staff("cross_region", "Anne", date(2019, 3, 1)),
+        staff("cross_region", "Bo", date(2019, 10, 1)),
+        staff("cross_region", "Anne", date(2019, 11, 1)),  # Anne again: still one consultant
+        staff("digital_expert", "Cai", date(2019, 10, 15)),
+    )
+    assert measure("10", "cross_region_developers", f, "2019-02") == 0
+    assert measure("10", "cross_region_developers", f, "2019-09") == 1  # {Anne}
+    assert measure("10", "cross_region_developers", f, "2019-10") == 2  # {Anne, Bo}
+    assert measure("10", "cross_region_developers", f, "2019-12") == 2
+    assert measure("7", "digital_expert_developers", f, "2019-09") == 0  # Cai: October
+    assert measure("7", "digital_expert_developers", f, "2019-10") == 1
+
+
+def test_a_big_joint_event_until_a_month():
+    f = facts_2019(
+        event_held("conference", participants=300, on=date(2019, 1, 20)),  # not a joint event
+        event_held("joint_hovedstaden", participants=99, on=date(2019, 2, 20)),  # too small
+        event_held("joint_hovedstaden", participants=150, on=date(2019, 5, 20)),
+        event_held("joint_hovedstaden", participants=100, on=date(2019, 11, 20)),
+    )
+    assert measure("10", "big_joint_event", f, "2019-04") == 0
+    assert measure("10", "big_joint_event", f, "2019-05") == 1
+    assert measure("10", "big_joint_event", f, "2019-10") == 1
+    assert measure("10", "big_joint_event", f, "2019-11") == 2
+    assert measure("5C", "conferences", f, "2019-01") == 1
+
+
+def test_geographic_deviation_until_a_month():
+    f = facts_2019(
+        course("action_plan", "Roskilde", date(2019, 1, 15), company=1),
+        short("Stevns", date(2019, 2, 1)),
+        course("growth_plan", "Lolland", date(2019, 7, 15), company=2),
+    )
+    # by June: 1 specialised course, in Roskilde: 100 − 10.51 = 89.49; Lolland 0 − 4.99.
+    by_june = deviations_pp(f, SPECIALISED, contract(), "2019-06")
+    assert by_june is not None
+    assert by_june["Roskilde"] == 89.49
+    assert by_june["Lolland"] == -4.99
+    assert measure("5B", "geographic_spread", f, "2019-06") == 89.49
+    # the year: Roskilde 50 − 10.51 = 39.49, Lolland 50 − 4.99 = 45.01 (the largest).
+    assert measure("5B", "geographic_spread", f) == 45.01
+    assert measure("5B", "geographic_spread", f, "2018-12") is None
+
+
+def test_a_milestone_reached_in_july_is_not_reached_until_june():
+    f = facts_2019(milestone("8.strategy_2020_draft", date(2019, 7, 2)))
+    assert milestone_reached_on(f, "8.strategy_2020_draft", "2019-06") is None
+    assert milestone_reached_on(f, "8.strategy_2020_draft", "2019-07") == "2019-07-02"
+    assert milestone_reached_on(f, "8.strategy_2020_draft") == "2019-07-02"
+
+
+# --------------------------------------------------------------------------------------------------
+# Property: referral_rate(until) equals a brute-force count over the events still standing
+# --------------------------------------------------------------------------------------------------
+
+REFERRAL_TYPES = ("action_plan", "growth_plan")
+MONTHS = [f"2019-{m:02d}" for m in range(1, 13)]
+
+# ("add", kind, course type, company, month, day) or ("retract", which of the standing events)
+_add = st.tuples(
+    st.just("add"),
+    st.sampled_from(("course", "referral")),
+    st.sampled_from(REFERRAL_TYPES),
+    st.integers(0, 3),  # four companies: collisions are the point
+    st.integers(1, 12),
+    st.integers(1, 28),
+)
+_retract = st.tuples(st.just("retract"), st.integers(0, 1_000))
+_ops = st.lists(st.one_of(_add, _add, _retract), max_size=40)
+
+
+def _play(ops: list[tuple]) -> tuple[Folder, list[Ev]]:
+    """Fold the operations; returns the folder and the events still standing (not retracted)."""
+    folder, standing = Folder(), []
+    for op in ops:
+        if op[0] == "add":
+            _, kind, ct, company, month, day = op
+            on = date(2019, month, day)
+            event = course(ct, on=on, company=company) if kind == "course" else referral(ct, company, on)
+            standing.append(event)
+            folder.apply(event)
+        elif standing:
+            folder.apply(retraction(standing.pop(op[1] % len(standing))))
+    return folder, standing
+
+
+def _brute_referral_rate(standing: list[Ev], ct: str, until: str | None) -> float | None:
+    def by_then(e: Ev) -> bool:
+        return until is None or e.occurred_on.isoformat()[:7] <= until
+
+    with_course = {
+        e.data["company_cvr"]
+        for e in standing
+        if e.type == "course.completed" and e.data["course_type"] == ct and by_then(e)
+    }
+    referred = with_course & {
+        e.data["company_cvr"]
+        for e in standing
+        if e.type == "company.referred" and e.data["from_course"] == ct and by_then(e)
+    }
+    if not with_course:
+        return None
+    rate = Decimal(100 * len(referred)) / Decimal(len(with_course))
+    return float(rate.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(ops=_ops)
+def test_referral_rate_until_any_month_equals_a_brute_force_count_of_the_standing_events(ops):
+    folder, standing = _play(ops)
+    for ct in REFERRAL_TYPES:
+        for until in [*MONTHS, None]:
+            expected = _brute_referral_rate(standing, ct, until)
+            assert measure("5A", f"{ct}_referral_rate", folder.year(), until) == expected, (ct, until)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(ops=_ops)
+def test_the_first_month_counters_equal_a_brute_force_count_of_the_standing_events(ops):
+    folder, standing = _play(ops)
+    course_months: dict[tuple[str, str], list[str]] = {}
+    referral_months: dict[tuple[str, str], list[str]] = {}
+    for e in standing:
+        month = e.occurred_on.isoformat()[:7]
+        if e.type == "course.completed":
+            course_months.setdefault((e.data["course_type"], e.data["company_cvr"]), []).append(month)
+        else:
+            referral_months.setdefault((e.data["from_course"], e.data["company_cvr"]), []).append(month)
+    with_course = Counter(f"{ct}{SEP}{min(months)}" for (ct, _cvr), months in course_months.items())
+    referred = Counter(
+        f"{ct}{SEP}{max(min(months), min(referral_months[ct, cvr]))}"
+        for (ct, cvr), months in course_months.items()
+        if (ct, cvr) in referral_months
+    )
+    assert folder.year().companies_with_course == dict(with_course)
+    assert folder.year().companies_referred == dict(referred)

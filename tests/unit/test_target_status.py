@@ -7,13 +7,19 @@ The code under test is `ehsj_core.projections.status`, fed with the 2019 contrac
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ehsj_core.projections.municipalities import municipality_figures
 from ehsj_core.projections.status import STATUS_LABELS, goal_statuses, target_status, year_fraction
 from tests.unit.builders import (
+    Ev,
     Folder,
+    agreement,
     contract,
     course,
     courses,
@@ -24,6 +30,7 @@ from tests.unit.builders import (
     goal_and_target,
     meeting,
     milestone,
+    newsletter,
     referral,
     retraction,
     short,
@@ -36,9 +43,9 @@ AFTER = date(2020, 1, 1)
 BEFORE = date(2018, 12, 31)
 
 
-def status(goal_id: str, key: str, facts, on: date):
+def status(goal_id: str, key: str, facts, on: date, until: str | None = None):
     goal, target = goal_and_target(goal_id, key)
-    return target_status(target, goal, facts, contract(), on)
+    return target_status(target, goal, facts, contract(), on, until)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -491,3 +498,150 @@ def test_every_status_has_a_danish_label():
         "not_started": "ikke startet",
         "missed": "ikke opfyldt",
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# `until`: the status at the end of a month, from the facts of the whole year
+# --------------------------------------------------------------------------------------------------
+
+END_OF_Q2 = date(2019, 6, 30)
+
+
+def test_a_milestone_reached_in_july_is_not_reached_at_the_end_of_june():
+    f = facts_2019(milestone(DRAFT, date(2019, 7, 2)))
+    s = status("8", "strategy_2020_draft", f, END_OF_Q2, until="2019-06")
+    assert s.status == "not_started"  # on its deadline, not yet reached
+    assert s.reached_on is None
+    assert s.actual == 0
+
+
+def test_a_milestone_reached_in_july_is_met_late_once_until_covers_july():
+    f = facts_2019(milestone(DRAFT, date(2019, 7, 2)))
+    for on, until in ((date(2019, 7, 31), "2019-07"), (date(2019, 9, 30), "2019-09")):
+        s = status("8", "strategy_2020_draft", f, on, until=until)
+        assert s.status == "met_late"
+        assert s.reached_on == "2019-07-02"
+        assert s.actual == 1
+
+
+def test_a_milestone_reached_in_june_is_met_at_the_end_of_june():
+    f = facts_2019(milestone(DRAFT, date(2019, 6, 20)), milestone(DRAFT, date(2019, 8, 1)))
+    s = status("8", "strategy_2020_draft", f, END_OF_Q2, until="2019-06")
+    assert s.status == "met"
+    assert s.reached_on == "2019-06-20"
+
+
+def test_a_count_at_the_end_of_june_is_judged_on_what_was_done_by_june():
+    # 150 short courses in April, 300 in September.
+    f = facts_2019([short(on=date(2019, 4, 10)) for _ in range(150)], [short(on=date(2019, 9, 10)) for _ in range(300)])
+    q2 = status("1", "short_courses", f, END_OF_Q2, until="2019-06")
+    # 30 June is day 181: 400 × 181 / 365 = 198.356… → 198.4; 150 < 198.4 → behind.
+    assert q2.actual == 150
+    assert q2.expected_by_now == 198.4
+    assert q2.status == "behind"
+    # without the cut-off, the same day would see September's courses: 450 ≥ 400 → met.
+    assert status("1", "short_courses", f, END_OF_Q2).status == "met"
+
+
+def _year_with_a_second_half() -> list:
+    """A year whose second half changes every figure below."""
+    return [
+        [short(on=date(2019, 4, 10)) for _ in range(150)],
+        [short(on=date(2019, 9, 10)) for _ in range(300)],
+        course("action_plan", on=date(2019, 2, 5), company=1),
+        referral("action_plan", company=1, on=date(2019, 8, 5)),
+        evaluation(satisfaction=5, on=date(2019, 5, 2), company=1),
+        evaluation(satisfaction=1, on=date(2019, 10, 2), company=2),
+        staff("cross_region", "Bo", date(2019, 10, 1)),
+        milestone(DRAFT, date(2019, 7, 2)),
+    ]
+
+
+def _by_key(goals) -> dict:
+    return {f"{g.id}.{t.key}": t for g in goals for t in g.targets}
+
+
+def test_goal_statuses_at_the_end_of_q2_count_only_the_first_half_and_judge_on_30_june():
+    q2 = _by_key(goal_statuses(contract(), facts_2019(*_year_with_a_second_half()), END_OF_Q2, until="2019-06"))
+    # short courses: 150 < 198.4 (400 × 181 / 365) → behind.
+    assert (q2["1.short_courses"].actual, q2["1.short_courses"].expected_by_now) == (150, 198.4)
+    assert q2["1.short_courses"].status == "behind"
+    # action plans: 1 by June; 300 × 181 / 365 = 148.767… → 148.8 → behind.
+    assert (q2["1.action_plans"].actual, q2["1.action_plans"].expected_by_now) == (1, 148.8)
+    # satisfaction: only May's 5 → 1 of 1 = 100.0 → on track.
+    assert (q2["1.action_plan_satisfaction"].actual, q2["1.action_plan_satisfaction"].status) == (100.0, "on_track")
+    # referral rate: company 1 referred in August → 0 of 1 = 0.0 → behind.
+    assert (q2["5A.action_plan_referral_rate"].actual, q2["5A.action_plan_referral_rate"].status) == (0.0, "behind")
+    # cross-region developers: none by June; 1 × 181 / 365 = 0.495… → 0.5; 0 < 0.5 → behind.
+    cross = q2["10.cross_region_developers"]
+    assert (cross.actual, cross.expected_by_now, cross.status) == (0, 0.5, "behind")
+    # the strategy draft (deadline 30 June) came on 2 July: on 30 June not yet reached, not yet late.
+    draft = q2["8.strategy_2020_draft"]
+    assert (draft.actual, draft.reached_on, draft.status) == (0, None, "not_started")
+
+
+def test_goal_statuses_without_a_cut_off_see_the_whole_year():
+    year = _by_key(goal_statuses(contract(), facts_2019(*_year_with_a_second_half()), LAST_DAY))
+    assert (year["1.short_courses"].actual, year["1.short_courses"].status) == (450, "met")
+    assert (year["1.action_plan_satisfaction"].actual, year["1.action_plan_satisfaction"].status) == (50.0, "behind")
+    assert (year["5A.action_plan_referral_rate"].actual, year["5A.action_plan_referral_rate"].status) == (100.0, "on_track")
+    assert (year["10.cross_region_developers"].actual, year["10.cross_region_developers"].status) == (1, "met")
+    assert (year["8.strategy_2020_draft"].reached_on, year["8.strategy_2020_draft"].status) == ("2019-07-02", "met_late")
+
+
+def test_goal_statuses_pass_until_to_every_target():
+    f = facts_2019(*_year_with_a_second_half())
+    goals = goal_statuses(contract(), f, END_OF_Q2, until="2019-06")
+    for goal in contract().goals:
+        for target in goal.targets:
+            expected = target_status(target, goal, f, contract(), END_OF_Q2, "2019-06")
+            assert _by_key(goals)[f"{goal.id}.{target.key}"] == expected
+
+
+# The cut-off must agree with folding only the events of the months up to it.
+
+_MAKERS = [
+    lambda on, i: short(on=on),
+    lambda on, i: course("action_plan", "Lolland", on, company=i, topics=["digital_business_model"]),
+    lambda on, i: course("growth_plan", "Roskilde", on, company=i),
+    lambda on, i: course("development_plan", "Greve", on, company=i),
+    lambda on, i: referral("action_plan", company=i, on=on),
+    lambda on, i: referral("growth_plan", company=i, on=on),
+    lambda on, i: evaluation("action_plan", nps=10 - i, satisfaction=5 - i, competence=1 + i, on=on, company=i),
+    lambda on, i: evaluation("growth_plan", nps=9 - 3 * i, satisfaction=4, effect=("nogen",) * 7, on=on, company=i),
+    lambda on, i: meeting("council_presentation_offered", ("Lolland", "Sorø", "Greve", "Køge")[i], on),
+    lambda on, i: meeting("local_business_service", "Køge", on),
+    lambda on, i: newsletter("Greve" if i % 2 else None, on),
+    lambda on, i: event_held("joint_hovedstaden", "Køge", 98 + i, on),
+    lambda on, i: event_held("conference", "Sorø", 30, on),
+    lambda on, i: agreement("state_scheme", on=on),
+    lambda on, i: staff("cross_region", f"Konsulent {i}", on),
+    lambda on, i: milestone(DRAFT, on),
+    lambda on, i: milestone("9.companies_mapped", on),
+]
+_event = st.tuples(st.integers(0, len(_MAKERS) - 1), st.integers(1, 12), st.integers(1, 28), st.integers(0, 3))
+
+
+def _events(specs) -> list[Ev]:
+    return [_MAKERS[m](date(2019, month, day), i) for m, month, day, i in specs]
+
+
+def _last_day(month: int) -> date:
+    return date(2019, month, calendar.monthrange(2019, month)[1])
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(specs=st.lists(_event, max_size=30), cut=st.integers(1, 12), retract=st.lists(st.integers(0, 1_000), max_size=5))
+def test_a_cut_off_at_a_month_equals_folding_only_the_events_up_to_that_month(specs, cut, retract):
+    events = _events(specs)
+    folder = Folder().apply(*events)
+    for r in retract:  # retractions come later in the log, whatever the month of their target
+        if events:
+            folder.apply(retraction(events.pop(r % len(events))))
+    until, on = f"2019-{cut:02d}", _last_day(cut)
+    early = facts_2019([e for e in events if e.occurred_on.month <= cut])
+    assert [g.as_dict() for g in goal_statuses(contract(), folder.year(), on, until)] == [
+        g.as_dict() for g in goal_statuses(contract(), early, on)
+    ]
+    months = {f"2019-{m:02d}" for m in range(1, cut + 1)}
+    assert municipality_figures(contract(), folder.year(), months) == municipality_figures(contract(), early)

@@ -1,0 +1,359 @@
+"""Reports as data: each built from the projection at a stated log position, so that it can be built
+again, exactly, from that position later (the dispatch ledger stores the position and the digest).
+
+Builders read through `Tracker.status` and `Tracker.municipalities` with `as_of=position`; nothing
+here reads the clock. A report's `as_dict()` is JSON-able and deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import date
+from typing import Any
+
+from ehsj_core.events.validation import InvalidInput, Problem
+from ehsj_core.projections.metrics import Value
+from ehsj_core.projections.municipalities import MunicipalityFigures
+from ehsj_core.projections.status import GoalStatus, TargetStatus
+from ehsj_core.reports.periods import Period, period_of
+from ehsj_core.tracker import StatusReport, Tracker
+
+PACE_KINDS = ("count", "range")  # targets with a pace (expected_by_now)
+RATE_KINDS = ("rate", "score")  # evaluation and referral figures
+LOCAL_MEETING_KIND = "local_business_service"
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What every report was built from: the contract, the log position and the day judged on."""
+
+    house_name: str
+    contract_title: str
+    contract_sha256: str
+    year: int
+    position: int
+    judged_on: date
+    course_types: tuple[tuple[str, str], ...]  # key, Danish name, in contract order
+
+
+@dataclass(frozen=True)
+class TargetRef:
+    """One target picked out of the status (behind pace, changed, …), with what the reader needs."""
+
+    goal_id: str
+    key: str
+    label: str
+    kind: str
+    status: str
+    actual: Value
+    target: float | None
+    target_min: float | None  # a range target (1–3) has these instead of `target`
+    target_max: float | None
+    expected_by_now: float | None
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """A target whose figure or status moved since the end of the previous period."""
+
+    goal_id: str
+    key: str
+    label: str
+    kind: str
+    unit: str | None
+    actual_before: Value
+    actual: Value
+    status_before: str
+    status: str
+
+
+@dataclass(frozen=True)
+class QuarterlyStatus:
+    """For the business chief of one municipality: the overall status and the municipality's own."""
+
+    basis: Basis
+    period: Period
+    municipality: str
+    goals: tuple[GoalStatus, ...]
+    quarter: MunicipalityFigures  # the municipality's figures in the quarter
+    year_to_date: MunicipalityFigures  # … from 1 January to the end of the quarter
+    deviation_limit_pp: float | None  # the geography target of the contract (5B)
+    previous: Period | None
+    changes: tuple[Change, ...]  # empty for the first quarter
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": "quarterly_status", **to_json(self)}
+
+
+@dataclass(frozen=True)
+class HalfYearReport:
+    """For K17: every goal, the 17 municipalities side by side (year to date), what is behind."""
+
+    basis: Basis
+    period: Period
+    goals: tuple[GoalStatus, ...]
+    municipalities: tuple[MunicipalityFigures, ...]
+    deviation_limit_pp: float | None
+    behind: tuple[TargetRef, ...]  # status "behind" or "missed"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": "half_year_report", **to_json(self)}
+
+
+@dataclass(frozen=True)
+class GoalFulfilment:
+    goal_id: str
+    title: str
+    met: int  # targets met (on time or late)
+    total: int
+
+
+@dataclass(frozen=True)
+class AnnualStatus:
+    """For KKR: every goal with its fulfilment, and the municipalities side by side."""
+
+    basis: Basis
+    period: Period
+    goals: tuple[GoalStatus, ...]
+    fulfilment: tuple[GoalFulfilment, ...]
+    municipalities: tuple[MunicipalityFigures, ...]
+    deviation_limit_pp: float | None
+
+    @property
+    def targets_met(self) -> int:
+        return sum(f.met for f in self.fulfilment)
+
+    @property
+    def targets_total(self) -> int:
+        return sum(f.total for f in self.fulfilment)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": "annual_status", **to_json(self), "targets_met": self.targets_met, "targets_total": self.targets_total}
+
+
+@dataclass(frozen=True)
+class FailedDispatch:
+    """A report the dispatch ledger gave up sending."""
+
+    kind: str
+    period: str
+    recipient: str
+    last_error: str
+
+
+@dataclass(frozen=True)
+class MilestoneAlert:
+    goal_id: str
+    key: str
+    label: str
+    deadline: date
+    days_left: int  # negative once the deadline has passed
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """For the director: what needs attention on `basis.judged_on`."""
+
+    basis: Basis
+    on_date: date
+    behind_pace: tuple[TargetRef, ...]  # count targets below their pace
+    milestones: tuple[MilestoneAlert, ...]  # deadline near, or passed unmet
+    quarter_without_local_meeting: Period | None  # no meeting with the local actors yet
+    local_meeting_label: str | None
+    trailing_rates: tuple[TargetRef, ...]  # evaluation and referral figures below target
+    failed_dispatches: tuple[FailedDispatch, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return self.attention_count == 0
+
+    @property
+    def attention_count(self) -> int:
+        """How many things need attention (a quarter without a local meeting counts as one)."""
+        lists = (self.behind_pace, self.milestones, self.trailing_rates, self.failed_dispatches)
+        return sum(map(len, lists)) + (self.quarter_without_local_meeting is not None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": "reminder", **to_json(self), "is_empty": self.is_empty}
+
+
+Report = QuarterlyStatus | HalfYearReport | AnnualStatus | Reminder
+
+
+def to_json(value: Any) -> Any:
+    """Report data as JSON-able values: dataclasses as dicts (field order), dates as ISO text."""
+    if isinstance(value, Period):
+        return value.as_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    return value
+
+
+# --- builders ----------------------------------------------------------------------------------------
+def build_quarterly(tracker: Tracker, period: Period, municipality: str, position: int) -> QuarterlyStatus:
+    _expect(period, "quarter")
+    status = tracker.status(period.year, as_of=position, until=period.end)
+    contract = status.contract.contract
+    name = contract.canonical_municipality(municipality)
+    if name is None:
+        names = [m.name for m in contract.municipalities]
+        raise InvalidInput([Problem("municipality", municipality, "ukendt kommune", names)])
+    quarter = _figures(tracker, period.year, position, period.months)
+    to_date = _figures(tracker, period.year, position, period.months_to_date)
+    previous = period.previous()
+    changes: tuple[Change, ...] = ()
+    if previous is not None:
+        before = tracker.status(period.year, as_of=position, until=previous.end)
+        changes = _changes(before, status)
+    return QuarterlyStatus(
+        basis=_basis(status),
+        period=period,
+        municipality=name,
+        goals=tuple(status.goals),
+        quarter=quarter[name],
+        year_to_date=to_date[name],
+        deviation_limit_pp=_deviation_limit(status),
+        previous=previous,
+        changes=changes,
+    )
+
+
+def build_half_year(tracker: Tracker, period: Period, position: int) -> HalfYearReport:
+    _expect(period, "half_year")
+    status = tracker.status(period.year, as_of=position, until=period.end)
+    figures = _figures(tracker, period.year, position, period.months_to_date)
+    return HalfYearReport(
+        basis=_basis(status),
+        period=period,
+        goals=tuple(status.goals),
+        municipalities=tuple(figures.values()),
+        deviation_limit_pp=_deviation_limit(status),
+        behind=tuple(_ref(g, t) for g, t in _targets(status) if t.status in ("behind", "missed")),
+    )
+
+
+def build_annual(tracker: Tracker, year: int, position: int) -> AnnualStatus:
+    period = Period("year", year)
+    status = tracker.status(year, as_of=position, until=period.end)
+    figures = _figures(tracker, year, position, period.months)
+    fulfilment = tuple(
+        GoalFulfilment(g.id, g.title, sum(t.status in ("met", "met_late") for t in g.targets), len(g.targets))
+        for g in status.goals
+    )
+    return AnnualStatus(
+        basis=_basis(status),
+        period=period,
+        goals=tuple(status.goals),
+        fulfilment=fulfilment,
+        municipalities=tuple(figures.values()),
+        deviation_limit_pp=_deviation_limit(status),
+    )
+
+
+def build_reminder(
+    tracker: Tracker, on_date: date, position: int, failed_dispatches: list[FailedDispatch]
+) -> Reminder:
+    """Judged on `on_date` (or the day `position` was recorded, if earlier). `Tracker.status` cuts
+    off at month ends, so what occurred later in `on_date`'s month counts too — for the weekly
+    reminder of today at the head of the log, nothing can have occurred later."""
+    status = tracker.status(on_date.year, as_of=position, until=on_date)
+    contract = status.contract.contract
+    judged_on = status.as_of.on_date
+    warning = contract.calendar.reminders.deadline_warning_days
+    targets = _targets(status)
+    behind = tuple(_ref(g, t) for g, t in targets if t.kind in PACE_KINDS and t.status == "behind")
+    rates = tuple(_ref(g, t) for g, t in targets if t.kind in RATE_KINDS and t.status == "behind")
+    alerts = tuple(
+        MilestoneAlert(g.id, t.key, t.label, deadline, (deadline - judged_on).days)
+        for g, t in targets
+        if t.kind == "milestone" and t.deadline and t.reached_on is None
+        and ((deadline := date.fromisoformat(t.deadline)) - judged_on).days <= warning
+    )
+    quarter, label = _quarter_without_local_meeting(tracker, status, judged_on, position)
+    return Reminder(
+        basis=_basis(status),
+        on_date=on_date,
+        behind_pace=behind,
+        milestones=alerts,
+        quarter_without_local_meeting=quarter,
+        local_meeting_label=label,
+        trailing_rates=rates,
+        failed_dispatches=tuple(failed_dispatches),
+    )
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+def _expect(period: Period, kind: str) -> None:
+    if period.kind != kind:
+        raise InvalidInput([Problem("period", period.key, f"rapporten dækker en periode af typen {kind}", [kind])])
+
+
+def _basis(status: StatusReport) -> Basis:
+    c = status.contract.contract
+    return Basis(
+        house_name=c.house_name,
+        contract_title=c.title,
+        contract_sha256=status.contract.sha256,
+        year=status.year,
+        position=status.as_of.position,
+        judged_on=status.as_of.on_date,
+        course_types=tuple((ct.key, ct.name) for ct in c.course_types),
+    )
+
+
+def _figures(tracker: Tracker, year: int, position: int, months: tuple[str, ...]) -> dict[str, MunicipalityFigures]:
+    report = tracker.municipalities(year, as_of=position, months=set(months))
+    return {m.name: m for m in report.municipalities}
+
+
+def _targets(status: StatusReport) -> list[tuple[GoalStatus, TargetStatus]]:
+    return [(g, t) for g in status.goals for t in g.targets]
+
+
+def _ref(goal: GoalStatus, t: TargetStatus) -> TargetRef:
+    return TargetRef(
+        goal.id, t.key, t.label, t.kind, t.status, t.actual, t.target, t.target_min, t.target_max, t.expected_by_now, t.unit
+    )
+
+
+def _changes(before: StatusReport, now: StatusReport) -> tuple[Change, ...]:
+    old = {(g.id, t.key): t for g, t in _targets(before)}
+    out = []
+    for goal, t in _targets(now):
+        prior = old[(goal.id, t.key)]
+        if prior.actual != t.actual or prior.status != t.status:
+            out.append(Change(goal.id, t.key, t.label, t.kind, t.unit, prior.actual, t.actual, prior.status, t.status))
+    return tuple(out)
+
+
+def _deviation_limit(status: StatusReport) -> float | None:
+    goals = status.contract.contract.goals
+    return next((t.target for g in goals for t in g.targets if t.metric == "geographic_deviation"), None)
+
+
+def _quarter_without_local_meeting(
+    tracker: Tracker, status: StatusReport, judged_on: date, position: int
+) -> tuple[Period | None, str | None]:
+    """The quarter of `judged_on`, if no meeting with the local actors has occurred in it yet."""
+    found = [
+        (g.id, t) for g in status.contract.contract.goals for t in g.targets
+        if t.metric == "meetings" and LOCAL_MEETING_KIND in t.params.meeting_kinds
+    ]
+    if not found or judged_on.year != status.year:
+        return None, None
+    goal_id, target = found[0]
+
+    def held(report: StatusReport) -> float:
+        return float(next(t.actual or 0 for g, t in _targets(report) if g.id == goal_id and t.key == target.key))
+
+    quarter = period_of("quarter", judged_on)
+    previous = quarter.previous()
+    before = 0.0 if previous is None else held(tracker.status(status.year, as_of=position, until=previous.end))
+    return (quarter if held(status) <= before else None), target.label

@@ -1,0 +1,195 @@
+"""Rendering report data as a Danish e-mail: subject, HTML, plain text, inline PNGs, attachments.
+
+`render` is a pure function of the report: the same report gives the same bytes, so `digest` of a
+report rendered again from the same log position equals the digest recorded when it was sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from ehsj_core.projections.status import GoalStatus
+from ehsj_core.reports import charts, labels, xlsx
+from ehsj_core.reports.data import AnnualStatus, HalfYearReport, QuarterlyStatus, Report
+
+STATUS_ORDER = ("met", "met_late", "on_track", "behind", "missed", "not_started")
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    cid: str  # referenced from the HTML as "cid:<cid>"
+    png: bytes
+    filename: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    mimetype: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    subject: str
+    html: str
+    text: str
+    images: tuple[InlineImage, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+
+def render(report: Report) -> RenderedReport:
+    """The e-mail of a report; charts for the status reports, an XLSX for half-year and annual."""
+    named: dict[str, InlineImage] = {}  # the template's name of an image → the image
+    attachments: tuple[Attachment, ...] = ()
+    if isinstance(report, QuarterlyStatus):
+        kind, key = "quarterly_status", report.period.key
+        subject = (
+            f"Status for resultatkontrakten, {report.period.label}: {report.municipality} Kommune"
+            f" – {report.basis.house_name}"
+        )
+        slug = _slug(report.municipality)
+        named = {
+            "progress": _image("progress", key, charts.progress_chart(report.goals)),
+            "share": _image(f"share-{slug}", key, charts.share_chart(report.year_to_date, report.deviation_limit_pp)),
+        }
+    elif isinstance(report, HalfYearReport | AnnualStatus):
+        kind = "half_year_report" if isinstance(report, HalfYearReport) else "annual_status"
+        key = report.period.key
+        audience = "K17" if kind == "half_year_report" else "KKR Sjælland"
+        subject = f"{labels.REPORT_TITLES[kind]} {report.period.label} til {audience} – {report.basis.house_name}"
+        named = {
+            "progress": _image("progress", key, charts.progress_chart(report.goals)),
+            "deviation": _image("deviation", key, charts.deviation_chart(report.municipalities, report.deviation_limit_pp)),
+        }
+        stem = "halvaarsrapport" if kind == "half_year_report" else "aarsstatus"
+        attachments = (Attachment(f"{stem}-{key}.xlsx", xlsx.MIMETYPE, xlsx.workbook_bytes(report)),)
+    else:
+        kind, key = "reminder", report.on_date.isoformat()
+        count = report.attention_count
+        what = "intet kræver opmærksomhed" if report.is_empty else f"{count} forhold kræver opmærksomhed"
+        subject = f"Påmindelse {labels.long_date(report.on_date)}: {what} – {report.basis.house_name}"
+    context = {
+        "r": report,
+        "kind": kind,
+        "subject": subject,
+        "title": labels.REPORT_TITLES[kind],
+        "audience": labels.AUDIENCES[kind],
+        "images": named,
+        "attachments": attachments,
+        "summary": _summary(getattr(report, "goals", ())),
+        "T": labels.TEXT,
+    }
+    env = _environment()
+    html = env.get_template(f"{kind}.html").render(context)
+    text = env.get_template(f"{kind}.txt").render(context)
+    return RenderedReport(subject, html, _tidy(text), tuple(named.values()), attachments)
+
+
+def digest(rendered: RenderedReport) -> str:
+    """SHA-256 (hex) of a canonical JSON of the rendered e-mail, binary parts by their own SHA-256."""
+    canonical = {
+        "subject": rendered.subject,
+        "html": rendered.html,
+        "text": rendered.text,
+        "images": [{"cid": i.cid, "filename": i.filename, "sha256": _sha(i.png)} for i in rendered.images],
+        "attachments": [
+            {"filename": a.filename, "mimetype": a.mimetype, "sha256": _sha(a.data)} for a in rendered.attachments
+        ],
+    }
+    payload = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _sha(payload.encode("utf-8"))
+
+
+def preview_html(rendered: RenderedReport) -> str:
+    """The HTML with every `cid:` image inlined as a data URI, for a browser preview."""
+    html = rendered.html
+    for image in rendered.images:
+        uri = "data:image/png;base64," + base64.b64encode(image.png).decode("ascii")
+        html = html.replace(f"cid:{image.cid}", uri)
+    return html
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _tidy(text: str) -> str:
+    """Plain text without trailing spaces or runs of blank lines (template whitespace)."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _slug(name: str) -> str:
+    table = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
+    return "".join(c if c.isascii() and c.isalnum() else "-" for c in name.translate(table)).lower()
+
+
+def _image(name: str, key: str, png: bytes) -> InlineImage:
+    return InlineImage(cid=f"{name}.{key}@ehsj", png=png, filename=f"{name}-{key}.png")
+
+
+def _summary(goals: Iterable[GoalStatus]) -> list[tuple[str, int]]:
+    counts = Counter[str](t.status for g in goals for t in g.targets)
+    return [(status, counts[status]) for status in STATUS_ORDER if counts[status]]
+
+
+def _badge(status: str) -> Markup:
+    background, colour = labels.STATUS_COLOURS.get(status, ("#e5e7eb", "#111827"))
+    style = (
+        f"display:inline-block;background:{background};color:{colour};padding:2px 7px;"
+        "border-radius:10px;font-size:12px;font-weight:bold;white-space:nowrap"
+    )
+    return Markup('<span style="{}">{}</span>').format(style, escape(labels.status_word(status)))
+
+
+def _actual(t: Any) -> str:
+    return labels.actual_text(t.kind, t.actual, getattr(t, "reached_on", None))
+
+
+def _wanted(t: Any) -> str:
+    return labels.wanted_text(
+        t.kind, t.target, getattr(t, "target_min", None), getattr(t, "target_max", None), getattr(t, "deadline", None)
+    )
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("ehsj_core.reports", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(
+        n=labels.number,
+        pct=labels.percent,
+        pp=labels.points,
+        date=labels.long_date,
+        word=labels.status_word,
+        yesno=labels.yes_no,
+        days=labels.days_left,
+        badge=_badge,
+        actual=_actual,
+        wanted=_wanted,
+        before=lambda c: labels.actual_text(c.kind, c.actual_before),
+    )
+    env.globals.update(colours=labels.STATUS_COLOURS, dispatch_kinds=labels.DISPATCH_KINDS)
+    return env

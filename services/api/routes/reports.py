@@ -1,0 +1,157 @@
+"""The dispatch ledger, report previews, sending on purpose, and the recipients (director only)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from ehsj_core.notify import dispatch, ledger
+from ehsj_core.notify.recipients import add_recipient, deactivate_recipient, list_recipients
+from ehsj_core.reports.render import preview_html
+from ehsj_core.users import Principal
+from services.api.deps import Reader, TrackerDep, require
+from services.worker.app import send
+
+router = APIRouter(prefix="/api", tags=["reports"])
+log = logging.getLogger("ehsj.api")
+Director = Annotated[Principal, Depends(require("admin"))]
+Kind = Literal["quarterly_status", "half_year_report", "annual_status", "reminder"]
+SEND_TASKS = {
+    "quarterly_status": "reports.send_quarterly",
+    "half_year_report": "reports.send_half_year",
+    "annual_status": "reports.send_annual",
+}
+
+
+class DispatchOut(BaseModel):
+    id: int
+    kind: str
+    period: str
+    recipient_id: int
+    email: str | None = Field(description="shown to the director only (personal data)")
+    municipality: str | None
+    state: str
+    attempts: int
+    last_error: str | None
+    message_id: str
+    position: int
+    sha256: str | None
+    created_at: str
+    claimed_at: str | None
+    sent_at: str | None
+
+
+class DispatchList(BaseModel):
+    dispatches: list[DispatchOut]
+
+
+class SendRequest(BaseModel):
+    kind: Literal["quarterly_status", "half_year_report", "annual_status"]
+    period: str = Field(max_length=16, description="2019Q3, 2019H1 or 2019")
+
+
+class SendAccepted(BaseModel):
+    kind: str
+    period: str
+    recipients: int
+    dispatches: list[DispatchOut]
+
+
+class RecipientIn(BaseModel):
+    role: str = Field(max_length=16)
+    name: str = Field(max_length=128)
+    email: str = Field(max_length=254)
+    municipality: str | None = Field(default=None, max_length=64)
+
+
+class RecipientOut(BaseModel):
+    id: int
+    role: str
+    municipality: str | None
+    name: str
+    email: str
+    active: bool
+
+
+class RecipientList(BaseModel):
+    recipients: list[RecipientOut]
+
+
+def _out(row: ledger.DispatchRow, user: Principal) -> DispatchOut:
+    body: dict[str, Any] = row.as_dict()
+    if not user.may("admin"):
+        body["email"] = None
+    return DispatchOut.model_validate(body)
+
+
+@router.get("/reports")
+def read_dispatches(
+    user: Reader,
+    tracker: TrackerDep,
+    kind: Kind | None = None,
+    period: Annotated[str | None, Query(max_length=16)] = None,
+    state: Literal["pending", "sending", "sent", "failed"] | None = None,
+) -> DispatchList:
+    """What was sent when to whom: the dispatch ledger, newest first."""
+    rows = ledger.find_rows(tracker.engine, kind, period, state)
+    if user.role == "chief":
+        rows = [r for r in rows if r.municipality == user.municipality]
+    return DispatchList(dispatches=[_out(r, user) for r in rows])
+
+
+@router.get("/reports/preview", response_class=HTMLResponse)
+def preview(
+    user: Reader,
+    tracker: TrackerDep,
+    kind: Kind,
+    period: Annotated[str, Query(max_length=16)],
+    municipality: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse:
+    """The report as it would be sent now, as HTML (images inline), without sending anything."""
+    if user.role == "chief" and (kind != "quarterly_status" or (municipality or "").casefold() != (user.municipality or "").casefold()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Ingen adgang: en erhvervschef ser kun sin egen kommunes rapport")
+    if kind == "reminder" and not user.may("admin"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Ingen adgang: påmindelsen er til direktøren")
+    rendered, position = dispatch.preview_report(tracker, kind, period, municipality)
+    return HTMLResponse(preview_html(rendered), headers={"X-EHSJ-Position": str(position)})
+
+
+@router.post("/reports/send", status_code=status.HTTP_202_ACCEPTED)
+def send_report(body: SendRequest, user: Director, tracker: TrackerDep, request: Request) -> SendAccepted:
+    """Send a report on purpose. Idempotent: each recipient gets it once, however often this is called."""
+    rows = dispatch.prepare(tracker, body.kind, body.period)
+    celery = request.app.state.celery
+    task = SEND_TASKS[body.kind]
+    if celery.conf.task_always_eager:  # embedded: do the work beside the request, not inside it
+        threading.Thread(target=send, args=(celery, task, body.period), daemon=True).start()
+    else:
+        try:
+            send(celery, task, body.period)
+        except Exception:  # the broker is down: the rows wait as pending for the next firing
+            log.exception("could not enqueue %s %s; the scheduler's next firing will catch up", task, body.period)
+    return SendAccepted(kind=body.kind, period=body.period, recipients=len(rows), dispatches=[_out(r, user) for r in rows])
+
+
+@router.get("/recipients")
+def read_recipients(_user: Director, tracker: TrackerDep) -> RecipientList:
+    """Report recipients (personal data: director only)."""
+    return RecipientList(recipients=[RecipientOut.model_validate(r.as_dict()) for r in list_recipients(tracker.engine)])
+
+
+@router.post("/recipients", status_code=status.HTTP_201_CREATED)
+def create_recipient(body: RecipientIn, _user: Director, tracker: TrackerDep) -> RecipientOut:
+    """Add a recipient; a new business chief replaces the municipality's previous one."""
+    row = add_recipient(tracker.engine, tracker.contract().contract, body.role, body.name, body.email, body.municipality)
+    return RecipientOut.model_validate(row.as_dict())
+
+
+@router.delete("/recipients/{recipient_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_recipient(recipient_id: int, _user: Director, tracker: TrackerDep) -> Response:
+    """Deactivate a recipient (what was sent to them stays in the ledger)."""
+    deactivate_recipient(tracker.engine, recipient_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

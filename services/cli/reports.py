@@ -1,0 +1,165 @@
+"""`ehsj report …`, `ehsj recipients …`, `ehsj worker`, `ehsj scheduler`."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ehsj_core.events.validation import InvalidInput
+from ehsj_core.notify import dispatch, ledger
+from ehsj_core.notify.recipients import add_recipient, deactivate_recipient, list_recipients
+from ehsj_core.reports.render import preview_html
+from ehsj_core.settings import get_settings
+from ehsj_core.tracker import Tracker
+from services.worker.app import create_celery, send
+from services.worker.scheduler import start_scheduler
+
+report_app = typer.Typer(help="Reports: preview or send.", no_args_is_help=True)
+recipients_app = typer.Typer(help="Report recipients (personal data).", no_args_is_help=True)
+console = Console(stderr=True)
+
+SEND_TASKS = {
+    "quarterly_status": "reports.send_quarterly",
+    "half_year_report": "reports.send_half_year",
+    "annual_status": "reports.send_annual",
+}
+
+
+def _fail(exc: InvalidInput) -> typer.Exit:
+    for p in exc.problems:
+        console.print(f"[red]{p.field}: {p.problem} ({p.value!r})[/red]")
+    return typer.Exit(2)
+
+
+def _run(kind: str, period: str, municipality: str | None, preview: Path | None, send_now: bool) -> None:
+    tracker = Tracker(get_settings())
+    try:
+        if send_now:
+            rows = dispatch.prepare(tracker, kind, period)
+            send(create_celery(tracker.settings), SEND_TASKS[kind], period)
+            rows = [ledger.get_row(tracker.engine, r.id) or r for r in rows]
+            states = {r.state for r in rows}
+            console.print(f"{len(rows)} modtager(e); status: {', '.join(sorted(states)) or 'ingen'}")
+            return
+        rendered, position = dispatch.preview_report(tracker, kind, period, municipality)
+    except InvalidInput as exc:
+        raise _fail(exc) from None
+    if preview is not None:
+        preview.write_text(preview_html(rendered), encoding="utf-8")
+        console.print(f"Forhåndsvisning skrevet til {preview} (bygget ved position {position}).")
+    else:
+        typer.echo(rendered.text)
+
+
+Period = Annotated[str, typer.Option("--period", help="e.g. 2019Q3, 2019H1, 2019")]
+Muni = Annotated[str | None, typer.Option("--municipality", help="the chief's municipality")]
+Preview = Annotated[Path | None, typer.Option("--preview", help="write the e-mail as HTML here")]
+Send = Annotated[bool, typer.Option("--send", help="send it (once per recipient, ever)")]
+
+
+@report_app.command("quarterly")
+def quarterly(period: Period, municipality: Muni = None, preview: Preview = None, send_now: Send = False) -> None:
+    """The quarterly status to the 17 business chiefs."""
+    _run("quarterly_status", period, municipality, preview, send_now)
+
+
+@report_app.command("half-year")
+def half_year(period: Period, preview: Preview = None, send_now: Send = False) -> None:
+    """The half-year report to K17."""
+    _run("half_year_report", period, None, preview, send_now)
+
+
+@report_app.command("annual")
+def annual(period: Period, preview: Preview = None, send_now: Send = False) -> None:
+    """The annual status to KKR."""
+    _run("annual_status", period, None, preview, send_now)
+
+
+@report_app.command("reminders")
+def reminders(
+    preview: Preview = None,
+    send_now: Send = False,
+    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W48 (default: this week)")] = None,
+) -> None:
+    """The director's reminder: targets behind pace, deadlines, failed dispatches."""
+    iso = datetime.now(UTC).isocalendar()
+    _run("reminder", week or f"{iso.year}-W{iso.week:02d}", None, preview, send_now)
+
+
+@report_app.command("list")
+def list_dispatches(
+    kind: Annotated[str | None, typer.Option()] = None,
+    period: Annotated[str | None, typer.Option()] = None,
+    state: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """The dispatch ledger."""
+    table = Table("id", "rapport", "periode", "modtager", "status", "forsøg", "position", "sendt", "SHA-256")
+    for r in ledger.find_rows(Tracker(get_settings()).engine, kind, period, state):
+        sent = r.sent_at.isoformat(timespec="minutes") if r.sent_at else ""
+        table.add_row(str(r.id), r.kind, r.period, r.email, r.state, str(r.attempts), str(r.position), sent, (r.sha256 or "")[:12])
+    Console().print(table)
+
+
+@recipients_app.command("add")
+def recipients_add(
+    role: Annotated[str, typer.Option(help="chief, k17, kkr or director")],
+    name: Annotated[str, typer.Option()],
+    email: Annotated[str, typer.Option()],
+    municipality: Muni = None,
+) -> None:
+    """Add a recipient (a new chief replaces the municipality's previous one)."""
+    tracker = Tracker(get_settings())
+    try:
+        row = add_recipient(tracker.engine, tracker.contract().contract, role, name, email, municipality)
+    except InvalidInput as exc:
+        raise _fail(exc) from None
+    console.print(f"Modtager {row.id} tilføjet: {row.name} <{row.email}> ({row.role} {row.municipality or ''})")
+
+
+@recipients_app.command("list")
+def recipients_list() -> None:
+    """The active recipients."""
+    table = Table("id", "rolle", "kommune", "navn", "e-mail")
+    for r in list_recipients(Tracker(get_settings()).engine):
+        table.add_row(str(r.id), r.role, r.municipality or "", r.name, r.email)
+    Console().print(table)
+
+
+@recipients_app.command("remove")
+def recipients_remove(recipient_id: int) -> None:
+    """Deactivate a recipient (the ledger keeps what was sent to them)."""
+    try:
+        deactivate_recipient(Tracker(get_settings()).engine, recipient_id)
+    except InvalidInput as exc:
+        raise _fail(exc) from None
+    console.print(f"Modtager {recipient_id} er deaktiveret.")
+
+
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1)] = 2,
+    pool: Annotated[str, typer.Option(help="prefork, threads or solo")] = "prefork",
+) -> None:
+    """A Celery worker (distributed mode): takes report tasks from Redis."""
+    app = create_celery(get_settings())
+    app.worker_main(
+        ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}", "--without-gossip", "--without-mingle"]
+    )
+
+
+def scheduler() -> None:
+    """The one scheduler of a distributed setup: enqueues tasks on the contract calendar."""
+    settings = get_settings()
+    running = start_scheduler(settings, Tracker(settings).book)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    console.print("Planlæggeren kører (Ctrl-C stopper).")
+    stop.wait()
+    running.shutdown(wait=True)

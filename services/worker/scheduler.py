@@ -1,0 +1,96 @@
+"""The scheduler: APScheduler on the contract calendar; it only ever enqueues Celery tasks.
+
+Exactly one runs in the distributed setup (`ehsj scheduler`); in embedded mode `ehsj serve` runs
+one in the background. Jobs live in a persistent SQLAlchemy job store, coalesce, and have a week of
+misfire grace (APScheduler's default is one second): a scheduler that was down at a quarter boundary
+fires once when it is back, and the fired task then finds what is due from the calendar and ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+from celery import Celery
+
+from ehsj_core.contract.loader import ContractBook
+from ehsj_core.settings import Settings, get_settings
+from services.worker.app import create_celery, send
+
+log = logging.getLogger("ehsj.scheduler")
+MISFIRE_GRACE_SECONDS = 7 * 24 * 3600
+
+
+@lru_cache(maxsize=1)
+def _celery() -> Celery:
+    return create_celery(get_settings())
+
+
+def enqueue(task: str) -> None:
+    """The only thing a job does. If the broker is down the failure is logged and the next firing
+    catches up: due work is decided from the ledger, not from this call."""
+    try:
+        send(_celery(), task)
+    except Exception:
+        log.exception("could not enqueue %s; the next firing will catch up", task)
+
+
+def calendar_triggers(book: ContractBook, house: str, timezone: str) -> dict[str, CronTrigger]:
+    """job id → trigger: a daily look at the reports at each send time of the calendars, and the
+    weekly reminder. All times lie outside 02:00–03:00, the hour daylight saving skips or repeats."""
+    triggers: dict[str, CronTrigger] = {}
+    for year in book.years(house):
+        item = book.get(house, year)
+        assert item is not None
+        calendar = item.contract.calendar
+        for report in calendar.reports:
+            hour, minute = (int(x) for x in report.send_time.split(":"))
+            _check_hour(hour, report.kind)
+            triggers[f"reports.dispatch_due@{report.send_time}"] = CronTrigger(hour=hour, minute=minute, timezone=timezone)
+        hour, minute = (int(x) for x in calendar.reminders.send_time.split(":"))
+        _check_hour(hour, "reminders")
+        triggers["reminders.send"] = CronTrigger(
+            day_of_week=calendar.reminders.weekday, hour=hour, minute=minute, timezone=timezone
+        )
+    return triggers
+
+
+def _check_hour(hour: int, what: str) -> None:
+    if hour == 2:
+        raise ValueError(f"{what}: no trigger between 02:00 and 03:00 (daylight saving time)")
+
+
+def build_scheduler(settings: Settings) -> BackgroundScheduler:
+    return BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=settings.database_url, tablename="scheduler_jobs")},
+        job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS, "max_instances": 1},
+        timezone=settings.timezone,
+    )
+
+
+def install_jobs(scheduler: BaseScheduler, triggers: dict[str, CronTrigger]) -> None:
+    """Add the calendar's jobs to a started (paused) scheduler. A job already in the store keeps
+    its next run time, so one missed while the scheduler was down still fires (once) on resume;
+    a job whose trigger changed is rescheduled."""
+    for job_id, trigger in triggers.items():
+        task = job_id.split("@")[0]
+        job = scheduler.get_job(job_id)
+        if job is None:
+            scheduler.add_job(enqueue, trigger, args=[task], id=job_id)
+        elif str(job.trigger) != str(trigger):
+            scheduler.reschedule_job(job_id, trigger=trigger)
+    # Also look once at every start, so that what fell due while no scheduler ran goes out now.
+    scheduler.add_job(enqueue, args=["reports.dispatch_due"], id="catch-up-on-start", replace_existing=True)
+
+
+def start_scheduler(settings: Settings, book: ContractBook) -> BackgroundScheduler:
+    """Start a scheduler thread with the calendar's jobs (the caller keeps the process alive)."""
+    scheduler = build_scheduler(settings)
+    scheduler.start(paused=True)
+    install_jobs(scheduler, calendar_triggers(book, settings.house, settings.timezone))
+    scheduler.resume()
+    return scheduler

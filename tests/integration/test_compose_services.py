@@ -1,0 +1,142 @@
+"""The docker-compose services' commands, run as local processes against the local PostgreSQL, a real
+Redis and a test SMTP server: prestart, api (uvicorn), worker and scheduler — and Redis going away."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from ehsj_core.notify import ledger
+from ehsj_core.notify.dispatch import build_for
+from ehsj_core.notify.recipients import add_demo_recipients
+from ehsj_core.settings import Settings
+from ehsj_core.tracker import Tracker
+from ehsj_core.users import create_user
+from tests.conftest import CONTRACTS, ROOT
+from tests.factories import course
+from tests.mailsink import free_port, smtp_server
+from tests.processes import EHSJ, private_redis, spawn, start_redis, stop
+from tests.services import fresh_postgres_database
+
+pytestmark = pytest.mark.postgres
+UVICORN = str(Path(sys.executable).parent / "uvicorn")
+
+
+def compose_commands() -> dict[str, list[str]]:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    return {name: services[name]["command"] for name in ("prestart", "api", "worker", "scheduler")}
+
+
+def local(command: list[str], port: int) -> list[str]:
+    """The compose command for this machine: the venv's programs, our port, one API process."""
+    program = {"ehsj": EHSJ, "uvicorn": UVICORN}[command[0]]
+    args = [a if a != "8000" else str(port) for a in command[1:]]
+    if "--workers" in args:
+        del args[args.index("--workers") : args.index("--workers") + 2]
+    return [program, *args]
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer")
+
+
+def wait_rows(tracker: Tracker, kind: str, period: str, timeout: float = 90) -> list[ledger.DispatchRow]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = ledger.find_rows(tracker.engine, kind, period)
+        if len(rows) == 17 and all(r.state == "sent" for r in rows):
+            return rows
+        time.sleep(0.3)
+    raise AssertionError(f"{kind} {period}: {[(r.state, r.last_error) for r in ledger.find_rows(tracker.engine, kind, period)]}")
+
+
+def test_the_compose_services_run_as_local_processes_and_survive_redis_going_away(tmp_path: Path) -> None:
+    commands = compose_commands()
+    with fresh_postgres_database() as url, private_redis(tmp_path) as (redis_url, redis_port), smtp_server() as (sink, smtp_port):
+        env = {
+            "EHSJ_MODE": "distributed",
+            "EHSJ_DATABASE_URL": url,
+            "EHSJ_REDIS_URL": redis_url,
+            "EHSJ_CONTRACTS_DIR": str(CONTRACTS),
+            "EHSJ_SMTP_HOST": "127.0.0.1",
+            "EHSJ_SMTP_PORT": str(smtp_port),
+            "EHSJ_SMTP_STARTTLS": "false",
+            "EHSJ_SENDING_TIMEOUT_SECONDS": "5",
+        }
+        api_port = free_port()
+        prestart = spawn(local(commands["prestart"], api_port), env, tmp_path / "prestart.log")
+        assert prestart.wait(timeout=120) == 0, (tmp_path / "prestart.log").read_text()
+        settings = Settings(database_url=url, redis_url=redis_url, mode="distributed", contracts_dir=CONTRACTS)
+        tracker = Tracker(settings)
+        add_demo_recipients(tracker.engine, tracker.contract(2019).contract)
+        token = create_user(tracker.engine, "Dorte Direktør", "director")
+        processes = {name: spawn(local(commands[name], api_port), env, tmp_path / f"{name}.log") for name in ("api", "worker", "scheduler")}
+        base = f"http://127.0.0.1:{api_port}"
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            wait_http(f"{base}/api/healthz")
+            # An event POSTed to the API shows up in the next report.
+            posted = httpx.post(f"{base}/api/events", json=course("action_plan", "Lolland", occurred_on="2019-08-15"), headers=headers)
+            assert posted.status_code == 201, posted.text
+            sent = httpx.post(f"{base}/api/reports/send", json={"kind": "quarterly_status", "period": "2019Q3"}, headers=headers)
+            assert sent.status_code == 202 and sent.json()["recipients"] == 17
+            rows = wait_rows(tracker, "quarterly_status", "2019Q3")
+            lolland = next(r for r in rows if r.municipality == "Lolland")
+            assert build_for(tracker, "quarterly_status", "2019Q3", "Lolland", lolland.position).quarter.courses["action_plan"] == 1
+            assert len(sink.wait_for(17)) == 17
+
+            # Redis goes away: logging and reading go on; the send is recorded and waits.
+            stop_redis(redis_port)
+            more = httpx.post(f"{base}/api/events", json=course("short", "Sorø", occurred_on="2019-11-04"), headers=headers)
+            assert more.status_code == 201
+            assert httpx.get(f"{base}/api/goals", params={"year": 2019}, headers=headers).status_code == 200
+            queued = httpx.post(f"{base}/api/reports/send", json={"kind": "quarterly_status", "period": "2019Q4"}, headers=headers)
+            assert queued.status_code == 202 and {d["state"] for d in queued.json()["dispatches"]} == {"pending"}
+            assert "could not enqueue" in (tmp_path / "api.log").read_text()
+
+            # Redis is back: the next firing of the scheduler's job catches up, once.
+            redis_again = start_redis(redis_port, tmp_path)
+            try:
+                enqueue_with(settings, "reports.dispatch_due")
+                wait_rows(tracker, "quarterly_status", "2019Q4")
+                assert len(sink.wait_for(34)) == 34
+                enqueue_with(settings, "reports.dispatch_due")
+                time.sleep(2)
+                assert len(sink.messages) == 34
+            finally:
+                redis_again.terminate()
+            assert processes["scheduler"].poll() is None  # the scheduler kept running throughout
+        finally:
+            for proc in processes.values():
+                stop(proc)
+        tracker.engine.dispose()
+
+
+def stop_redis(port: int) -> None:
+    import redis
+
+    try:
+        redis.Redis(port=port).shutdown(nosave=True)
+    except redis.ConnectionError:
+        pass  # the server closes the connection as it stops
+
+
+def enqueue_with(settings: Settings, task: str) -> None:
+    """What a scheduler job does, with this test's settings (the job itself reads the environment)."""
+    from services.worker.app import create_celery, send
+
+    send(create_celery(settings), task)
+

@@ -1,0 +1,175 @@
+"""Reports through the real parts: a private Redis, `ehsj worker` as a subprocess, an SMTP server.
+
+Each test has its own PostgreSQL database, Redis server and SMTP server, so they run in parallel.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time as clock
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ehsj_core.demo import load_demo
+from ehsj_core.notify import ledger
+from ehsj_core.notify.dispatch import build_for
+from ehsj_core.notify.recipients import add_demo_recipients
+from ehsj_core.reports.render import digest, render
+from ehsj_core.settings import Settings
+from ehsj_core.setup import initialise
+from ehsj_core.tracker import Tracker
+from services.worker.app import create_celery, send
+from tests.conftest import CONTRACTS
+from tests.mailsink import Sink, smtp_server
+from tests.processes import private_redis, spawn, stop
+from tests.services import fresh_postgres_database
+
+pytestmark = pytest.mark.postgres
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    env: dict[str, str]
+    tracker: Tracker
+    sink: Sink
+    workdir: Path
+
+    def worker(self, name: str = "worker") -> subprocess.Popen[bytes]:
+        return spawn(["worker", "--concurrency", "1", "--pool", "solo"], self.env, self.workdir / f"{name}.log")
+
+    def wait_sent(self, kind: str, period: str, count: int, timeout: float = 90) -> list[ledger.DispatchRow]:
+        deadline = clock.monotonic() + timeout
+        rows: list[ledger.DispatchRow] = []
+        while clock.monotonic() < deadline:
+            rows = ledger.find_rows(self.tracker.engine, kind, period)
+            if len(rows) == count and all(r.state == "sent" for r in rows):
+                return rows
+            clock.sleep(0.2)
+        raise AssertionError(f"not all sent: {[(r.email, r.state, r.attempts, r.last_error) for r in rows]}")
+
+
+def make_stack(tmp_path: Path, refuse: int = 0, delay: float = 0.0) -> Iterator[Stack]:
+    with fresh_postgres_database() as url, private_redis(tmp_path) as (redis_url, _port), smtp_server(refuse, delay) as (sink, smtp_port):
+        env = {
+            "EHSJ_MODE": "distributed",
+            "EHSJ_DATABASE_URL": url,
+            "EHSJ_REDIS_URL": redis_url,
+            "EHSJ_CONTRACTS_DIR": str(CONTRACTS),
+            "EHSJ_SMTP_HOST": "127.0.0.1",
+            "EHSJ_SMTP_PORT": str(smtp_port),
+            "EHSJ_SMTP_STARTTLS": "false",
+            "EHSJ_RETRY_BACKOFF_SECONDS": "0.2",
+            "EHSJ_VISIBILITY_TIMEOUT_SECONDS": "4",
+            "EHSJ_SENDING_TIMEOUT_SECONDS": "3",
+        }
+        settings = Settings(**{k.removeprefix("EHSJ_").lower(): v for k, v in env.items()})  # type: ignore[arg-type]
+        tracker = Tracker(settings)
+        initialise(tracker.engine, CONTRACTS)
+        load_demo(tracker)
+        add_demo_recipients(tracker.engine, tracker.contract(2019).contract)
+        yield Stack(settings, env, tracker, sink, tmp_path)
+        tracker.engine.dispose()
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    yield from make_stack(tmp_path)
+
+
+def test_the_quarterly_run_sends_seventeen_emails_built_from_the_projection(stack: Stack) -> None:
+    worker = stack.worker()
+    try:
+        send(create_celery(stack.settings), "reports.send_quarterly", "2019Q3")
+        rows = stack.wait_sent("quarterly_status", "2019Q3", 17)
+        messages = stack.sink.wait_for(17)
+    finally:
+        stop(worker)
+    assert len(messages) == 17
+    assert {str(m["To"]).split("<")[1].rstrip(">") for m in messages} == {r.email for r in rows}
+    lolland = next(r for r in rows if r.municipality == "Lolland")
+    email = next(m for m in messages if m["Message-ID"] == lolland.message_id)
+    kinds = [part.get_content_type() for part in email.walk()]
+    assert "text/plain" in kinds and "text/html" in kinds and kinds.count("image/png") >= 2
+    html = email.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    for part in email.walk():
+        if part.get_content_type() == "image/png":
+            assert f"cid:{str(part['Content-ID']).strip('<>')}" in html
+    # The email is exactly the report built from the projection at the row's position.
+    report = build_for(stack.tracker, "quarterly_status", "2019Q3", "Lolland", lolland.position)
+    rendered = render(report)
+    assert digest(rendered) == lolland.sha256
+    received = email.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert [line.rstrip() for line in received.strip().splitlines()] == [line.rstrip() for line in rendered.text.strip().splitlines()]
+    figures = stack.tracker.municipalities(2019, as_of=lolland.position, months={"2019-07", "2019-08", "2019-09"})
+    expected = next(m for m in figures.municipalities if m.name == "Lolland").courses
+    assert report.quarter.courses == expected
+
+
+def test_running_the_job_again_and_twice_at_once_still_sends_seventeen(stack: Stack) -> None:
+    worker, second = stack.worker(), stack.worker("worker2")
+    try:
+        app = create_celery(stack.settings)
+        for _ in range(3):
+            send(app, "reports.send_quarterly", "2019Q3")
+        stack.wait_sent("quarterly_status", "2019Q3", 17)
+        send(app, "reports.dispatch_due")
+        clock.sleep(3)
+    finally:
+        stop(worker)
+        stop(second)
+    assert len(stack.sink.messages) == 17
+    assert len(ledger.find_rows(stack.tracker.engine, "quarterly_status", "2019Q3")) == 17
+
+
+def test_an_smtp_server_refusing_twice_gets_the_report_on_the_third_attempt(tmp_path: Path) -> None:
+    for stack in make_stack(tmp_path, refuse=2):
+        worker = stack.worker()
+        try:
+            send(create_celery(stack.settings), "reports.send_half_year", "2019H1")
+            [row] = stack.wait_sent("half_year_report", "2019H1", 1)
+        finally:
+            stop(worker)
+        assert row.attempts == 3 and stack.sink.refused == 2
+        [message] = stack.sink.messages
+        assert message["Message-ID"] == row.message_id
+        assert any(p.get_content_type().endswith("spreadsheetml.sheet") for p in message.walk())
+
+
+def test_a_worker_killed_mid_batch_and_restarted_leaves_one_email_per_chief(tmp_path: Path) -> None:
+    for stack in make_stack(tmp_path, delay=0.3):
+        worker = stack.worker()
+        try:
+            send(create_celery(stack.settings), "reports.send_quarterly", "2019Q2")
+            stack.sink.wait_for(4)
+            stop(worker, signal.SIGKILL)
+            sent_before_kill = len(stack.sink.messages)
+            assert sent_before_kill < 17
+            worker = stack.worker("worker-restarted")
+            rows = stack.wait_sent("quarterly_status", "2019Q2", 17, timeout=120)
+        finally:
+            stop(worker)
+        by_chief = stack.sink.by_recipient()
+        assert len(by_chief) == 17
+        for row in rows:
+            ids = {m["Message-ID"] for m in by_chief[f"Erhvervschef i {row.municipality} <{row.email}>"]}
+            assert ids == {row.message_id}  # a resend after the crash carries the same Message-ID
+
+
+def test_reports_of_an_old_year_are_not_sent_by_themselves(stack: Stack) -> None:
+    from ehsj_core.notify.dispatch import due_reports
+
+    tracker = stack.tracker
+    in_2019 = due_reports(tracker, _at(date(2019, 10, 5)))
+    assert [(d.kind, d.period) for d in in_2019] == [("quarterly_status", "2019Q3")]
+    assert due_reports(tracker, _at(date(2026, 11, 27))) == []
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(9, 0), tzinfo=ZoneInfo("Europe/Copenhagen"))

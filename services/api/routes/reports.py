@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
@@ -151,7 +151,9 @@ def create_recipient(body: RecipientIn, _user: Director, tracker: TrackerDep) ->
 
 
 @router.delete("/recipients/{recipient_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_recipient(recipient_id: int, _user: Director, tracker: TrackerDep) -> Response:
+def delete_recipient(
+    recipient_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _user: Director, tracker: TrackerDep
+) -> Response:
     """Deactivate a recipient (what was sent to them stays in the ledger)."""
     deactivate_recipient(tracker.engine, recipient_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

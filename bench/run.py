@@ -28,6 +28,9 @@ from ehsj_core.demo import iter_year
 from ehsj_core.events.validation import NewEvent, parse_event
 from ehsj_core.projections.facts import LogFacts
 from ehsj_core.projections.runner import ProjectionRunner
+from ehsj_core.reports.data import build_quarterly
+from ehsj_core.reports.periods import parse_period
+from ehsj_core.reports.render import render
 from ehsj_core.settings import PROJECT_ROOT, Settings
 from ehsj_core.setup import initialise
 from ehsj_core.tracker import Tracker
@@ -60,7 +63,7 @@ def batches(tracker: Tracker, total: int) -> Iterator[tuple[list[NewEvent], Any]
     book, today = tracker.book, date(2026, 1, 1)
     batch: list[NewEvent] = []
     produced = 0
-    for demo_event in iter_year(contract, seed=1, scale=max(1.0, total / probe * 1.02)):
+    for demo_event in iter_year(contract, seed=1, scale=max(1.0, total / probe * 1.06)):
         if produced >= total:
             break
         batch.append(parse_event(demo_event.raw, book, tracker.house, today))
@@ -116,6 +119,7 @@ def main() -> None:
     results["municipalities"] = percentiles(timed(lambda: tracker.municipalities(2019), 50))
     rng = random.Random(7)
     results["as_of"] = percentiles(timed(lambda: tracker.status(2019, as_of=rng.randint(1, appended)), 30))
+    results["quarterly_emails_17_s"] = round(quarterly_emails(tracker), 2)
     results["bench_process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
     # 5. Single POST over HTTP against a real server process, and that server's peak RSS.
@@ -123,6 +127,16 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     show(results)
+
+
+def quarterly_emails(tracker: Tracker) -> float:
+    """Build and render the 17 quarterly e-mails of 2019Q3 at the head of the log, as a send does."""
+    period = parse_period("2019Q3", "quarter")
+    position = tracker.store.head().position
+    start = time.perf_counter()
+    for municipality in tracker.contract(2019).contract.municipalities:
+        render(build_quarterly(tracker, period, municipality.name, position))
+    return time.perf_counter() - start
 
 
 def http_figures(url: str, tracker: Tracker) -> dict[str, Any]:
@@ -172,6 +186,7 @@ def show(results: dict[str, Any]) -> None:
         ("status p50 / p95 (warm)", f"{results['status']['p50_ms']} / {results['status']['p95_ms']} ms", "p95 ≤ 50 ms"),
         ("municipalities p50 / p95", f"{results['municipalities']['p50_ms']} / {results['municipalities']['p95_ms']} ms", ""),
         ("as-of p50 / p95", f"{results['as_of']['p50_ms']} / {results['as_of']['p95_ms']} ms", "p95 ≤ 1,000 ms"),
+        ("17 quarterly e-mails built + rendered", f"{results['quarterly_emails_17_s']} s", "≤ 10 s"),
         ("POST /api/events p50 / p95", f"{results['post_event_http']['p50_ms']} / {results['post_event_http']['p95_ms']} ms", "p95 ≤ 15 ms"),
         ("GET /api/goals p50 / p95", f"{results['goals_http']['p50_ms']} / {results['goals_http']['p95_ms']} ms", ""),
         ("server peak RSS", f"{results['server_peak_rss_mb']} MB", "≤ 500 MB"),

@@ -7,15 +7,14 @@ might change — targets, thresholds, the calendar, the municipalities — lives
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-COURSE_TYPE_KEYS = ("short", "action_plan", "growth_plan", "development_plan")
-SPECIALISED_COURSE_TYPES = ("action_plan", "growth_plan", "development_plan")
-
 CourseTypeKey = Literal["short", "action_plan", "growth_plan", "development_plan"]
 SpecialisedCourseType = Literal["action_plan", "growth_plan", "development_plan"]
+COURSE_TYPE_KEYS: tuple[str, ...] = get_args(CourseTypeKey)
+SPECIALISED_COURSE_TYPES: tuple[str, ...] = get_args(SpecialisedCourseType)
 TargetKind = Literal["count", "range", "rate", "score", "max_deviation", "milestone"]
 Metric = Literal[
     "courses",

@@ -6,7 +6,7 @@ reads it from the validation context: `Model.model_validate(data, context={"cont
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -19,19 +19,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ehsj_core.contract.model import Contract
+from ehsj_core.contract.model import Contract, SpecialisedCourseType
+from ehsj_core.contract.model import CourseTypeKey as CourseType
 
 CVR_WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
-TOPICS = (
-    "digital_business_model",
-    "export",
-    "generational_change",
-    "financing",
-    "strategy",
-    "innovation",
-    "other",
-)
-EFFECT_ANSWERS = ("hoj", "nogen", "lav", "slet_ikke", "ved_ikke")
 
 
 def is_valid_cvr(value: str) -> bool:
@@ -74,8 +65,6 @@ Cvr = Annotated[str, Field(strict=True), AfterValidator(_check_cvr)]
 Text = Annotated[str, Field(strict=True, min_length=1, max_length=500)]
 Name = Annotated[str, Field(strict=True, min_length=1, max_length=200)]
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
-CourseType = Literal["short", "action_plan", "growth_plan", "development_plan"]
-SpecialisedCourseType = Literal["action_plan", "growth_plan", "development_plan"]
 Topic = Literal[
     "digital_business_model",
     "export",
@@ -86,6 +75,8 @@ Topic = Literal[
     "other",
 ]
 EffectAnswer = Literal["hoj", "nogen", "lav", "slet_ikke", "ved_ikke"]
+TOPICS: tuple[str, ...] = get_args(Topic)
+EFFECT_ANSWERS: tuple[str, ...] = get_args(EffectAnswer)
 Scale1to5 = Annotated[int, Field(strict=True, ge=1, le=5)]
 
 

@@ -6,9 +6,12 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ehsj_core.reports.render import RenderedReport
 from ehsj_core.settings import Settings
+
+if TYPE_CHECKING:  # rendering pulls in matplotlib: keep it out of what only needs Message-IDs
+    from ehsj_core.reports.render import RenderedReport
 
 
 class TransientMailError(Exception):

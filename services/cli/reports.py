@@ -13,13 +13,13 @@ from rich.console import Console
 from rich.table import Table
 
 from ehsj_core.events.validation import InvalidInput
-from ehsj_core.notify import dispatch, ledger
+from ehsj_core.notify import ledger
 from ehsj_core.notify.recipients import add_recipient, deactivate_recipient, list_recipients
-from ehsj_core.reports.render import preview_html
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
-from services.worker.app import create_celery, send
-from services.worker.scheduler import start_scheduler
+
+# Rendering (matplotlib) and Celery load inside the commands that use them, so that the everyday
+# commands (`ehsj status`, `ehsj events append`) start quickly.
 
 report_app = typer.Typer(help="Reports: preview or send.", no_args_is_help=True)
 recipients_app = typer.Typer(help="Report recipients (personal data).", no_args_is_help=True)
@@ -39,6 +39,10 @@ def _fail(exc: InvalidInput) -> typer.Exit:
 
 
 def _run(kind: str, period: str, municipality: str | None, preview: Path | None, send_now: bool) -> None:
+    from ehsj_core.notify import dispatch
+    from ehsj_core.reports.render import preview_html
+    from services.worker.app import create_celery, send
+
     tracker = Tracker(get_settings())
     try:
         if send_now:
@@ -147,6 +151,8 @@ def worker(
     pool: Annotated[str, typer.Option(help="prefork, threads or solo")] = "prefork",
 ) -> None:
     """A Celery worker (distributed mode): takes report tasks from Redis."""
+    from services.worker.app import create_celery
+
     app = create_celery(get_settings())
     app.worker_main(
         ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}", "--without-gossip", "--without-mingle"]
@@ -155,6 +161,8 @@ def worker(
 
 def scheduler() -> None:
     """The one scheduler of a distributed setup: enqueues tasks on the contract calendar."""
+    from services.worker.scheduler import start_scheduler
+
     settings = get_settings()
     running = start_scheduler(settings, Tracker(settings).book)
     stop = threading.Event()

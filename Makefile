@@ -5,7 +5,7 @@ EHSJ   := $(VENV)/bin/ehsj
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: run test lint typecheck pytest bench services clean
+.PHONY: run test lint typecheck pytest bench services chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,11 +18,14 @@ run: $(STAMP)
 	$(EHSJ) bootstrap
 	$(EHSJ) serve
 
-## test: lint, type-check and the whole test suite on SQLite and the local PostgreSQL
-test: $(STAMP) services lint typecheck pytest
+## test: lint, type-check and the whole test suite on SQLite and the local PostgreSQL, and in Chromium
+test: $(STAMP) services chromium lint typecheck pytest
 
 services:
 	./scripts/ensure-services.sh
+
+chromium:
+	./scripts/ensure-chromium.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

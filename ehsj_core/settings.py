@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRETS = frozenset({"changethis", "change-me", "changeme", "secret", "development", "test"})
 
 
 class Settings(BaseSettings):
@@ -44,6 +47,21 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="signs the web app's session cookie; required in production (at least 32 "
+        "characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`); "
+        "elsewhere a random key per process is made when unset",
+    )
+    session_max_age_seconds: int = Field(
+        default=8 * 3600, ge=60, description="a web session ends this long after signing in"
+    )
+    session_cookie_secure: bool = Field(
+        default=True,
+        description="send the session cookie over HTTPS only (browsers treat http://127.0.0.1 and "
+        "http://localhost as secure, so `make run` works with it on)",
+    )
+
     smtp_host: str | None = Field(default=None, description="SMTP server; unset: emails go to outbox_dir")
     smtp_port: int = 587
     smtp_user: str | None = None
@@ -59,6 +77,22 @@ class Settings(BaseSettings):
     sending_timeout_seconds: int = Field(
         default=600, ge=1, description="a dispatch left 'sending' this long (a crash) is tried again"
     )
+
+    @model_validator(mode="after")
+    def _safe_secret_key(self) -> Settings:
+        """No default secret outside development and test: production refuses a missing or
+        placeholder key; elsewhere a missing key becomes a random one for this process."""
+        value = None if self.secret_key is None else self.secret_key.get_secret_value()
+        unsafe = value is None or value.strip().casefold() in PLACEHOLDER_SECRETS or len(value) < 32
+        if self.environment == "production" and unsafe:
+            raise ValueError(
+                "EHSJ_SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+        if value is None:
+            self.secret_key = SecretStr(secrets.token_urlsafe(48))
+        elif unsafe:
+            warnings.warn("EHSJ_SECRET_KEY is a placeholder or short: never use it in production", stacklevel=2)
+        return self
 
 
 @lru_cache

@@ -65,7 +65,8 @@ class StoredContract(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
-    """A person or a client with an API token (stored as its SHA-256, never in clear)."""
+    """A person or a client: an API token (its SHA-256, never in clear) and, to sign in to the web
+    app, a password (its argon2 hash)."""
 
     __tablename__ = "users"
 
@@ -74,6 +75,7 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=16)
     municipality: str | None = Field(default=None, max_length=64)
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    password_hash: str | None = Field(default=None, max_length=255)  # argon2; None: API token only
     disabled: bool = False
     created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ehsj_core.audit.closing import append_guard
 from ehsj_core.contract.loader import ContractBook, LoadedContract, contracts_table
 from ehsj_core.db import engine_for
 from ehsj_core.events.store import AppendResult, EventStore
@@ -137,18 +138,23 @@ class Tracker:
     def validate(self, raw: Any) -> NewEvent:
         return parse_event(raw, self.book, self.house, self.today())
 
-    def append(self, raw: Any, recorded_by: str) -> list[AppendResult]:
-        """Validate one event or a batch ({"events": [...]}) and append it atomically."""
+    def append(self, raw: Any, recorded_by: str, role: str | None = None) -> list[AppendResult]:
+        """Validate one event or a batch ({"events": [...]}) and append it atomically.
+
+        `role` is the appender's (API, web): the closed-year rules depend on it (audit/closing.py).
+        None is a trusted caller on the server itself (the CLI, the demo)."""
         if isinstance(raw, dict) and set(raw) == {"events"}:
             if not isinstance(raw["events"], list) or not raw["events"]:
                 raise InvalidInput([Problem("events", raw["events"], "skal være en ikke-tom liste")])
             events = parse_events(raw["events"], self.book, self.house, self.today())
         else:
             events = [parse_event(raw, self.book, self.house, self.today())]
-        return self.store.append(events, recorded_by=recorded_by)
+        return self.store.append(events, recorded_by=recorded_by, guard=append_guard(role))
 
-    def append_validated(self, events: list[NewEvent], recorded_by: str, recorded_at: datetime | None = None) -> list[AppendResult]:
-        return self.store.append(events, recorded_by=recorded_by, recorded_at=recorded_at)
+    def append_validated(
+        self, events: list[NewEvent], recorded_by: str, recorded_at: datetime | None = None, role: str | None = None
+    ) -> list[AppendResult]:
+        return self.store.append(events, recorded_by=recorded_by, recorded_at=recorded_at, guard=append_guard(role))
 
     # --- reading -----------------------------------------------------------------------------------
     def _with_facts(self, as_of: AsOf, build: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Users and their API tokens. A token is shown once; only its SHA-256 is stored."""
+"""Users, their roles and API tokens. A token is shown once; only its SHA-256 is stored.
+Passwords and web sign-in: `ehsj_core.accounts`."""
 
 from __future__ import annotations
 
@@ -11,17 +12,25 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ehsj_core.passwords import hash_password, password_problem
 from ehsj_core.tables import User
 
 users_table: sa.Table = User.__table__  # type: ignore[attr-defined]
 Role = Literal["consultant", "director", "auditor", "chief"]
 ROLES: tuple[str, ...] = ("consultant", "director", "auditor", "chief")
 
-# What each role may do: the one table the API (and later the web app) consults.
+# What each role may do: the one table the API and the web app consult (README, "Roles").
+#   read         the dashboard, the API's reading routes, a chief's own municipality page
+#   browse       every other page that reads: goals, municipalities, history, reports
+#   audit        the audit pages
+#   append       log events
+#   retract_own  retract events one logged oneself (with a reason)
+#   retract_any  retract anybody's events
+#   admin        users, report recipients, sending reports on purpose
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "consultant": frozenset({"read", "append"}),
-    "director": frozenset({"read", "append", "admin"}),
-    "auditor": frozenset({"read"}),
+    "consultant": frozenset({"read", "browse", "audit", "append", "retract_own"}),
+    "director": frozenset({"read", "browse", "audit", "append", "retract_own", "retract_any", "admin"}),
+    "auditor": frozenset({"read", "browse", "audit"}),
     "chief": frozenset({"read"}),
 }
 
@@ -40,13 +49,24 @@ class Principal:
     def may(self, permission: str) -> bool:
         return permission in PERMISSIONS.get(self.role, frozenset())
 
+    def may_see_municipality(self, name: str) -> bool:
+        """Everyone who browses sees every municipality; a chief only their own."""
+        own = self.municipality is not None and self.municipality.casefold() == name.casefold()
+        return self.may("browse") or (self.may("read") and own)
+
+    def may_retract(self, recorded_by: str) -> bool:
+        return self.may("retract_any") or (self.may("retract_own") and recorded_by == self.name)
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_user(engine: Engine, name: str, role: str, municipality: str | None = None) -> str:
-    """Create a user and return its API token (the only time it is available in clear)."""
+def create_user(
+    engine: Engine, name: str, role: str, municipality: str | None = None, password: str | None = None
+) -> str:
+    """Create a user and return its API token (the only time it is available in clear). With a
+    password the user can also sign in to the web app."""
     name = name.strip()
     if not name:
         raise UserError("name: må ikke være tom")
@@ -56,6 +76,9 @@ def create_user(engine: Engine, name: str, role: str, municipality: str | None =
         raise UserError("municipality: en erhvervschef skal knyttes til en kommune")
     if role != "chief" and municipality:
         raise UserError("municipality: kun en erhvervschef knyttes til en kommune")
+    problem = None if password is None else password_problem(password)
+    if problem:
+        raise UserError(f"password: {problem}")
     token = "ehsj_" + secrets.token_urlsafe(32)
     with engine.begin() as conn:
         taken = conn.execute(sa.select(users_table.c.id).where(users_table.c.name == name)).first()
@@ -67,6 +90,7 @@ def create_user(engine: Engine, name: str, role: str, municipality: str | None =
                 role=role,
                 municipality=municipality,
                 token_hash=hash_token(token),
+                password_hash=None if password is None else hash_password(password),
                 disabled=False,
                 created_at=datetime.now(UTC),
             )

@@ -90,6 +90,9 @@ class ContractBook:
         self._by_key: dict[tuple[str, int], LoadedContract] = {}
         for item in contracts:
             self._by_key[(item.contract.house, item.contract.year)] = item
+        self._years: dict[str, list[int]] = {}  # per house, sorted: validation asks once per event
+        for house, year in sorted(self._by_key):
+            self._years.setdefault(house, []).append(year)
 
     @classmethod
     def from_database(cls, engine: Engine) -> ContractBook:
@@ -105,7 +108,7 @@ class ContractBook:
         return len(self._by_key)
 
     def years(self, house: str) -> list[int]:
-        return sorted(year for h, year in self._by_key if h == house)
+        return list(self._years.get(house, ()))
 
     def get(self, house: str, year: int) -> LoadedContract | None:
         return self._by_key.get((house, year))
@@ -113,7 +116,7 @@ class ContractBook:
     def for_validation(self, house: str, year: int) -> Contract | None:
         """The contract an event of `year` is checked against: that year's, else the nearest
         earlier one, else the first later one (municipalities and milestone keys rarely change)."""
-        years = self.years(house)
+        years = self._years.get(house)
         if not years:
             return None
         earlier = [y for y in years if y <= year]

@@ -6,7 +6,7 @@ Vocabulary: `StoredEvent` is the row (tables.py), `RecordedEvent` what readers g
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -105,16 +105,21 @@ class EventStore:
         *,
         recorded_by: str,
         recorded_at: datetime | None = None,
+        guard: Callable[[Connection, Sequence[NewEvent]], None] | None = None,
     ) -> list[AppendResult]:
         """Append a batch atomically. Known ids with identical content come back as duplicates.
 
         `recorded_at` may be given only by trusted callers (the demo backdates its year); it must not
-        lie before the head, so that positions and recorded_at grow together.
+        lie before the head, so that positions and recorded_at grow together. `guard` runs under the
+        append lock before anything is written and may raise to refuse the batch: what it reads
+        cannot change until the batch is committed (the closed years, audit/closing.py).
         """
         if not events:
             return []
         with write_transaction(self.engine) as conn:
             self._lock(conn)
+            if guard is not None:
+                guard(conn, events)
             return self._append_locked(conn, events, recorded_by, recorded_at)
 
     def _lock(self, conn: Connection) -> None:

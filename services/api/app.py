@@ -14,8 +14,9 @@ from ehsj_core.settings import Settings, get_settings
 from ehsj_core.tracker import Tracker
 from services.api.deps import TrackerDep
 from services.api.errors import install_error_handlers
-from services.api.routes import events, reports, status
+from services.api.routes import audit, events, imports, reports, status
 from services.api.schemas import Health
+from services.api.web import install_web
 from services.worker.app import create_celery
 from services.worker.scheduler import start_scheduler
 
@@ -46,6 +47,9 @@ def create_app(settings: Settings | None = None, tracker: Tracker | None = None,
     app.include_router(events.router)
     app.include_router(status.router)
     app.include_router(reports.router)
+    app.include_router(audit.router)
+    app.include_router(imports.router)
+    install_web(app, settings)
 
     @app.get("/api/healthz", tags=["health"])
     def healthz(tracker: TrackerDep) -> Health:

@@ -15,7 +15,9 @@ from ehsj_core.events.validation import InvalidInput
 from ehsj_core.settings import get_settings
 from ehsj_core.setup import initialise, wait_for_database
 from ehsj_core.tracker import NotFound, Tracker
+from services.cli import audit as audit_cli
 from services.cli import events as events_cli
+from services.cli import imports as imports_cli
 from services.cli import reports as reports_cli
 from services.cli import users as users_cli
 
@@ -26,6 +28,9 @@ app.add_typer(reports_cli.report_app, name="report")
 app.add_typer(reports_cli.recipients_app, name="recipients")
 app.command("worker")(reports_cli.worker)
 app.command("scheduler")(reports_cli.scheduler)
+app.add_typer(audit_cli.app, name="audit")
+app.command("statement")(audit_cli.statement)
+app.add_typer(imports_cli.app, name="import")
 console = Console()
 
 

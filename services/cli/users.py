@@ -1,4 +1,4 @@
-"""`ehsj users …`: API users and their tokens."""
+"""`ehsj users …`: users, their API tokens and their passwords for the web app."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ehsj_core.accounts import list_accounts, set_password
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
-from ehsj_core.users import ROLES, UserError, create_user, disable_user, issue_token, list_users
+from ehsj_core.users import ROLES, UserError, create_user, disable_user, issue_token
 
-app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
+app = typer.Typer(help="Users, API tokens and web passwords.", no_args_is_help=True)
 console = Console(stderr=True)
 
 
@@ -21,6 +22,9 @@ def create(
     name: str,
     role: Annotated[str, typer.Option(help=f"one of: {', '.join(ROLES)}")],
     municipality: Annotated[str | None, typer.Option(help="required for role chief")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="lets the user sign in to the web app (at least 10 characters)")
+    ] = None,
 ) -> None:
     """Create a user; its token is printed once, alone on the last line."""
     tracker = Tracker(get_settings())
@@ -31,7 +35,7 @@ def create(
             raise typer.Exit(2)
         municipality = canonical
     try:
-        token = create_user(tracker.engine, name, role, municipality)
+        token = create_user(tracker.engine, name, role, municipality, password)
     except UserError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
@@ -61,10 +65,34 @@ def disable(name: str) -> None:
     console.print(f"Bruger {name!r} er deaktiveret.")
 
 
+@app.command("set-password")
+def set_password_(
+    name: str,
+    password: Annotated[
+        str | None, typer.Option(help="the new password; without it you are asked twice, unseen")
+    ] = None,
+) -> None:
+    """Give a user a (new) password for the web app; their open sessions end."""
+    if password is None:
+        password = typer.prompt("Ny adgangskode", hide_input=True, confirmation_prompt=True)
+    try:
+        set_password(Tracker(get_settings()).engine, name, password)
+    except UserError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"Bruger {name!r} har fået en ny adgangskode.")
+
+
 @app.command("list")
 def list_() -> None:
-    """List users (never their tokens)."""
-    table = Table("Navn", "Rolle", "Kommune")
-    for user in list_users(Tracker(get_settings()).engine):
-        table.add_row(user.name, user.role, user.municipality or "")
+    """List users (never their tokens or passwords)."""
+    table = Table("Navn", "Rolle", "Kommune", "Adgangskode", "Status")
+    for account in list_accounts(Tracker(get_settings()).engine):
+        table.add_row(
+            account.name,
+            account.role,
+            account.municipality or "",
+            "ja" if account.has_password else "nej",
+            "deaktiveret" if account.disabled else "aktiv",
+        )
     Console().print(table)

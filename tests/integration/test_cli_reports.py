@@ -51,7 +51,7 @@ def test_preview_writes_html_and_send_fills_the_outbox_once(env: dict[str, str],
     [eml] = list((tmp_path / "outbox").glob("*.eml"))
     message = email.message_from_bytes(eml.read_bytes(), policy=default)
     assert message["To"] == "Kommunaldirektørkredsen K17 <k17@example.org>"
-    assert any(p.get_filename() and p.get_filename().endswith(".xlsx") for p in message.walk())
+    assert any((p.get_filename() or "").endswith(".xlsx") for p in message.walk())
 
     bad = ehsj(env, "report", "quarterly", "--period", "2019Q5", "--municipality", "Lolland", "--preview", str(preview))
     assert bad.returncode == 2 and "period" in bad.stderr

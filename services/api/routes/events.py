@@ -34,13 +34,13 @@ _BODY_SCHEMA = {
     "",
     status_code=status.HTTP_201_CREATED,
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}}},
-    responses={200: {"description": "every event was already stored (a safe retry)"}, 409: {"description": "event_id exists with other content"}},
+    responses={200: {"description": "every event was already stored (a safe retry)"}, 403: {"description": "only the director may do this (close a year, log for a closed year)"}, 409: {"description": "event_id exists with other content"}},
 )
 def append_events(
     body: Annotated[Any, Body()], user: Appender, tracker: TrackerDep, response: Response
 ) -> EventsAppended:
     """Log one event, or a batch `{"events": [...]}` atomically (all or nothing)."""
-    results = tracker.append(body, recorded_by=user.name)
+    results = tracker.append(body, recorded_by=user.name, role=user.role)
     if all(r.duplicate for r in results):
         response.status_code = status.HTTP_200_OK
     return EventsAppended(

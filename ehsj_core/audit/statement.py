@@ -1,0 +1,186 @@
+"""The final statement ("den endelige resultatopgørelse") of a contract year, as data.
+
+Built from the projection at one log position (`Tracker.status` and `Tracker.municipalities`), the
+dispatch ledger and the closes of the year; nothing here reads the clock except a live statement's
+"now". `as_dict()` is canonical, and `content_digest` (SHA-256 of it) is printed in both documents:
+the same as-of gives the same data, the same digest and — the renderers being pure — the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from fractions import Fraction
+from functools import cached_property
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from ehsj_core.audit.closing import Close, read_closes
+from ehsj_core.audit.diff import EventRef
+from ehsj_core.events.chain import GENESIS_HASH
+from ehsj_core.events.store import RETRACTED, events_table, to_recorded_event
+from ehsj_core.notify import ledger
+from ehsj_core.projections.metrics import round_half_up
+from ehsj_core.projections.municipalities import MunicipalityFigures
+from ehsj_core.projections.status import GoalStatus
+from ehsj_core.reports.data import to_json
+from ehsj_core.reports.labels import AUDIENCES, DISPATCH_KINDS
+from ehsj_core.tracker import Tracker
+
+CLOSED_TYPE = "period.closed"
+
+
+@dataclass(frozen=True)
+class MunicipalityLine:
+    figures: MunicipalityFigures
+    dkk_per_specialised_course: int | None  # the contribution divided by the specialised courses
+
+
+@dataclass(frozen=True)
+class SentReport:
+    id: int
+    kind: str
+    kind_label: str
+    period: str
+    recipient: str  # the municipality or the audience; e-mail addresses are left out (personal data)
+    sent_at: datetime
+    position: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ClosedYear:
+    by: str
+    recorded_at: datetime
+    position: int
+    note: str | None
+    reopened_at: int | None
+
+
+@dataclass(frozen=True)
+class FinalStatement:
+    house_name: str
+    contract_title: str
+    contract_filename: str
+    contract_sha256: str
+    year: int
+    position: int  # the log position the statement is built at
+    position_hash: str  # the hash of that row: the head of the chain the statement rests on
+    as_of: str | None  # what was asked for; None for "now"
+    judged_on: date
+    timezone: str  # the contract's: moments are shown as dates there
+    course_types: tuple[tuple[str, str], ...]  # key, Danish name
+    goals: tuple[GoalStatus, ...]
+    municipalities: tuple[MunicipalityLine, ...]
+    reports: tuple[SentReport, ...]
+    closes: tuple[ClosedYear, ...]
+    after_close: tuple[EventRef, ...]  # events of the year recorded after it was closed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": "final_statement", **to_json(self)}
+
+    @cached_property
+    def content_digest(self) -> str:
+        """SHA-256 of the canonical JSON of the statement's data (sorted keys, UTF-8)."""
+        return hashlib.sha256(orjson.dumps(self.as_dict(), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+    @property
+    def targets_met(self) -> int:
+        return sum(t.status in ("met", "met_late") for g in self.goals for t in g.targets)
+
+    @property
+    def targets_total(self) -> int:
+        return sum(len(g.targets) for g in self.goals)
+
+
+def per_course(contribution_dkk: int, courses: int) -> int | None:
+    """Kroner per specialised course, rounded half up to whole kroner; None without courses."""
+    return None if courses == 0 else int(round_half_up(Fraction(contribution_dkk, courses)))
+
+
+def build_statement(tracker: Tracker, year: int, as_of: str | int | datetime | None = None) -> FinalStatement:
+    status = tracker.status(year, as_of)
+    at = status.as_of
+    c = status.contract.contract
+    figures = tracker.municipalities(year, as_of=at.position).municipalities
+    with tracker.engine.connect() as conn:
+        row_hash = conn.execute(sa.select(events_table.c.hash).where(events_table.c.position == at.position)).scalar()
+        closes = read_closes(conn, upto=at.position).for_year(c.house, c.year)
+        late = _after_close(conn, c.house, c.year, closes, at.position)
+    return FinalStatement(
+        house_name=c.house_name,
+        contract_title=c.title,
+        contract_filename=status.contract.filename,
+        contract_sha256=status.contract.sha256,
+        year=c.year,
+        position=at.position,
+        position_hash=row_hash or GENESIS_HASH,
+        as_of=at.label,
+        judged_on=at.on_date,
+        timezone=c.timezone,
+        course_types=tuple((ct.key, ct.name) for ct in c.course_types),
+        goals=tuple(status.goals),
+        municipalities=tuple(MunicipalityLine(m, per_course(m.contribution_dkk, m.specialised_courses)) for m in figures),
+        reports=tuple(_sent_reports(tracker, c.year, _moment(tracker, at.label, at.position))),
+        closes=tuple(ClosedYear(x.recorded_by, x.recorded_at, x.position, x.note, x.reopened_at) for x in closes),
+        after_close=tuple(late),
+    )
+
+
+def _moment(tracker: Tracker, label: str | None, position: int) -> datetime | None:
+    """Reports sent up to this moment are listed: the as-of timestamp, or the moment the as-of
+    position was recorded; None (every report) for a statement as of now."""
+    if label is None:
+        return None
+    if label.isdigit():
+        return tracker.store.recorded_at(position) or datetime.min.replace(tzinfo=tracker.tz)
+    return datetime.fromisoformat(label)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sent_reports(tracker: Tracker, year: int, moment: datetime | None) -> list[SentReport]:
+    rows = [
+        r for r in ledger.find_rows(tracker.engine, state="sent", limit=1_000_000)
+        if r.period.startswith(str(year)) and r.sent_at is not None and (moment is None or _utc(r.sent_at) <= moment)
+    ]
+    out = []
+    for r in sorted(rows, key=lambda r: (_utc(r.sent_at or datetime.min.replace(tzinfo=UTC)), r.id)):
+        recipient = f"Erhvervschefen i {r.municipality}" if r.municipality else AUDIENCES.get(r.kind, r.kind)
+        out.append(
+            SentReport(
+                r.id, r.kind, DISPATCH_KINDS.get(r.kind, r.kind), r.period, recipient,
+                _utc(r.sent_at or datetime.min.replace(tzinfo=UTC)), r.position, r.sha256 or "",
+            )
+        )
+    return out
+
+
+def _after_close(conn: sa.Connection, house: str, year: int, closes: list[Close], upto: int) -> list[EventRef]:
+    """Events counting in the year that were recorded while it was closed (retractions by the year
+    of the event they withdraw), in log order."""
+    t = events_table
+    found: dict[int, EventRef] = {}
+    for close in closes:
+        end = upto if close.reopened_at is None else min(upto, close.reopened_at - 1)
+        in_range = sa.and_(t.c.position > close.position, t.c.position <= end)
+        own = sa.select(t).where(
+            in_range, t.c.house == house, t.c.occurred_on >= date(year, 1, 1), t.c.occurred_on <= date(year, 12, 31),
+            t.c.type.not_in([RETRACTED, CLOSED_TYPE]),
+        )
+        retractions = sa.select(t).where(in_range, t.c.type == RETRACTED)
+        for row in [*conn.execute(own), *conn.execute(retractions)]:
+            event = to_recorded_event(row)
+            if event.type == RETRACTED:
+                target = conn.execute(
+                    sa.select(t.c.house, t.c.occurred_on, t.c.type).where(t.c.event_id == event.data["target_event_id"])
+                ).first()
+                if target is None or target.type == CLOSED_TYPE or (target.house, target.occurred_on.year) != (house, year):
+                    continue
+            found[event.position] = EventRef.of(event)
+    return [found[p] for p in sorted(found)]

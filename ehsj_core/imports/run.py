@@ -1,0 +1,233 @@
+"""Importing one export file: read, map, validate every row with the API's rules (`parse_event`),
+report problems by row and column, then store — nothing when a row is bad, unless `skip_bad`.
+
+Every row is checked before anything is stored. The good rows are then appended in batches of
+`BATCH` (each atomic); since every row's event id is deterministic, an import that was interrupted is
+completed by running it again, and a file imported twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from ehsj_core.audit.closing import read_closes, restricted
+from ehsj_core.events.store import LOOKUP_CHUNK, events_table
+from ehsj_core.events.validation import InvalidInput, NewEvent, parse_event
+from ehsj_core.imports import values as v
+from ehsj_core.imports.mapping import FORMATS, Format, column_of, event_id, locate, map_row
+from ehsj_core.imports.readers import Cell, Sheet, read_sheet
+from ehsj_core.tracker import Tracker
+
+BATCH = 5_000
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int  # the row number in the spreadsheet (the header is row 1); 0 for the file as a whole
+    column: str  # the column's header, "" for the row as a whole
+    value: str
+    problem: str  # Danish
+    allowed: list[str] | None = None  # where the choice is closed (municipalities, …)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "value": self.value, "problem": self.problem, "allowed": self.allowed}
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    filename: str
+    encoding: str
+    rows: int = 0  # data rows read
+    valid: int = 0  # rows that passed every check
+    stored: int = 0  # new events appended
+    duplicates: int = 0  # rows already in the log (an earlier import of the same rows)
+    problems: list[RowProblem] = field(default_factory=list)
+    bad_rows_csv: bytes | None = None  # with skip_bad: the bad rows and what is wrong, to fix and re-import
+
+    @property
+    def bad_rows(self) -> int:
+        return len({p.row for p in self.problems})
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "filename": self.filename, "encoding": self.encoding, "rows": self.rows,
+            "valid": self.valid, "stored": self.stored, "duplicates": self.duplicates, "bad_rows": self.bad_rows,
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+def import_file(
+    tracker: Tracker,
+    kind: str,
+    data: bytes,
+    filename: str = "",
+    *,
+    recorded_by: str,
+    role: str | None = None,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    fmt = FORMATS[kind]
+    sheet = read_sheet(data, filename)
+    report = ImportReport(kind, filename, sheet.encoding, rows=len(sheet.rows))
+    if sheet.file_problems:
+        report.problems = [RowProblem(0, "", filename, p) for p in sheet.file_problems]
+        return report
+    where, header_problems = locate(sheet.headers, fmt)
+    if header_problems:
+        report.problems = [RowProblem(1, column, "", problem) for column, problem in header_problems]
+        for other in FORMATS.values():
+            if other is not fmt and not locate(sheet.headers, other)[1]:
+                hint = f"filen ligner en {other.title}: vælg importtypen {other.kind} (ehsj import {other.kind})"
+                report.problems.append(RowProblem(1, "", "", hint))
+        return report
+    events, problems = _check_rows(tracker, fmt, sheet, where, progress)
+    logged, known = _against_the_log(tracker, events, role, sheet.headers[where["date"]])
+    problems += logged
+    report.duplicates = len(known)
+    report.problems = sorted(problems, key=lambda p: p.row)
+    bad = {p.row for p in problems}
+    good = [(number, e) for number, e in events if number not in bad]
+    report.valid = len(good)
+    if problems and not skip_bad:
+        return report
+    if skip_bad and problems:
+        report.bad_rows_csv = bad_rows_csv(sheet, problems)
+    new = [e for _number, e in good if e.event_id not in known]
+    for start in range(0, len(new), BATCH):
+        results = tracker.append_validated(new[start : start + BATCH], recorded_by=recorded_by, role=role)
+        report.stored += sum(not r.duplicate for r in results)
+        report.duplicates += sum(r.duplicate for r in results)
+        if progress:
+            progress("Gemmer", min(start + BATCH, len(new)), len(new))
+    return report
+
+
+def _check_rows(
+    tracker: Tracker, fmt: Format, sheet: Sheet, where: dict[str, int], progress: Progress | None
+) -> tuple[list[tuple[int, NewEvent]], list[RowProblem]]:
+    """Every row mapped and validated; the valid ones with their deterministic event ids."""
+    book, house, today = tracker.book, tracker.house, tracker.today()
+    titles = {c.field: (sheet.headers[where[c.field]] if c.field in where else c.title) for c in fmt.columns}
+    fallback = v.CourseTypes.of(tracker.contract().contract)
+    vocabularies: dict[int, v.CourseTypes] = {}
+    occurrences: dict[str, int] = {}
+    events: list[tuple[int, NewEvent]] = []
+    problems: list[RowProblem] = []
+    date_column = where["date"]
+    total = len(sheet.rows)
+    for done, (number, cells) in enumerate(sheet.rows, start=1):
+        if progress and done % 2_000 == 0:
+            progress("Kontrollerer", done, total)
+        if number in sheet.row_problems:
+            problems.append(RowProblem(number, "", v.text(_joined(cells)), sheet.row_problems[number]))
+            continue
+        day, date_problem = v.parse_date(cells[date_column] if date_column < len(cells) else None)
+        types = fallback if day is None else vocabularies.get(day.year)
+        if types is None and day is not None:
+            contract = book.for_validation(house, day.year)
+            types = vocabularies[day.year] = fallback if contract is None else v.CourseTypes.of(contract)
+        assert types is not None
+        mapped = map_row(fmt, cells, where, types, day, date_problem)
+        row_problems = [RowProblem(number, titles[f], v.text(_cell(cells, where, f)), p) for f, p in mapped.problems]
+        reported = {f for f, _p in mapped.problems}
+        envelope = mapped.envelope
+        if envelope["occurred_on"] is None:
+            envelope = {**envelope, "occurred_on": today.isoformat()}  # a stand-in: the data is still checked
+        try:
+            event = parse_event(envelope, book, house, today)
+        except InvalidInput as exc:
+            for p in exc.problems:
+                column = column_of(fmt, p.field)
+                if column in reported or (not column and reported):
+                    continue
+                value = v.text(_cell(cells, where, column)) if column else ""
+                row_problems.append(RowProblem(number, titles.get(column, ""), value, p.problem, p.allowed))
+            problems.extend(row_problems)
+            continue
+        if row_problems:
+            problems.extend(row_problems)
+            continue
+        key = fmt.key(event.occurred_on.isoformat(), event.data)
+        occurrences[key] = occurrences.get(key, 0) + 1
+        new_id = event_id(fmt, house, key, occurrences[key])
+        events.append((number, NewEvent(new_id, event.type, event.occurred_on, event.house, event.data)))
+    if progress:
+        progress("Kontrollerer", total, total)
+    return events, problems
+
+
+def _against_the_log(
+    tracker: Tracker, events: list[tuple[int, NewEvent]], role: str | None, date_title: str
+) -> tuple[list[RowProblem], set[str]]:
+    """Rows already in the log (duplicates, or the same id with other content), and rows of a year
+    the director has closed when the importer is not the director. Returns the problems and the
+    ids of the rows already stored."""
+    t = events_table
+    ids = [e.event_id for _n, e in events]
+    stored: dict[str, Any] = {}
+    with tracker.engine.connect() as conn:
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            query = sa.select(t.c.event_id, t.c.position, t.c.type, t.c.occurred_on, t.c.house, t.c.data)
+            for hit in conn.execute(query.where(t.c.event_id.in_(ids[start : start + LOOKUP_CHUNK]))):
+                stored[hit.event_id] = hit
+        closes = read_closes(conn) if restricted(role) else None
+    head = tracker.store.head().position
+    problems: list[RowProblem] = []
+    known: set[str] = set()
+    for number, e in events:
+        row = stored.get(e.event_id)
+        if row is not None:
+            if (row.type, row.occurred_on, row.house, row.data) == (e.type, e.occurred_on, e.house, e.data):
+                known.add(e.event_id)
+            else:
+                problem = (f"rækken er importeret før (position {row.position}) med andet indhold; "
+                           "ret den i loggen med en tilbagekaldelse og en ny registrering")
+                problems.append(RowProblem(number, "", "", problem))
+            continue
+        close = closes.closed_at(e.house, e.occurred_on.year, head + 1) if closes else None
+        if close is not None:
+            problem = f"{close.describe()}; kun direktøren kan registrere hændelser for et lukket år"
+            problems.append(RowProblem(number, date_title, _day(e.occurred_on), problem))
+    return problems, known
+
+
+def _day(day: date) -> str:
+    return day.strftime("%d-%m-%Y")
+
+
+def _cell(cells: list[Cell], where: dict[str, int], column: str) -> Cell:
+    index = where.get(column)
+    return cells[index] if index is not None and index < len(cells) else None
+
+
+def _joined(cells: list[Cell]) -> str:
+    return ";".join(v.text(c) for c in cells)
+
+
+def bad_rows_csv(sheet: Sheet, problems: list[RowProblem]) -> bytes:
+    """The bad rows as a CSV (UTF-8 with BOM, `;`) with a last column "Fejl": fix and import it again
+    (the extra column is ignored)."""
+    by_row: dict[int, list[str]] = {}
+    for p in problems:
+        by_row.setdefault(p.row, []).append(f"{p.column}: {p.problem}" if p.column else p.problem)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([*sheet.headers, "Fejl"])
+    for number, cells in sheet.rows:
+        if number in by_row:
+            writer.writerow([*(v.text(c) for c in cells), " | ".join(by_row[number])])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

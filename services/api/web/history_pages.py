@@ -1,0 +1,142 @@
+"""The history: the log with filters and pages; retracting an event with a reason, after confirming."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ehsj_core.events.queries import HistoryQuery, find_history, retractions_of
+from ehsj_core.events.schemas import EVENT_TYPES
+from ehsj_core.events.store import RETRACTED, RecordedEvent
+from ehsj_core.events.validation import InvalidInput
+from ehsj_core.tracker import Tracker
+from ehsj_core.users import Principal
+from services.api.deps import TrackerDep
+from services.api.web.auth import Browser, CheckedForm, NoAccess, WebUser
+from services.api.web.errors import PageNotFound
+from services.api.web.templating import page
+from services.api.web.vocabulary import describe
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+FILTERS = ("type", "municipality", "consultant", "occurred_from", "occurred_to", "company")
+
+
+def _date(text: str, problems: dict[str, str], name: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems[name] = "skal være en dato (ÅÅÅÅ-MM-DD)"
+        return None
+
+
+def _cursor(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() and len(text) < 19 else None
+
+
+def read_filters(request: Request, tracker: Tracker) -> tuple[HistoryQuery, dict[str, str], dict[str, str]]:
+    """(the query, the filters as typed, problems by filter) of the history's address."""
+    params = request.query_params
+    typed = {name: (params.get(name) or "").strip() for name in FILTERS}
+    problems: dict[str, str] = {}
+    contract = tracker.contract().contract
+    event_type = typed["type"] or None
+    if event_type and event_type not in EVENT_TYPES:
+        problems["type"], event_type = "ukendt hændelsestype", None
+    municipality = None
+    if typed["municipality"]:
+        municipality = contract.canonical_municipality(typed["municipality"])
+        if municipality is None:
+            problems["municipality"] = "ukendt kommune"
+    query = HistoryQuery(
+        type=event_type,
+        municipality=municipality,
+        consultant=typed["consultant"] or None,
+        occurred_from=_date(typed["occurred_from"], problems, "occurred_from"),
+        occurred_to=_date(typed["occurred_to"], problems, "occurred_to"),
+        company=typed["company"] or None,
+        before=_cursor(params.get("before")),
+        after=_cursor(params.get("after")),
+        limit=PAGE_SIZE,
+    )
+    return query, typed, problems
+
+
+def _describe(tracker: Tracker, event: RecordedEvent) -> str:
+    contract = tracker.book.for_validation(event.house, event.occurred_on.year) or tracker.contract().contract
+    return describe(event.type, event.data, contract)
+
+
+@router.get("/historik")
+def history(request: Request, user: Browser, tracker: TrackerDep) -> HTMLResponse:
+    query, typed, problems = read_filters(request, tracker)
+    result = find_history(tracker.engine, tracker.house, query)
+    rows = [(entry, _describe(tracker, entry.event)) for entry in result.entries]
+    filters = urlencode({k: v for k, v in typed.items() if v})
+    retracted_id = request.query_params.get("tilbagekaldt")
+    return page(
+        request,
+        "history.html",
+        user,
+        rows=rows,
+        result=result,
+        typed=typed,
+        problems=problems,
+        filters=filters,
+        municipalities=[m.name for m in tracker.contract().contract.municipalities],
+        retracted_now=tracker.store.get(retracted_id) if retracted_id else None,
+    )
+
+
+def _retractable(tracker: Tracker, user: Principal, event_id: str) -> RecordedEvent:
+    event = tracker.store.get(event_id)
+    if event is None or event.house != tracker.house:
+        raise PageNotFound(user, "Hændelsen findes ikke.")
+    if not user.may_retract(event.recorded_by):
+        raise NoAccess(user, "Du kan kun tilbagekalde hændelser, du selv har registreret.")
+    return event
+
+
+def _retract_page(request: Request, tracker: Tracker, user: Principal, event: RecordedEvent, **extra: Any) -> HTMLResponse:
+    already = retractions_of(tracker.engine, [event.event_id]).get(event.event_id)
+    context: dict[str, Any] = {"reason": "", "errors": [], "status_code": 200, **extra}
+    return page(
+        request,
+        "retract.html",
+        user,
+        event=event,
+        text=_describe(tracker, event),
+        already=already,
+        is_retraction=event.type == RETRACTED,
+        **context,
+    )
+
+
+@router.get("/historik/{event_id}/tilbagekald")
+def retract_confirm(event_id: str, request: Request, user: WebUser, tracker: TrackerDep) -> HTMLResponse:
+    return _retract_page(request, tracker, user, _retractable(tracker, user, event_id))
+
+
+@router.post("/historik/{event_id}/tilbagekald")
+def retract(event_id: str, request: Request, user: WebUser, form: CheckedForm, tracker: TrackerDep) -> Response:
+    event = _retractable(tracker, user, event_id)
+    reason = str(form.get("reason") or "").strip()
+    if not reason:
+        return _retract_page(request, tracker, user, event, reason=reason, errors=["skriv hvorfor hændelsen tilbagekaldes"], status_code=422)
+    body = {
+        "type": RETRACTED,
+        "occurred_on": tracker.today().isoformat(),
+        "data": {"target_event_id": event.event_id, "reason": reason},
+    }
+    try:
+        tracker.append(body, recorded_by=user.name)
+    except InvalidInput as exc:
+        errors = [p.problem for p in exc.problems]
+        return _retract_page(request, tracker, user, event, reason=reason, errors=errors, status_code=422)
+    return RedirectResponse(f"/historik?tilbagekaldt={event.event_id}", status_code=303)

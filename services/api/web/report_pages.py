@@ -1,0 +1,77 @@
+"""Reports: what was sent when to whom (the dispatch ledger), and the next quarterly e-mail, previewed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import escape
+
+from ehsj_core.events.validation import InvalidInput
+from ehsj_core.notify import ledger
+from ehsj_core.notify.dispatch import preview_report
+from ehsj_core.reports.labels import DISPATCH_KINDS
+from ehsj_core.reports.periods import Period, periods_of
+from ehsj_core.reports.render import preview_html
+from ehsj_core.tracker import NotFound, Tracker
+from services.api.deps import TrackerDep
+from services.api.web.auth import Browser
+from services.api.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+STATES = {"pending": "venter", "sending": "sendes", "sent": "sendt", "failed": "mislykkedes"}
+# The e-mail preview is a whole document of its own with inline styles; it runs nothing.
+PREVIEW_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"
+
+
+def quarters(tracker: Tracker) -> list[Period]:
+    return [p for year in tracker.book.years(tracker.house) for p in periods_of("quarter", year)]
+
+
+def next_quarter(tracker: Tracker, options: list[Period]) -> Period | None:
+    """The quarter whose e-mail goes out next: the running one, or the last one of a past year."""
+    today = tracker.today()
+    running = [p for p in options if p.start <= today <= p.end]
+    if running:
+        return running[0]
+    past = [p for p in options if p.end < today]
+    return past[-1] if past else (options[0] if options else None)
+
+
+@router.get("/rapporter")
+def reports(request: Request, user: Browser, tracker: TrackerDep) -> HTMLResponse:
+    options = quarters(tracker)
+    chosen = next_quarter(tracker, options)
+    wanted = request.query_params.get("period")
+    if wanted and any(p.key == wanted for p in options):
+        chosen = next(p for p in options if p.key == wanted)
+    towns = [m.name for m in tracker.contract().contract.municipalities]
+    town = request.query_params.get("municipality") or (towns[0] if towns else "")
+    rows = ledger.find_rows(tracker.engine, limit=500)
+    return page(
+        request,
+        "reports.html",
+        user,
+        rows=rows,
+        kinds=DISPATCH_KINDS,
+        states=STATES,
+        show_email=user.may("admin"),
+        options=options,
+        chosen=chosen,
+        towns=towns,
+        town=town if town in towns else (towns[0] if towns else ""),
+    )
+
+
+@router.get("/rapporter/forhaandsvisning")
+def preview(request: Request, _user: Browser, tracker: TrackerDep) -> HTMLResponse:
+    period = request.query_params.get("period") or ""
+    municipality = request.query_params.get("municipality") or ""
+    try:
+        rendered, position = preview_report(tracker, "quarterly_status", period, municipality)
+    except (InvalidInput, NotFound) as exc:
+        text = "; ".join(p.problem for p in exc.problems) if isinstance(exc, InvalidInput) else str(exc)
+        body = f"<!doctype html><html lang='da'><meta charset='utf-8'><title>Forhåndsvisning</title><p>Ingen forhåndsvisning: {escape(text)}</p></html>"
+        return HTMLResponse(body, status_code=422, headers={"Content-Security-Policy": PREVIEW_POLICY})
+    headers = {"Content-Security-Policy": PREVIEW_POLICY, "X-EHSJ-Position": str(position)}
+    return HTMLResponse(preview_html(rendered), headers=headers)
+

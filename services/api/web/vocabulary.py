@@ -1,0 +1,169 @@
+"""The Danish words of the web app for the event log: event types, field names, closed choices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ehsj_core.contract.model import Contract
+from ehsj_core.reports.labels import number
+
+EVENT_TITLES: dict[str, str] = {
+    "course.completed": "Forløb gennemført",
+    "company.referred": "Virksomhed henvist",
+    "meeting.held": "Møde afholdt",
+    "newsletter.sent": "Nyhedsbrev udsendt",
+    "event.held": "Arrangement afholdt",
+    "evaluation.received": "Evaluering modtaget",
+    "agreement.signed": "Aftale indgået",
+    "staff.designated": "Medarbejder udpeget",
+    "milestone.reached": "Milepæl nået",
+    "event.retracted": "Tilbagekaldelse",
+}
+
+FIELD_LABELS: dict[str, str] = {
+    "occurred_on": "Dato",
+    "course_type": "Forløbstype",
+    "company_cvr": "CVR-nummer",
+    "company_name": "Virksomhedens navn",
+    "municipality": "Kommune",
+    "consultant": "Konsulent",
+    "topics": "Emner",
+    "segment": "Virksomhedstype",
+    "from_course": "Henvist fra forløb",
+    "referred_to": "Henvist til",
+    "referral_kind": "Type af henvisning",
+    "meeting_kind": "Mødetype",
+    "title": "Titel",
+    "participants": "Antal deltagere",
+    "channel": "Kanal",
+    "recipients": "Antal modtagere",
+    "event_kind": "Arrangementstype",
+    "nps": "Anbefaling (0–10)",
+    "satisfaction": "Generel tilfredshed (1–5)",
+    "consultant_competence": "Konsulentens kompetencer (1–5)",
+    "effect": "Oplevet effekt",
+    "partner": "Partner",
+    "agreement_kind": "Aftaletype",
+    "role": "Rolle",
+    "milestone": "Milepæl",
+    "evidence": "Dokumentation (link eller henvisning)",
+    "target_event_id": "Hændelse",
+    "reason": "Begrundelse",
+}
+
+CHOICES: dict[str, dict[str, str]] = {
+    "meeting_kind": {
+        "all_actors": "Fællesmøde for alle aktører",
+        "local_business_service": "Møde med lokale erhvervsfremmeaktører",
+        "coordination": "Koordineringsmøde med andre offentlige tilbud",
+        "k17": "Møde i K17",
+        "kkr": "Møde i KKR Sjælland",
+        "business_chiefs": "Møde med erhvervscheferne",
+        "council_presentation_offered": "Datoer tilbudt til oplæg for kommunalbestyrelse eller udvalg",
+        "other": "Andet møde",
+    },
+    "event_kind": {
+        "event": "Arrangement",
+        "conference": "Konference",
+        "private_advisors": "Arrangement for private rådgivere",
+        "digitalisation": "Arrangement om digitalisering",
+        "joint_hovedstaden": "Fælles arrangement med Erhvervshus Hovedstaden",
+        "strategy_seminar": "Strategiseminar",
+        "strategy_workshop": "Strategiworkshop",
+        "een": "EEN-arrangement",
+        "other": "Andet arrangement",
+    },
+    "referral_kind": {
+        "private_advisor": "Privat rådgiver",
+        "state_scheme": "Statslig ordning",
+        "other_public": "Andet offentligt tilbud",
+        "other": "Andet",
+    },
+    "agreement_kind": {
+        "state_scheme": "Statslig ordning i huset",
+        "copenhagen_capacity": "Copenhagen Capacity",
+        "early_warning": "Early Warning",
+        "export_council": "Danmarks Eksportråd",
+        "municipality": "Kommune",
+        "other": "Anden lokal aktør",
+    },
+    "role": {"digital_expert": "Digital ekspert", "cross_region": "Forretningsudvikler på tværs af regionerne"},
+    "topics": {
+        "digital_business_model": "Digital forretningsmodel",
+        "export": "Eksport",
+        "generational_change": "Generationsskifte",
+        "financing": "Finansiering",
+        "strategy": "Strategi",
+        "innovation": "Innovation",
+        "other": "Andet",
+    },
+    "segment": {"entrepreneur": "Iværksætter", "sme": "Små og mellemstore virksomheder", "large": "Stor virksomhed"},
+    "effect": {"hoj": "I høj grad", "nogen": "I nogen grad", "lav": "I lav grad", "slet_ikke": "Slet ikke", "ved_ikke": "Ved ikke"},
+}
+
+ROLE_TITLES: dict[str, str] = {
+    "consultant": "Konsulent",
+    "director": "Direktør",
+    "auditor": "Revisor",
+    "chief": "Erhvervschef",
+}
+
+
+def course_names(contract: Contract) -> dict[str, str]:
+    return {c.key: c.name for c in contract.course_types}
+
+
+def milestone_titles(contract: Contract) -> dict[str, str]:
+    """"5B.code_of_conduct" → "Mål 5B: Code of conduct …", in the contract's order."""
+    return {
+        f"{g.id}.{t.key}": f"Mål {g.id}: {t.label}"
+        for g in contract.goals
+        for t in g.targets
+        if t.kind == "milestone"
+    }
+
+
+def choice(field: str, value: Any) -> str:
+    return CHOICES.get(field, {}).get(str(value), str(value))
+
+
+def describe(event_type: str, data: dict[str, Any], contract: Contract) -> str:
+    """One line a person reads in the history: what happened, to whom, where."""
+    d = data
+    courses = course_names(contract)
+    parts: list[str] = []
+    if event_type == "course.completed":
+        parts = [courses.get(d["course_type"], d["course_type"]), _company(d), d.get("municipality", ""), f"konsulent {d['consultant']}"]
+        if d.get("topics"):
+            parts.append("emner: " + ", ".join(choice("topics", t) for t in d["topics"]))
+    elif event_type == "company.referred":
+        parts = [_company(d), f"fra {courses.get(d['from_course'], d['from_course'])}", f"til {d['referred_to']}", choice("referral_kind", d["referral_kind"]), d.get("municipality", "")]
+    elif event_type == "meeting.held":
+        parts = [choice("meeting_kind", d["meeting_kind"]), d.get("title", ""), d.get("municipality", ""), _count(d.get("participants"), "deltagere")]
+    elif event_type == "newsletter.sent":
+        parts = [d["channel"], d.get("municipality", ""), _count(d.get("recipients"), "modtagere")]
+    elif event_type == "event.held":
+        parts = [choice("event_kind", d["event_kind"]), d["title"], d["municipality"], _count(d["participants"], "deltagere")]
+    elif event_type == "evaluation.received":
+        parts = [courses.get(d["course_type"], d["course_type"]), _company(d), f"anbefaling {d['nps']}", f"tilfredshed {d['satisfaction']}", f"kompetencer {d['consultant_competence']}"]
+    elif event_type == "agreement.signed":
+        parts = [d["partner"], choice("agreement_kind", d["agreement_kind"]), d.get("municipality", "")]
+    elif event_type == "staff.designated":
+        parts = [d["consultant"], choice("role", d["role"])]
+    elif event_type == "milestone.reached":
+        parts = [milestone_titles(contract).get(d["milestone"], d["milestone"]), d.get("evidence", "")]
+    elif event_type == "event.retracted":
+        parts = [f"begrundelse: {d['reason']}"]
+    return " · ".join(p for p in parts if p)
+
+
+def _company(d: dict[str, Any]) -> str:
+    cvr = d.get("company_cvr")
+    name = d.get("company_name")
+    if name and cvr:
+        return f"{name} (CVR {cvr})"
+    return name or (f"CVR {cvr}" if cvr else "")
+
+
+def _count(value: int | None, noun: str) -> str:
+    return "" if value is None else f"{number(value)} {noun}"

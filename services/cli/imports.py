@@ -1,0 +1,90 @@
+"""`ehsj import crm FILE` and `ehsj import evaluations FILE`: exports into the log, with a report.
+
+Exit codes: 0 every row is in the log; 1 with --skip-bad, when bad rows were left out (they are in
+the file named by --bad-rows); 2 nothing was stored because of bad rows (or an unreadable file).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from ehsj_core.imports.run import ImportReport, import_file
+from ehsj_core.settings import get_settings
+from ehsj_core.tracker import NotFound, Tracker
+
+app = typer.Typer(help="Indlæs eksporter fra CRM og evalueringssystemet (CSV eller XLSX).", no_args_is_help=True)
+console = Console(stderr=True)
+SHOWN = 200  # problems printed; the bad-rows file (--skip-bad) has them all
+
+File = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV- eller XLSX-fil")]
+SkipBad = Annotated[bool, typer.Option("--skip-bad", help="gem de gode rækker; skriv de dårlige i en fil til rettelse")]
+BadRows = Annotated[Path | None, typer.Option("--bad-rows", dir_okay=False, help="hvor de dårlige rækker skrives (standard: FIL-fejl.csv)")]
+AsUser = Annotated[str, typer.Option("--as", help="registreret af (recorded_by)")]
+
+
+@app.command("crm")
+def crm(file: File, skip_bad: SkipBad = False, bad_rows: BadRows = None, as_user: AsUser = "import") -> None:
+    """CRM-eksporten: dato, forløbstype, CVR, virksomhed, kommune, konsulent, emner → course.completed."""
+    _run("crm", file, skip_bad, bad_rows, as_user)
+
+
+@app.command("evaluations")
+def evaluations(file: File, skip_bad: SkipBad = False, bad_rows: BadRows = None, as_user: AsUser = "import") -> None:
+    """Evalueringseksporten: dato, CVR, forløbstype, NPS, tilfredshed, kompetence, 7 effektsvar."""
+    _run("evaluations", file, skip_bad, bad_rows, as_user)
+
+
+def _run(kind: str, file: Path, skip_bad: bool, bad_rows: Path | None, as_user: str) -> None:
+    tracker = Tracker(get_settings())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        try:
+            report = import_file(tracker, kind, file.read_bytes(), file.name, recorded_by=as_user, skip_bad=skip_bad, progress=advance)
+        except NotFound as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+    _show(report)
+    if report.bad_rows_csv is not None:
+        target = bad_rows or file.with_name(f"{file.stem}-fejl.csv")
+        target.write_bytes(report.bad_rows_csv)
+        console.print(f"De {report.bad_rows} dårlige rækker er skrevet til {target}: ret dem og indlæs filen igen.")
+    if report.problems:
+        raise typer.Exit(1 if skip_bad and report.valid else 2)
+
+
+def _show(report: ImportReport) -> None:
+    if report.problems:
+        table = Table("række", "kolonne", "værdi", "problem", title=f"Problemer i {report.filename}")
+        for p in report.problems[:SHOWN]:
+            problem = p.problem if not p.allowed else f"{p.problem} (tilladt: {', '.join(p.allowed)})"
+            table.add_row(str(p.row) if p.row else "filen", escape(p.column), escape(p.value), escape(problem))
+        console.print(table)
+        if len(report.problems) > SHOWN:
+            console.print(f"… og {len(report.problems) - SHOWN} problemer mere.")
+    read = f"{report.rows} rækker læst ({report.encoding or 'ukendt tegnsæt'})"
+    if report.problems and report.stored == 0 and report.bad_rows_csv is None:
+        console.print(f"{read}; {report.bad_rows} række(r) har problemer, så intet er gemt.")
+        return
+    console.print(f"{read}: {report.stored} nye hændelser gemt, {report.duplicates} fandtes allerede"
+                  + (f", {report.bad_rows} række(r) sprunget over." if report.problems else "."))

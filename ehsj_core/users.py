@@ -28,7 +28,7 @@ ROLES: tuple[str, ...] = ("consultant", "director", "auditor", "chief")
 #   retract_any  retract anybody's events
 #   admin        users, report recipients, sending reports on purpose
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "consultant": frozenset({"read", "browse", "audit", "append", "retract_own"}),
+    "consultant": frozenset({"read", "browse", "append", "retract_own"}),
     "director": frozenset({"read", "browse", "audit", "append", "retract_own", "retract_any", "admin"}),
     "auditor": frozenset({"read", "browse", "audit"}),
     "chief": frozenset({"read"}),

@@ -135,7 +135,7 @@ def retract(event_id: str, request: Request, user: WebUser, form: CheckedForm, t
         "data": {"target_event_id": event.event_id, "reason": reason},
     }
     try:
-        tracker.append(body, recorded_by=user.name)
+        tracker.append(body, recorded_by=user.name, role=user.role)
     except InvalidInput as exc:
         errors = [p.problem for p in exc.problems]
         return _retract_page(request, tracker, user, event, reason=reason, errors=errors, status_code=422)

@@ -104,7 +104,7 @@ def log_submit(slug: str, request: Request, user: Writer, posted: CheckedForm, t
     except ValueError:
         event_id = str(uuid.uuid4())
     try:
-        tracker.append(raw_event(form, values, event_id), recorded_by=user.name)
+        tracker.append(raw_event(form, values, event_id), recorded_by=user.name, role=user.role)
     except InvalidInput as exc:
         errors: dict[str, list[str]] = {}
         general: list[str] = []

@@ -132,18 +132,26 @@ def status(
 
 @app.command()
 def bootstrap() -> None:
-    """What `make run` does before serving: init, the demo year if empty, a director token."""
+    """What `make run` does before serving: init, the demo year if empty, the director's sign-in.
+
+    Each run gives the director a fresh password and API token, printed once (development only)."""
+    import secrets
+
+    from ehsj_core.accounts import set_password
     from ehsj_core.users import UserError, create_user, issue_token
 
     init()
     demo(seed=2019, if_empty=True)
     t = tracker()
+    password = secrets.token_urlsafe(12)
     try:
-        token = create_user(t.engine, "direktør", "director")
+        token = create_user(t.engine, "direktør", "director", password=password)
     except UserError:
         token = issue_token(t.engine, "direktør")
+        set_password(t.engine, "direktør", password)
     settings = get_settings()
-    console.print(f"\nÅbn http://{settings.host}:{settings.port}/docs  (API-dokumentation)")
+    console.print(f"\nÅbn http://{settings.host}:{settings.port}/  (API-dokumentation: /docs)")
+    console.print(f"Log ind som [bold]direktør[/bold] med adgangskoden [bold]{password}[/bold]")
     console.print("Direktørens API-nøgle (Authorization: Bearer …):")
     typer.echo(token)
 

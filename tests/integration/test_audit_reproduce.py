@@ -34,9 +34,6 @@ from tests.conftest import CONTRACTS, auth
 from tests.factories import course
 
 EHSJ = str(Path(sys.executable).parent / "ehsj")
-# Rendering an e-mail takes about half a second (two charts): each quarter is sent to, and
-# reproduced for, the chiefs of these municipalities; the other rows of the quarter stay pending.
-SAMPLE = ("Lolland", "Sorø", "Roskilde")
 
 
 @pytest.fixture
@@ -67,17 +64,16 @@ def send_quarters(tracker: Tracker) -> list[ledger.DispatchRow]:
         position = tracker.store.position_at(send_moment(tracker, period.end))
         rows = prepare(tracker, "quarterly_status", period.key, position)
         assert len(rows) == 17 and {r.position for r in rows} == {position}
-        for row in rows:
-            if row.municipality in SAMPLE:
-                assert deliver(tracker, row.id) == "sent"
-                sent.append(ledger.get_row(tracker.engine, row.id))
+        for row in rows:  # every chief, every quarter: 68 sends
+            assert deliver(tracker, row.id) == "sent"
+            sent.append(ledger.get_row(tracker.engine, row.id))
     assert all(r is not None for r in sent)
     return [r for r in sent if r is not None]
 
 
 def test_replaying_at_the_position_of_each_quarterly_send_reproduces_its_digest(demo: Tracker) -> None:
     sent = send_quarters(demo)
-    assert len(sent) == 4 * len(SAMPLE) and len({r.position for r in sent}) == 4
+    assert len(sent) == 4 * 17 and len({r.position for r in sent}) == 4
     assert len(list(demo.settings.outbox_dir.glob("*.eml"))) == len(sent)
 
     # The log grows past every send: a late Q3 course, the close, a late event by the director.

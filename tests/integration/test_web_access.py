@@ -21,6 +21,7 @@ from tests.webclient import ROLE_PERSON, create_people, sign_in, token_of
 ALL = {"consultant", "director", "auditor", "chief"}
 BROWSERS = {"consultant", "director", "auditor"}
 WRITERS = {"consultant", "director"}
+AUDITORS = {"director", "auditor"}
 # What each role may open, as the issue states it (the code's table is ehsj_core.users.PERMISSIONS).
 PAGES: dict[str, set[str]] = {
     "/": ALL,
@@ -39,6 +40,11 @@ PAGES: dict[str, set[str]] = {
     "/registrer/forloeb": WRITERS,
     "/registrer/milepael": WRITERS,
     "/brugere": {"director"},
+    "/import": WRITERS,
+    "/revision": AUDITORS,
+    "/revision?year=2019&as_of=1&from=0&to=1": AUDITORS,
+    "/revision/resultatopgoerelse.xlsx?year=2019": AUDITORS,
+    "/revision/eksport.jsonl?year=2019": AUDITORS,
 }
 
 

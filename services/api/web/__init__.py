@@ -10,7 +10,9 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from ehsj_core.settings import Settings
 from services.api.web import (
+    audit_pages,
     history_pages,
+    import_pages,
     log_pages,
     report_pages,
     signin,
@@ -22,7 +24,7 @@ from services.api.web.errors import install_web_errors
 from services.api.web.headers import WebHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
-PAGE_MODULES = (signin, status_pages, log_pages, history_pages, report_pages, user_pages)
+PAGE_MODULES = (signin, status_pages, log_pages, history_pages, report_pages, user_pages, audit_pages, import_pages)
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

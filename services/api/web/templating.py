@@ -69,9 +69,11 @@ def nav_items(user: Principal | None) -> list[tuple[str, str]]:
     elif user.municipality:
         items.append((f"/kommuner/{user.municipality}", f"{user.municipality} Kommune"))
     if user.may("append"):
-        items.append(("/registrer", "Registrér"))
+        items += [("/registrer", "Registrér"), ("/import", "Import")]
     if user.may("browse"):
         items += [("/historik", "Historik"), ("/rapporter", "Rapporter")]
+    if user.may("audit"):
+        items.append(("/revision", "Revision"))
     if user.may("admin"):
         items.append(("/brugere", "Brugere"))
     return items

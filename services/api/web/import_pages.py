@@ -1,0 +1,50 @@
+"""Uploading a CRM or evaluation export in the browser: the same checks and row-level report as the
+API and `ehsj import` (consultant and director: importing appends to the log)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from starlette.datastructures import UploadFile
+
+from ehsj_core.imports.run import ImportReport, import_file
+from ehsj_core.users import Principal
+from services.api.deps import TrackerDep
+from services.api.web.auth import CheckedForm, Writer
+from services.api.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+MAX_UPLOAD = 100 * 1024 * 1024
+KINDS = {"crm": "CRM-eksport (forløb)", "evaluations": "Evalueringseksport"}
+
+
+def _render(
+    request: Request, user: Principal, kind: str = "crm", skip_bad: bool = False, report: ImportReport | None = None,
+    problem: str | None = None, status_code: int = 200,
+) -> HTMLResponse:
+    return page(
+        request, "import.html", user, status_code=status_code, kinds=KINDS, kind=kind, skip_bad=skip_bad,
+        report=report, problem=problem, max_mb=MAX_UPLOAD // 1024 // 1024,
+    )
+
+
+@router.get("/import")
+def import_form(request: Request, user: Writer) -> HTMLResponse:
+    return _render(request, user)
+
+
+@router.post("/import")
+async def import_upload(request: Request, user: Writer, posted: CheckedForm, tracker: TrackerDep) -> HTMLResponse:
+    kind = str(posted.get("kind") or "")
+    skip_bad = posted.get("skip_bad") is not None
+    upload = posted.get("file")
+    if kind not in KINDS:
+        return _render(request, user, "crm", skip_bad, problem="Vælg hvilken slags fil det er.", status_code=422)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _render(request, user, kind, skip_bad, problem="Vælg en fil at indlæse.", status_code=422)
+    data = await upload.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        return _render(request, user, kind, skip_bad, problem=f"Filen er for stor (højst {MAX_UPLOAD // 1024 // 1024} MB).", status_code=413)
+    report = import_file(tracker, kind, data, upload.filename, recorded_by=user.name, role=user.role, skip_bad=skip_bad)
+    failed = bool(report.problems) and not (skip_bad and report.valid)
+    return _render(request, user, kind, skip_bad, report=report, status_code=422 if failed else 200)

@@ -16,9 +16,10 @@ POSTGRES_ADMIN_URL = os.environ.get("EHSJ_TEST_POSTGRES_URL", "postgresql+psycop
 
 
 def service_missing(what: str, why: object) -> NoReturn:
-    if IN_CI:
-        pytest.fail(f"{what} is not reachable ({why}); in CI every service must run", pytrace=False)
-    pytest.skip(f"{what} is not reachable ({why}); outside CI only, CI=true fails instead")
+    """A test that needs a service fails without it — in CI and on a developer's machine alike
+    (`make test` starts PostgreSQL and Redis when they are down)."""
+    where = "in CI every service must run" if IN_CI else "run `make services` (or `make test`) first"
+    pytest.fail(f"{what} is not reachable ({why}); {where}", pytrace=False)
 
 
 def postgres_available() -> None:

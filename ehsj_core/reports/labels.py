@@ -7,6 +7,7 @@ dashboard and the e-mails say the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -174,3 +175,13 @@ def wanted_text(
     if kind == "max_deviation":
         return f"højst {number(target)} procentpoint"
     return number(target)
+
+
+# The Jinja2 filters every Danish template shares (the e-mails and the web pages).
+FILTERS: dict[str, Callable[..., str]] = {
+    "n": number,
+    "pct": percent,
+    "pp": points,
+    "date": long_date,
+    "word": status_word,
+}

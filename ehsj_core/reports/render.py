@@ -178,12 +178,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    env.filters.update(labels.FILTERS)
     env.filters.update(
-        n=labels.number,
-        pct=labels.percent,
-        pp=labels.points,
-        date=labels.long_date,
-        word=labels.status_word,
         yesno=labels.yes_no,
         days=labels.days_left,
         badge=_badge,

@@ -38,12 +38,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters.update(labels.FILTERS)
     env.filters.update(
-        n=labels.number,
-        pct=labels.percent,
-        pp=labels.points,
-        date=labels.long_date,
-        word=labels.status_word,
         actual=lambda t: labels.actual_text(t.kind, t.actual, t.reached_on),
         wanted=lambda t: labels.wanted_text(t.kind, t.target, t.target_min, t.target_max, t.deadline),
         choice=lambda value, field: choice(field, value),

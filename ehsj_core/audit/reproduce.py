@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ehsj_core.notify import ledger
-from ehsj_core.notify.dispatch import build_for
+from ehsj_core.notify.dispatch import build_row
 from ehsj_core.reports.render import RenderedReport, digest, render
 from ehsj_core.tracker import NotFound, Tracker
 
@@ -63,7 +63,7 @@ def reproduce(tracker: Tracker, dispatch_id: int) -> Reproduction:
     row = ledger.get_row(tracker.engine, dispatch_id)
     if row is None:
         raise NotFound(f"forsendelse {dispatch_id} findes ikke i forsendelsesloggen")
-    rebuilt = render(build_for(tracker, row.kind, row.period, row.municipality, row.position))
+    rebuilt = render(build_row(tracker, row))
     rebuilt_digest = digest(rebuilt)
     if row.sha256 is None or row.sha256 == rebuilt_digest:
         return Reproduction(row, row.sha256, rebuilt_digest, None, (), "")

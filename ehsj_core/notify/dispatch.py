@@ -15,6 +15,7 @@ from ehsj_core.events.validation import InvalidInput, Problem
 from ehsj_core.notify import ledger
 from ehsj_core.notify.mail import TransientMailError, compose, deliver_message
 from ehsj_core.notify.recipients import AUDIENCE_ROLE, list_recipients
+from ehsj_core.reports.consultant import build_consultant_reminder
 from ehsj_core.reports.data import (
     FailedDispatch,
     build_annual,
@@ -32,7 +33,9 @@ REPORT_KINDS: dict[str, tuple[str, str]] = {
     "half_year_report": ("half_year", "k17"),
     "annual_status": ("year", "kkr"),
     "reminder": ("week", "director"),
+    "consultant_reminder": ("week", "consultants"),
 }
+WEEKLY = ("reminder", "consultant_reminder")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Outcome = Literal["sent", "not_claimed", "retry", "failed"]
 
@@ -82,7 +85,7 @@ def due_reminder(tracker: Tracker, now: datetime) -> Due | None:
 def resolve_period(kind: str, period: str) -> Period | date:
     if kind not in REPORT_KINDS:
         raise InvalidInput([Problem("kind", kind, "ukendt rapporttype", list(REPORT_KINDS))])
-    if kind == "reminder":
+    if kind in WEEKLY:
         try:
             year, week = period.split("-W")
             return date.fromisocalendar(int(year), int(week), 1)
@@ -101,6 +104,9 @@ def prepare(tracker: Tracker, kind: str, period: str, position: int | None = Non
         assert isinstance(resolved, date)
         if build_reminder(tracker, resolved, at, failed_dispatches(tracker)).is_empty:
             return []
+    if kind == "consultant_reminder":  # only to the consultants who have something open
+        assert isinstance(resolved, date)
+        recipients = [r for r in recipients if not build_consultant_reminder(tracker, r.name, resolved, at).is_empty]
     return ledger.ensure_rows(tracker.engine, kind, period, recipients, at, tracker.settings.mail_from)
 
 
@@ -111,8 +117,17 @@ def failed_dispatches(tracker: Tracker) -> list[FailedDispatch]:
     ]
 
 
-def build_for(tracker: Tracker, kind: str, period: str, municipality: str | None, position: int) -> Any:
-    """The report data of one ledger row, from the row's log position."""
+def build_row(tracker: Tracker, row: ledger.DispatchRow) -> Any:
+    """The report data of one ledger row, from the row's log position (and its recipient)."""
+    recipient = next((r for r in list_recipients(tracker.engine, active_only=False) if r.id == row.recipient_id), None)
+    name = recipient.name if recipient else None
+    return build_for(tracker, row.kind, row.period, row.municipality, row.position, name)
+
+
+def build_for(
+    tracker: Tracker, kind: str, period: str, municipality: str | None, position: int, recipient_name: str | None = None
+) -> Any:
+    """The report data of one report, from a log position."""
     resolved = resolve_period(kind, period)
     if kind == "quarterly_status":
         assert isinstance(resolved, Period) and municipality is not None
@@ -124,6 +139,9 @@ def build_for(tracker: Tracker, kind: str, period: str, municipality: str | None
         assert isinstance(resolved, Period)
         return build_annual(tracker, resolved.year, position)
     assert isinstance(resolved, date)
+    if kind == "consultant_reminder":
+        assert recipient_name is not None
+        return build_consultant_reminder(tracker, recipient_name, resolved, position)
     return build_reminder(tracker, resolved, position, failed_dispatches(tracker))
 
 
@@ -134,7 +152,7 @@ def deliver(tracker: Tracker, dispatch_id: int) -> Outcome:
     if row is None:
         return "not_claimed"
     try:
-        rendered = render(build_for(tracker, row.kind, row.period, row.municipality, row.position))
+        rendered = render(build_row(tracker, row))
         recipient = next((r for r in list_recipients(tracker.engine, active_only=False) if r.id == row.recipient_id), None)
         name = recipient.name if recipient else row.email
         message = compose(rendered, to_name=name, to_email=row.email, mail_from=settings.mail_from, message_id=row.message_id)

@@ -14,9 +14,15 @@ from ehsj_core.events.validation import InvalidInput, Problem
 from ehsj_core.tables import Recipient
 
 recipients_table: sa.Table = Recipient.__table__  # type: ignore[attr-defined]
-RECIPIENT_ROLES = ("chief", "k17", "kkr", "director")
+RECIPIENT_ROLES = ("chief", "k17", "kkr", "director", "consultant")
 # The audiences of the contract calendar → the recipient role that receives them.
-AUDIENCE_ROLE = {"business_chiefs": "chief", "k17": "k17", "kkr": "kkr", "director": "director"}
+AUDIENCE_ROLE = {
+    "business_chiefs": "chief",
+    "k17": "k17",
+    "kkr": "kkr",
+    "director": "director",
+    "consultants": "consultant",  # the name must be the consultant's name as logged in the events
+}
 
 
 @dataclass(frozen=True)

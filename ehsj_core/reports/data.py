@@ -213,7 +213,7 @@ def build_quarterly(tracker: Tracker, period: Period, municipality: str, positio
         before = tracker.status(period.year, as_of=position, until=previous.end)
         changes = _changes(before, status)
     return QuarterlyStatus(
-        basis=_basis(status),
+        basis=basis_of(status),
         period=period,
         municipality=name,
         goals=tuple(status.goals),
@@ -230,7 +230,7 @@ def build_half_year(tracker: Tracker, period: Period, position: int) -> HalfYear
     status = tracker.status(period.year, as_of=position, until=period.end)
     figures = _figures(tracker, period.year, position, period.months_to_date)
     return HalfYearReport(
-        basis=_basis(status),
+        basis=basis_of(status),
         period=period,
         goals=tuple(status.goals),
         municipalities=tuple(figures.values()),
@@ -248,7 +248,7 @@ def build_annual(tracker: Tracker, year: int, position: int) -> AnnualStatus:
         for g in status.goals
     )
     return AnnualStatus(
-        basis=_basis(status),
+        basis=basis_of(status),
         period=period,
         goals=tuple(status.goals),
         fulfilment=fulfilment,
@@ -278,7 +278,7 @@ def build_reminder(
     )
     quarter, label = _quarter_without_local_meeting(tracker, status, judged_on, position)
     return Reminder(
-        basis=_basis(status),
+        basis=basis_of(status),
         on_date=on_date,
         behind_pace=behind,
         milestones=alerts,
@@ -295,7 +295,7 @@ def _expect(period: Period, kind: str) -> None:
         raise InvalidInput([Problem("period", period.key, f"rapporten dækker en periode af typen {kind}", [kind])])
 
 
-def _basis(status: StatusReport) -> Basis:
+def basis_of(status: StatusReport) -> Basis:
     c = status.contract.contract
     return Basis(
         house_name=c.house_name,

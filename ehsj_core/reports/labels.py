@@ -44,12 +44,14 @@ REPORT_TITLES = {
     "half_year_report": "Halvårsrapport",
     "annual_status": "Årsstatus",
     "reminder": "Påmindelse",
+    "consultant_reminder": "Påmindelse",
 }
 AUDIENCES = {
     "quarterly_status": "erhvervscheferne i de 17 kommuner",
     "half_year_report": "kommunaldirektørkredsen K17",
     "annual_status": "KKR Sjælland",
     "reminder": "direktøren",
+    "consultant_reminder": "forretningsudvikleren",
 }
 DISPATCH_KINDS = {**REPORT_TITLES, "final_statement": "Endelig resultatopgørelse"}
 

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from ehsj_core.projections.status import GoalStatus
 from ehsj_core.reports import charts, labels, xlsx
+from ehsj_core.reports.consultant import ConsultantReminder
 from ehsj_core.reports.data import AnnualStatus, HalfYearReport, QuarterlyStatus, Report
 
 STATUS_ORDER = ("met", "met_late", "on_track", "behind", "missed", "not_started")
@@ -48,7 +49,7 @@ class RenderedReport:
     attachments: tuple[Attachment, ...] = ()
 
 
-def render(report: Report) -> RenderedReport:
+def render(report: Report | ConsultantReminder) -> RenderedReport:
     """The e-mail of a report; charts for the status reports, an XLSX for half-year and annual."""
     named: dict[str, InlineImage] = {}  # the template's name of an image → the image
     attachments: tuple[Attachment, ...] = ()
@@ -74,6 +75,10 @@ def render(report: Report) -> RenderedReport:
         }
         stem = "halvaarsrapport" if kind == "half_year_report" else "aarsstatus"
         attachments = (Attachment(f"{stem}-{key}.xlsx", xlsx.MIMETYPE, xlsx.workbook_bytes(report)),)
+    elif isinstance(report, ConsultantReminder):
+        kind = "consultant_reminder"
+        what = "intet åbent" if report.is_empty else f"{report.attention_count} åbne forløb"
+        subject = f"Dine åbne forløb {labels.long_date(report.on_date)}: {what} – {report.basis.house_name}"
     else:
         kind, key = "reminder", report.on_date.isoformat()
         count = report.attention_count
@@ -89,6 +94,7 @@ def render(report: Report) -> RenderedReport:
         "attachments": attachments,
         "summary": _summary(getattr(report, "goals", ())),
         "T": labels.TEXT,
+        "names": dict(report.basis.course_types),
     }
     env = _environment()
     html = env.get_template(f"{kind}.html").render(context)

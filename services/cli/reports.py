@@ -113,7 +113,7 @@ def list_dispatches(
 
 @recipients_app.command("add")
 def recipients_add(
-    role: Annotated[str, typer.Option(help="chief, k17, kkr or director")],
+    role: Annotated[str, typer.Option(help="chief, k17, kkr, director or consultant (named as in the events)")],
     name: Annotated[str, typer.Option()],
     email: Annotated[str, typer.Option()],
     municipality: Muni = None,

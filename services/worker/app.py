@@ -84,7 +84,9 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
     def send_reminders(now: str | None = None) -> int:
         moment = datetime.fromisoformat(now) if now else datetime.now(UTC)
         due = dispatch.due_reminder(tracker(), moment)
-        return 0 if due is None else fan_out("reminder", due.period)
+        if due is None:
+            return 0
+        return fan_out("reminder", due.period) + fan_out("consultant_reminder", due.period)
 
     @app.task(name="reports.dispatch_due")
     def dispatch_due(now: str | None = None) -> int:

@@ -1,0 +1,101 @@
+"""The consultant's weekly reminder: their own open ends behind the referral and evaluation rates.
+
+Issue 3 sends the reminder to the director "and consultants where it concerns them". What concerns
+a consultant is their own companies: specialised courses they delivered this year whose company has
+not been referred on from that course type (the referral rates of goal 5A), and courses older than
+`EVALUATION_GRACE_DAYS` without an evaluation (the quality goals 1–4 are measured on evaluations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ehsj_core.contract.model import SPECIALISED_COURSE_TYPES
+from ehsj_core.events.store import RETRACTED, events_table
+from ehsj_core.reports.data import Basis, basis_of
+from ehsj_core.tracker import Tracker
+
+EVALUATION_GRACE_DAYS = 30
+TYPES = ("course.completed", "company.referred", "evaluation.received")
+
+
+@dataclass(frozen=True)
+class OpenCourse:
+    company_cvr: str
+    company_name: str | None
+    municipality: str
+    course_type: str
+    occurred_on: date
+
+
+@dataclass(frozen=True)
+class ConsultantReminder:
+    basis: Basis
+    consultant: str
+    on_date: date
+    unreferred: tuple[OpenCourse, ...]
+    unevaluated: tuple[OpenCourse, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.unreferred and not self.unevaluated
+
+    @property
+    def attention_count(self) -> int:
+        return len(self.unreferred) + len(self.unevaluated)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "consultant_reminder",
+            "consultant": self.consultant,
+            "on_date": self.on_date.isoformat(),
+            "basis": asdict(self.basis) | {"judged_on": self.basis.judged_on.isoformat()},
+            "unreferred": [asdict(c) | {"occurred_on": c.occurred_on.isoformat()} for c in self.unreferred],
+            "unevaluated": [asdict(c) | {"occurred_on": c.occurred_on.isoformat()} for c in self.unevaluated],
+        }
+
+
+def _year_events(tracker: Tracker, year: int, on_date: date, position: int) -> list[Any]:
+    """The year's courses, referrals and evaluations up to the position, minus retracted ones."""
+    t = events_table
+    with tracker.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.c.event_id, t.c.type, t.c.occurred_on, t.c.data)
+            .where(
+                t.c.house == tracker.house,
+                t.c.position <= position,
+                t.c.type.in_(TYPES),
+                t.c.occurred_on >= date(year, 1, 1),
+                t.c.occurred_on <= min(on_date, date(year, 12, 31)),
+            )
+            .order_by(t.c.position)
+        ).all()
+        target = t.c.data["target_event_id"].as_string()
+        retracted = set(conn.execute(sa.select(target).where(t.c.type == RETRACTED, t.c.position <= position)).scalars())
+    return [r for r in rows if r.event_id not in retracted]
+
+
+def build_consultant_reminder(tracker: Tracker, consultant: str, on_date: date, position: int) -> ConsultantReminder:
+    """The consultant's open ends on `on_date`, from the log as it was at `position`."""
+    status = tracker.status(on_date.year, as_of=position)
+    rows = _year_events(tracker, on_date.year, on_date, position)
+    referred = {(r.data["from_course"], r.data["company_cvr"]) for r in rows if r.type == "company.referred"}
+    evaluated = {(r.data["course_type"], r.data["company_cvr"]) for r in rows if r.type == "evaluation.received"}
+    courses: dict[tuple[str, str], OpenCourse] = {}
+    for r in rows:
+        d = r.data
+        if r.type == "course.completed" and d.get("consultant") == consultant and d["course_type"] in SPECIALISED_COURSE_TYPES:
+            key = (d["course_type"], d["company_cvr"])
+            courses.setdefault(key, OpenCourse(d["company_cvr"], d.get("company_name"), d["municipality"], d["course_type"], r.occurred_on))
+    due = on_date - timedelta(days=EVALUATION_GRACE_DAYS)
+    return ConsultantReminder(
+        basis=basis_of(status),
+        consultant=consultant,
+        on_date=on_date,
+        unreferred=tuple(c for key, c in courses.items() if key not in referred),
+        unevaluated=tuple(c for key, c in courses.items() if key not in evaluated and c.occurred_on <= due),
+    )

@@ -68,3 +68,19 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: floa
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=timeout)
+
+
+def distributed_env(database_url: str, redis_url: str, smtp_port: int, **overrides: str) -> dict[str, str]:
+    """The settings of the distributed setup (docker-compose.yml) pointed at this test's services."""
+    from tests.conftest import CONTRACTS
+
+    env = {
+        "EHSJ_MODE": "distributed",
+        "EHSJ_DATABASE_URL": database_url,
+        "EHSJ_REDIS_URL": redis_url,
+        "EHSJ_CONTRACTS_DIR": str(CONTRACTS),
+        "EHSJ_SMTP_HOST": "127.0.0.1",
+        "EHSJ_SMTP_PORT": str(smtp_port),
+        "EHSJ_SMTP_STARTTLS": "false",
+    }
+    return env | {f"EHSJ_{key.upper()}": value for key, value in overrides.items()}

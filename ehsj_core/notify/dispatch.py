@@ -14,7 +14,7 @@ from typing import Any, Literal
 from ehsj_core.events.validation import InvalidInput, Problem
 from ehsj_core.notify import ledger
 from ehsj_core.notify.mail import TransientMailError, compose, deliver_message
-from ehsj_core.notify.recipients import AUDIENCE_ROLE, list_recipients
+from ehsj_core.notify.recipients import AUDIENCE_ROLE, RecipientRow, get_recipient, list_recipients
 from ehsj_core.reports.consultant import build_consultant_reminder
 from ehsj_core.reports.data import (
     FailedDispatch,
@@ -117,9 +117,9 @@ def failed_dispatches(tracker: Tracker) -> list[FailedDispatch]:
     ]
 
 
-def build_row(tracker: Tracker, row: ledger.DispatchRow) -> Any:
+def build_row(tracker: Tracker, row: ledger.DispatchRow, recipient: RecipientRow | None = None) -> Any:
     """The report data of one ledger row, from the row's log position (and its recipient)."""
-    recipient = next((r for r in list_recipients(tracker.engine, active_only=False) if r.id == row.recipient_id), None)
+    recipient = recipient or get_recipient(tracker.engine, row.recipient_id)
     name = recipient.name if recipient else None
     return build_for(tracker, row.kind, row.period, row.municipality, row.position, name)
 
@@ -152,8 +152,8 @@ def deliver(tracker: Tracker, dispatch_id: int) -> Outcome:
     if row is None:
         return "not_claimed"
     try:
-        rendered = render(build_row(tracker, row))
-        recipient = next((r for r in list_recipients(tracker.engine, active_only=False) if r.id == row.recipient_id), None)
+        recipient = get_recipient(tracker.engine, row.recipient_id)
+        rendered = render(build_row(tracker, row, recipient))
         name = recipient.name if recipient else row.email
         message = compose(rendered, to_name=name, to_email=row.email, mail_from=settings.mail_from, message_id=row.message_id)
         deliver_message(settings, message)
@@ -168,9 +168,9 @@ def deliver(tracker: Tracker, dispatch_id: int) -> Outcome:
     return "sent"
 
 
-def retry_delay(settings_backoff: float, attempts: int) -> float:
-    """Exponential backoff: the first retry after `backoff`, then twice as long each time."""
-    return float(settings_backoff * 2 ** max(0, attempts - 1))
+def retry_delay(backoff_seconds: float, attempts: int) -> float:
+    """Exponential backoff: the first retry after `backoff_seconds`, then twice as long each time."""
+    return float(backoff_seconds * 2 ** max(0, attempts - 1))
 
 
 def preview_report(tracker: Tracker, kind: str, period: str, municipality: str | None = None) -> tuple[Any, int]:

@@ -101,6 +101,13 @@ def deactivate_recipient(engine: Engine, recipient_id: int) -> None:
         raise InvalidInput([Problem("id", recipient_id, "modtageren findes ikke")])
 
 
+def get_recipient(engine: Engine, recipient_id: int) -> RecipientRow | None:
+    """One recipient by id, active or not (a ledger row names the recipient it was made for)."""
+    with engine.connect() as conn:
+        r = conn.execute(sa.select(recipients_table).where(recipients_table.c.id == recipient_id)).first()
+    return None if r is None else RecipientRow(r.id, r.role, r.municipality, r.name, r.email, r.active)
+
+
 def list_recipients(engine: Engine, role: str | None = None, active_only: bool = True) -> list[RecipientRow]:
     t = recipients_table
     query = sa.select(t).order_by(t.c.role, t.c.municipality, t.c.name)

@@ -20,7 +20,7 @@ from ehsj_core.users import create_user
 from tests.conftest import CONTRACTS, ROOT
 from tests.factories import course
 from tests.mailsink import free_port, smtp_server
-from tests.processes import EHSJ, private_redis, spawn, start_redis, stop
+from tests.processes import EHSJ, distributed_env, private_redis, spawn, start_redis, stop
 from tests.services import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
@@ -66,16 +66,7 @@ def wait_rows(tracker: Tracker, kind: str, period: str, timeout: float = 90) -> 
 def test_the_compose_services_run_as_local_processes_and_survive_redis_going_away(tmp_path: Path) -> None:
     commands = compose_commands()
     with fresh_postgres_database() as url, private_redis(tmp_path) as (redis_url, redis_port), smtp_server() as (sink, smtp_port):
-        env = {
-            "EHSJ_MODE": "distributed",
-            "EHSJ_DATABASE_URL": url,
-            "EHSJ_REDIS_URL": redis_url,
-            "EHSJ_CONTRACTS_DIR": str(CONTRACTS),
-            "EHSJ_SMTP_HOST": "127.0.0.1",
-            "EHSJ_SMTP_PORT": str(smtp_port),
-            "EHSJ_SMTP_STARTTLS": "false",
-            "EHSJ_SENDING_TIMEOUT_SECONDS": "5",
-        }
+        env = distributed_env(url, redis_url, smtp_port, sending_timeout_seconds="5")
         api_port = free_port()
         prestart = spawn(local(commands["prestart"], api_port), env, tmp_path / "prestart.log")
         assert prestart.wait(timeout=120) == 0, (tmp_path / "prestart.log").read_text()

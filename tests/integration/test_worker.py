@@ -27,7 +27,7 @@ from ehsj_core.tracker import Tracker
 from services.worker.app import create_celery, send
 from tests.conftest import CONTRACTS
 from tests.mailsink import Sink, smtp_server
-from tests.processes import private_redis, spawn, stop
+from tests.processes import distributed_env, private_redis, spawn, stop
 from tests.services import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
@@ -57,18 +57,9 @@ class Stack:
 
 def make_stack(tmp_path: Path, refuse: int = 0, delay: float = 0.0) -> Iterator[Stack]:
     with fresh_postgres_database() as url, private_redis(tmp_path) as (redis_url, _port), smtp_server(refuse, delay) as (sink, smtp_port):
-        env = {
-            "EHSJ_MODE": "distributed",
-            "EHSJ_DATABASE_URL": url,
-            "EHSJ_REDIS_URL": redis_url,
-            "EHSJ_CONTRACTS_DIR": str(CONTRACTS),
-            "EHSJ_SMTP_HOST": "127.0.0.1",
-            "EHSJ_SMTP_PORT": str(smtp_port),
-            "EHSJ_SMTP_STARTTLS": "false",
-            "EHSJ_RETRY_BACKOFF_SECONDS": "0.2",
-            "EHSJ_VISIBILITY_TIMEOUT_SECONDS": "4",
-            "EHSJ_SENDING_TIMEOUT_SECONDS": "3",
-        }
+        env = distributed_env(
+            url, redis_url, smtp_port, retry_backoff_seconds="0.2", visibility_timeout_seconds="4", sending_timeout_seconds="3"
+        )
         settings = Settings(**{k.removeprefix("EHSJ_").lower(): v for k, v in env.items()})  # type: ignore[arg-type]
         tracker = Tracker(settings)
         initialise(tracker.engine, CONTRACTS)

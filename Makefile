@@ -37,7 +37,13 @@ pytest: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 ## bench: the benchmarks (BENCH_EVENTS=N for a smaller run); results in bench/results/latest.json
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-installed-stamp
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(PY) -m bench.run
 
 clean:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ehsj_core.audit.statement import build_statement
 from ehsj_core.audit.statement_render import statement_html, statement_xlsx
+from ehsj_core.demo import DemoAppender
 from ehsj_core.events.schemas import is_valid_cvr
 from ehsj_core.imports.run import import_file
 from ehsj_core.settings import Settings
@@ -26,8 +27,8 @@ def audit_figures(tracker: Tracker, workdir: Path) -> dict[str, Any]:
     """Measured on the bench's log (replay, statement) and on a fresh log (the import)."""
     from bench.run import percentiles, timed
 
-    first = tracker.store.recorded_at(1)
-    last = tracker.store.head().recorded_at
+    first = tracker.log.recorded_at(1)
+    last = tracker.log.head().recorded_at
     assert first is not None and last is not None
     rng = random.Random(11)
 
@@ -56,6 +57,8 @@ def crm_export(rows: int, municipalities: list[str], seed: int = 5) -> bytes:
                      f"Konsulent {n % 40};{rng.choice(TOPICS)}")
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 
+BENCH_DIRECTOR = DemoAppender("bench", "director")
+
 
 def crm_import(workdir: Path) -> int:
     """Rows per second for a 100,000-row CRM file into a fresh log, read to stored."""
@@ -65,7 +68,7 @@ def crm_import(workdir: Path) -> int:
     path = workdir / "crm-100k.csv"
     path.write_bytes(crm_export(CRM_ROWS, [m.name for m in tracker.contract(2019).contract.municipalities]))
     start = time.perf_counter()
-    report = import_file(tracker, "crm", path.read_bytes(), path.name, recorded_by="bench")
+    report = import_file(tracker, "crm", path.read_bytes(), path.name, by=BENCH_DIRECTOR)
     seconds = time.perf_counter() - start
     assert report.stored == CRM_ROWS and not report.problems, report.as_dict()
     return round(CRM_ROWS / seconds)

@@ -24,7 +24,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bench.audit import audit_figures, audit_rows
+from bench.audit import BENCH_DIRECTOR, audit_figures, audit_rows
+from bench.peer import DEFAULT_PG_URL, EventSpool, peer_figures, peer_rows, versus_eventsourcing
 from bench.web import PAGES, web_figures
 from ehsj_core.demo import iter_year
 from ehsj_core.events.validation import NewEvent, parse_event
@@ -90,6 +91,7 @@ def main() -> None:
 
     # 1. Import: validation and the append itself, timed apart.
     append_seconds, validate_seconds, appended = 0.0, 0.0, 0
+    spool = EventSpool(workdir / "peer-events.jsonl")  # the same events, for the peer (bench/peer.py)
     with Progress(console=console) as progress:
         task = progress.add_task("Import", total=total)
         stream = batches(tracker, total)
@@ -101,16 +103,17 @@ def main() -> None:
                 break
             events, recorded_at = item
             start = time.perf_counter()
-            tracker.append_validated(events, recorded_by="bench", recorded_at=recorded_at)
+            tracker.append_events(events, BENCH_DIRECTOR, recorded_at=recorded_at)
             append_seconds += time.perf_counter() - start
             appended += len(events)
             progress.advance(task, len(events))
+            spool.add(events)  # outside the timed parts
     results["events"] = appended
     results["import_events_per_s"] = round(appended / append_seconds)
     results["generate_and_validate_events_per_s"] = round(appended / validate_seconds)
 
     # 2. Full replay of the projection, streamed from the log, without snapshots.
-    runner = ProjectionRunner(tracker.store, settings.snapshot_every)
+    runner = ProjectionRunner(tracker.log, settings.snapshot_every)
     start = time.perf_counter()
     runner.fold(LogFacts(), 0, None)
     results["replay_events_per_s"] = round(appended / (time.perf_counter() - start))
@@ -125,6 +128,13 @@ def main() -> None:
     results.update(audit_figures(tracker, workdir))
     results["bench_process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
+    # 4b. The peer `eventsourcing` and the raw drivers on the same events, in this same run; after
+    # our peak RSS is taken, as their in-memory copy of the events would count in it (~0.9 GB per 1M).
+    pg_url = os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL) or None  # BENCH_PG_URL= skips PostgreSQL
+    peer = peer_figures(spool.triples(), workdir / "peer", pg_url)
+    results["vs_eventsourcing"] = versus_eventsourcing(results["import_events_per_s"], results["replay_events_per_s"], peer)
+    results["peer"] = peer
+
     # 5. Single POST over HTTP against a real server process, and that server's peak RSS.
     results.update(http_figures(url, tracker))
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -135,7 +145,7 @@ def main() -> None:
 def quarterly_emails(tracker: Tracker) -> float:
     """Build and render the 17 quarterly e-mails of 2019Q3 at the head of the log, as a send does."""
     period = parse_period("2019Q3", "quarter")
-    position = tracker.store.head().position
+    position = tracker.log.head().position
     start = time.perf_counter()
     for municipality in tracker.contract(2019).contract.municipalities:
         render(build_quarterly(tracker, period, municipality.name, position))
@@ -188,6 +198,7 @@ def show(results: dict[str, Any]) -> None:
         ("batch import (append)", f"{results['import_events_per_s']:,} events/s", "≥ 100,000/s"),
         ("generate + validate", f"{results['generate_and_validate_events_per_s']:,} events/s", ""),
         ("full replay (streamed)", f"{results['replay_events_per_s']:,} events/s", "≥ 300,000/s"),
+        *peer_rows(results),
         ("status p50 / p95 (warm)", f"{results['status']['p50_ms']} / {results['status']['p95_ms']} ms", "p95 ≤ 50 ms"),
         ("municipalities p50 / p95", f"{results['municipalities']['p50_ms']} / {results['municipalities']['p95_ms']} ms", ""),
         ("as-of p50 / p95", f"{results['as_of']['p50_ms']} / {results['as_of']['p95_ms']} ms", "p95 ≤ 1,000 ms"),

@@ -44,6 +44,14 @@ class DemoEvent:
     recorded_by: str
 
 
+@dataclass(frozen=True, slots=True)
+class DemoAppender:
+    """Who logs a demo sitting, for the rule book: the director, or the consultant named."""
+
+    name: str
+    role: str
+
+
 class DemoError(ValueError):
     pass
 
@@ -67,14 +75,15 @@ def load_demo(tracker: Tracker, seed: int = 2019, year: int | None = None) -> in
 
     Each sitting is atomic, the whole year is not: the generator only yields valid events (tested).
     """
-    if tracker.store.head().position > 0:
+    if tracker.log.head().position > 0:
         raise DemoError("Demoåret kan kun indlæses i en tom log; loggen indeholder allerede hændelser.")
     contract = tracker.contract(year).contract
     book, today, appended = tracker.book, tracker.today(), 0
     for (recorded_at, recorded_by), sitting in groupby(iter_year(contract, seed), _sitting):
         on = max(today, recorded_at.astimezone(tracker.tz).date())  # occurred_on may not lie after it
         batch = [parse_event(event.raw, book, tracker.house, on) for event in sitting]
-        results = tracker.append_validated(batch, recorded_by=recorded_by, recorded_at=recorded_at)
+        by = DemoAppender(recorded_by, "director" if recorded_by == demo_data.DIRECTOR else "consultant")
+        results = tracker.append_events(batch, by, recorded_at=recorded_at)
         appended += sum(1 for r in results if not r.duplicate)
     return appended
 

@@ -35,6 +35,32 @@ class StoredEvent(SQLModel, table=True):
     hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
 
 
+class RetractionIndex(SQLModel, table=True):
+    """One row per retracted event, written in the transaction of its `event.retracted`: "retracted
+    as of position P" is one indexed look-up. Append-only like the log (database triggers); `ehsj
+    audit verify` checks it against the log."""
+
+    __tablename__ = "retractions"
+
+    target_event_id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    target_position: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    event_id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False, unique=True))
+    position: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False, unique=True))
+
+
+class CompanyName(SQLModel, table=True):
+    """Every (CVR, company name) pair a course was logged with, and its case-folded form: the
+    history's name search scans these few thousand rows instead of the JSON of every event.
+    Written in the transaction of the course that first names the pair; derived from the log."""
+
+    __tablename__ = "company_names"
+
+    cvr: str = Field(sa_column=sa.Column(sa.String(8), primary_key=True))
+    name: str = Field(sa_column=sa.Column(sa.String(200), primary_key=True))
+    folded: str = Field(sa_column=sa.Column(sa.String(800), nullable=False))
+    position: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+
+
 class ProjectionSnapshot(SQLModel, table=True):
     """A projection's folded state at a log position, written by one version of the fold code."""
 

@@ -14,11 +14,14 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ehsj_core.audit.closing import append_guard
 from ehsj_core.contract.loader import ContractBook, LoadedContract, contracts_table
 from ehsj_core.db import engine_for
-from ehsj_core.events.store import AppendResult, EventStore
-from ehsj_core.events.validation import InvalidInput, NewEvent, Problem, parse_event, parse_events
+from ehsj_core.events import rulebook
+from ehsj_core.events.reader import LogReader
+from ehsj_core.events.records import AppendResult
+from ehsj_core.events.rulebook import Appender
+from ehsj_core.events.store import EventStore
+from ehsj_core.events.validation import InvalidInput, NewEvent, Problem, parse_event
 from ehsj_core.projections.facts import LogFacts
 from ehsj_core.projections.municipalities import MunicipalityFigures, municipality_figures
 from ehsj_core.projections.runner import ProjectionRunner
@@ -84,7 +87,8 @@ class Tracker:
         self.settings = settings
         self.engine = engine if engine is not None else engine_for(settings.database_url)
         self.store = EventStore(self.engine)
-        self.runner = ProjectionRunner(self.store, settings.snapshot_every)
+        self.log = LogReader(self.engine)
+        self.runner = ProjectionRunner(self.log, settings.snapshot_every)
         self.tz = ZoneInfo(settings.timezone)
         self.house = settings.house
         self._book: ContractBook | None = None
@@ -119,42 +123,33 @@ class Tracker:
 
     def resolve_as_of(self, as_of: str | int | datetime | None) -> AsOf:
         """None → live; an int (or digits) → a log position; otherwise an ISO timestamp."""
-        head = self.store.head()
+        head = self.log.head()
         if as_of is None or as_of == "":
             return AsOf(head.position, self.today(), None)
-        if isinstance(as_of, int) or (isinstance(as_of, str) and as_of.strip().isdigit()):
+        if isinstance(as_of, int) or (isinstance(as_of, str) and as_of.strip().isascii() and as_of.strip().isdigit()):
             position = int(as_of)
             if position > head.position:
                 raise InvalidInput([Problem("as_of", as_of, f"positionen findes ikke endnu; loggen slutter ved {head.position}")])
-            recorded = self.store.recorded_at(position) if position > 0 else None
+            recorded = self.log.recorded_at(position) if position > 0 else None
             on_date = recorded.astimezone(self.tz).date() if recorded else self.today()
             return AsOf(position, on_date, str(position))
         moment = as_of if isinstance(as_of, datetime) else _parse_moment(as_of)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.tz)
-        return AsOf(self.store.position_at(moment), moment.astimezone(self.tz).date(), moment.isoformat())
+        return AsOf(self.log.position_at(moment), moment.astimezone(self.tz).date(), moment.isoformat())
 
     # --- writing -----------------------------------------------------------------------------------
     def validate(self, raw: Any) -> NewEvent:
         return parse_event(raw, self.book, self.house, self.today())
 
-    def append(self, raw: Any, recorded_by: str, role: str | None = None) -> list[AppendResult]:
-        """Validate one event or a batch ({"events": [...]}) and append it atomically.
+    def append(self, raw: Any, by: Appender) -> list[AppendResult]:
+        """Validate one event or a batch ({"events": [...]}) and append it atomically, through the
+        rule book (events/rulebook.py): every entry point's one way in."""
+        return rulebook.submit_raw(self.store, raw, by, self.book, self.house, self.today())
 
-        `role` is the appender's (API, web): the closed-year rules depend on it (audit/closing.py).
-        None is a trusted caller on the server itself (the CLI, the demo)."""
-        if isinstance(raw, dict) and set(raw) == {"events"}:
-            if not isinstance(raw["events"], list) or not raw["events"]:
-                raise InvalidInput([Problem("events", raw["events"], "skal være en ikke-tom liste")])
-            events = parse_events(raw["events"], self.book, self.house, self.today())
-        else:
-            events = [parse_event(raw, self.book, self.house, self.today())]
-        return self.store.append(events, recorded_by=recorded_by, guard=append_guard(role))
-
-    def append_validated(
-        self, events: list[NewEvent], recorded_by: str, recorded_at: datetime | None = None, role: str | None = None
-    ) -> list[AppendResult]:
-        return self.store.append(events, recorded_by=recorded_by, recorded_at=recorded_at, guard=append_guard(role))
+    def append_events(self, events: list[NewEvent], by: Appender, recorded_at: datetime | None = None) -> list[AppendResult]:
+        """Append events validated already (`validate`), through the rule book. `recorded_at`: the demo."""
+        return rulebook.submit(self.store, events, by, self.house, recorded_at=recorded_at)
 
     # --- reading -----------------------------------------------------------------------------------
     def _with_facts(self, as_of: AsOf, build: Any) -> Any:

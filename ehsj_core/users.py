@@ -20,13 +20,17 @@ Role = Literal["consultant", "director", "auditor", "chief"]
 ROLES: tuple[str, ...] = ("consultant", "director", "auditor", "chief")
 
 # What each role may do: the one table the API and the web app consult (README, "Roles").
-#   read         the dashboard, the API's reading routes, a chief's own municipality page
-#   browse       every other page that reads: goals, municipalities, history, reports
-#   audit        the audit pages
-#   append       log events
+#   read         the overall status (the dashboard; GET /api/goals, /api/goals/{id}, /api/contract) and,
+#                limited by Principal.municipality_scope(), one's own municipality: its page, its row of
+#                GET /api/municipalities, its events in GET /api/events, its quarterly report preview
+#   browse       every other page and API route that reads: goals, the 17 municipalities, history,
+#                reports; who browses is limited to no municipality (a chief does not browse)
+#   audit        the audit pages and /api/audit/...
+#   append       log events (the forms, POST /api/events, the imports)
 #   retract_own  retract events one logged oneself (with a reason)
 #   retract_any  retract anybody's events
 #   admin        users, report recipients, sending reports on purpose
+# A route needing none of these but "read" is open to a chief; every other one answers them 403.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "consultant": frozenset({"read", "browse", "append", "retract_own"}),
     "director": frozenset({"read", "browse", "audit", "append", "retract_own", "retract_any", "admin"}),
@@ -49,10 +53,27 @@ class Principal:
     def may(self, permission: str) -> bool:
         return permission in PERMISSIONS.get(self.role, frozenset())
 
+    def municipality_scope(self) -> str | None:
+        """The one municipality this principal's reading is limited to, or None when it is not limited.
+
+        The rule, for the API and the web app alike: who browses (consultant, director, auditor) reads
+        every municipality: None. Who reads without browsing (a chief) reads the overall status and
+        their own municipality only: its name as stored with the user. Fails closed: such a principal
+        without a municipality (`create_user` never makes one) raises PermissionError rather than
+        being read as unlimited."""
+        if self.may("browse"):
+            return None
+        if not self.municipality:
+            raise PermissionError("Ingen adgang: brugeren er ikke knyttet til en kommune")
+        return self.municipality
+
     def may_see_municipality(self, name: str) -> bool:
         """Everyone who browses sees every municipality; a chief only their own."""
-        own = self.municipality is not None and self.municipality.casefold() == name.casefold()
-        return self.may("browse") or (self.may("read") and own)
+        try:
+            scope = self.municipality_scope()
+        except PermissionError:
+            return False
+        return scope is None or (self.may("read") and scope.casefold() == name.casefold())
 
     def may_retract(self, recorded_by: str) -> bool:
         return self.may("retract_any") or (self.may("retract_own") and recorded_by == self.name)
@@ -136,3 +157,14 @@ def disable_user(engine: Engine, name: str) -> None:
         ).rowcount
     if not updated:
         raise UserError(f"name: brugeren {name!r} findes ikke")
+
+
+def principal_named(engine: Engine, name: str) -> Principal:
+    """The active user of this name, as the rule book judges what they log (the CLI's `--as`)."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(users_table).where(users_table.c.name == name.strip())).first()
+    if row is None:
+        raise UserError(f"--as: brugeren {name!r} findes ikke; opret den med `ehsj users create`")
+    if row.disabled:
+        raise UserError(f"--as: brugeren {name!r} er deaktiveret")
+    return Principal(row.id, row.name, row.role, row.municipality)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from ehsj_core.events.schemas import CVR_WEIGHTS, is_valid_cvr
@@ -53,3 +54,11 @@ def retraction(target_event_id: str, reason: str = "Forkert registreret", occurr
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who appends in a test, for the rule book: a name and a role (`users.ROLES`)."""
+
+    name: str
+    role: str = "director"

@@ -13,11 +13,12 @@ from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from ehsj_core.audit.closing import PERIOD_CLOSED, CloseHistory, read_closes
 from ehsj_core.audit.touches import touches
 from ehsj_core.contract.model import Target
-from ehsj_core.events.store import RETRACTED, RecordedEvent
+from ehsj_core.events.closes import CloseHistory
+from ehsj_core.events.records import PERIOD_CLOSED, RETRACTED, RecordedEvent
 from ehsj_core.events.validation import InvalidInput, Problem
+from ehsj_core.events.views import EventRetractedView
 from ehsj_core.projections.metrics import Value
 from ehsj_core.projections.status import STATUS_LABELS, TargetStatus
 from ehsj_core.tracker import AsOf, StatusReport, Tracker
@@ -145,24 +146,23 @@ def diff(tracker: Tracker, year: int | None, start: str | int, end: str | int, l
     changed = [(g, t, old) for g, t, old in _pairs(before, after) if old.actual != t.actual or old.status != t.status]
     wanted = [(goal_id, targets[(goal_id, t.key)]) for goal_id, t, _old in changed]
 
-    with tracker.engine.connect() as conn:
-        closes = read_closes(conn, upto=after_at.position)
+    closes = tracker.log.closes(upto=after_at.position)
     events_between, in_year, candidates = 0, 0, []
-    for event in tracker.store.read_all(after=before_at.position, upto=after_at.position):
+    for event in tracker.log.read_all(after=before_at.position, upto=after_at.position):
         events_between += 1
         if event.type == RETRACTED:
             candidates.append(event)  # counted below, by the year of the event it withdraws
         elif event.house == contract.house and event.occurred_on.year == contract.year:
             in_year += 1
             closed = closes.closed_at(event.house, contract.year, event.position) is not None
-            if closed or any(touches(g, tg, event.type, event.data) for g, tg in wanted):
+            if closed or any(touches(g, tg, event.data) for g, tg in wanted):
                 candidates.append(event)
-    retracted = tracker.store.get_many([e.data["target_event_id"] for e in candidates if e.type == RETRACTED])
+    retracted = tracker.log.get_many([e.data.target_event_id for e in candidates if isinstance(e.data, EventRetractedView)])
 
     found: dict[tuple[str, str], list[Explanation]] = {(g, t.key): [] for g, t in wanted}
     after_close: list[EventRef] = []
     for event in candidates:
-        subject = retracted.get(event.data["target_event_id"]) if event.type == RETRACTED else event
+        subject = retracted.get(event.data.target_event_id) if isinstance(event.data, EventRetractedView) else event
         if subject is None or subject.house != contract.house or subject.occurred_on.year != contract.year:
             continue
         if event.type == RETRACTED:
@@ -171,7 +171,7 @@ def diff(tracker: Tracker, year: int | None, start: str | int, end: str | int, l
         if explanation.after_close and subject.type != PERIOD_CLOSED:
             after_close.append(explanation.event)
         for goal_id, target in wanted:
-            if touches(goal_id, target, subject.type, subject.data):
+            if touches(goal_id, target, subject.data):
                 found[(goal_id, target.key)].append(explanation)
     changes = tuple(
         _change(goal_id, t, old, found[(goal_id, t.key)], limit, targets[(goal_id, t.key)]) for goal_id, t, old in changed
@@ -188,8 +188,8 @@ def _explain(event: RecordedEvent, subject: RecordedEvent, closes: CloseHistory,
     close = closes.closed_at(subject.house, subject.occurred_on.year, event.position)
     after_close = None if close is None else f"registreret efter lukning: {close.describe()}"
     late = late_text(subject.occurred_on, event.recorded_at, tz)
-    if event.type == RETRACTED:
-        return Explanation("retracted", EventRef.of(event), EventRef.of(subject), event.data.get("reason"), late, after_close)
+    if isinstance(event.data, EventRetractedView):
+        return Explanation("retracted", EventRef.of(event), EventRef.of(subject), event.data.reason, late, after_close)
     return Explanation("new", EventRef.of(event), None, None, late, after_close)
 
 

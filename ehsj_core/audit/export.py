@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from ehsj_core.audit.integrity import describe_break
-from ehsj_core.events.chain import GENESIS_HASH, chain_payload, check_link
-from ehsj_core.events.store import RETRACTED, events_table
+from ehsj_core.events.chain import GENESIS_HASH, check_link
+from ehsj_core.events.reader import LogReader
+from ehsj_core.events.records import RETRACTED
 
 FORMAT = "ehsj-event-log"
 VERSION = 1
@@ -30,49 +29,33 @@ CHAIN_FIELDS = (
     "schema_version", "type",
 )
 ROW_FIELDS = frozenset((*CHAIN_FIELDS, "hash", "in_year"))
-READ_BATCH = 10_000
 
 
 def _dumps(value: dict[str, Any]) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS) + b"\n"
 
 
-def export_lines(engine: Engine, house: str, year: int, now: datetime | None = None) -> Iterator[bytes]:
+def export_lines(log: LogReader, house: str, year: int, now: datetime | None = None) -> Iterator[bytes]:
     """The export, line by line (each ending in a newline), of the log as it is when it starts."""
-    t = events_table
-    with engine.connect() as conn:
-        head = conn.execute(sa.select(t.c.position, t.c.hash).order_by(t.c.position.desc()).limit(1)).first()
-        target = t.c.data["target_event_id"].as_string()
-        wanted = set(conn.execute(sa.select(target).where(t.c.type == RETRACTED)).scalars())
-    head_position, head_hash = (head.position, head.hash) if head else (0, GENESIS_HASH)
+    head = log.head()
+    wanted = log.retracted_ids(upto=head.position)
     moment = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     yield _dumps({
         "record": "header", "format": FORMAT, "version": VERSION, "house": house, "year": year,
-        "head_position": head_position, "head_hash": head_hash, "exported_at": moment,
+        "head_position": head.position, "head_hash": head.hash, "exported_at": moment,
         "genesis_hash": GENESIS_HASH, "hashed_fields": list(CHAIN_FIELDS),
     })
     years: dict[str, tuple[str, int]] = {}  # event id → (house, year), for the retracted events only
-    cursor = counted = 0
+    rows = counted = 0
     last_hash = GENESIS_HASH
-    while cursor < head_position:
-        query = sa.select(t).where(t.c.position > cursor, t.c.position <= head_position).order_by(t.c.position).limit(READ_BATCH)
-        with engine.connect() as conn:
-            rows = conn.execute(query).all()
-        if not rows:
-            break
-        for row in rows:
-            payload = chain_payload(
-                position=row.position, event_id=row.event_id, type=row.type, schema_version=row.schema_version,
-                house=row.house, occurred_on=row.occurred_on, recorded_at=row.recorded_at,
-                recorded_by=row.recorded_by, data=row.data, prev_hash=row.prev_hash,
-            )
-            counts = counts_in(payload, house, year, years)
-            if row.event_id in wanted:
-                years[row.event_id] = (row.house, row.occurred_on.year)
-            counted += counts
-            yield _dumps({**payload, "hash": row.hash, "in_year": counts})
-        cursor, last_hash = rows[-1].position, rows[-1].hash
-    yield _dumps({"record": "trailer", "events": cursor, "in_year": counted, "head_position": cursor, "head_hash": last_hash})
+    for payload, row_hash in log.chain_rows(upto=head.position):
+        counts = counts_in(payload, house, year, years)
+        if payload["event_id"] in wanted:
+            years[payload["event_id"]] = (payload["house"], int(payload["occurred_on"][:4]))
+        counted += counts
+        rows, last_hash = payload["position"], row_hash
+        yield _dumps({**payload, "hash": row_hash, "in_year": counts})
+    yield _dumps({"record": "trailer", "events": rows, "in_year": counted, "head_position": rows, "head_hash": last_hash})
 
 
 def counts_in(row: dict[str, Any], house: str, year: int, years: dict[str, tuple[str, int]]) -> bool:
@@ -83,11 +66,11 @@ def counts_in(row: dict[str, Any], house: str, year: int, years: dict[str, tuple
     return bool(row["house"] == house and int(str(row["occurred_on"])[:4]) == year)
 
 
-def export_to(engine: Engine, house: str, year: int, path: Path) -> tuple[int, str]:
+def export_to(log: LogReader, house: str, year: int, path: Path) -> tuple[int, str]:
     """Write the export to `path`; returns (head position, head hash) as stated in its header."""
     header: dict[str, Any] = {}
     with path.open("wb") as out:
-        for line in export_lines(engine, house, year):
+        for line in export_lines(log, house, year):
             if not header:
                 header = orjson.loads(line)
             out.write(line)

@@ -67,5 +67,10 @@ def verify(engine: Engine) -> IntegrityReport:
         findings.append(Finding(result.first_break.position, describe_break(result.first_break)))
     for trigger in result.missing_triggers:
         findings.append(Finding(None, f"triggeren {trigger}, der afviser UPDATE/DELETE på hændelsesloggen, mangler eller er slået fra"))
+    for ref in result.index_missing:
+        findings.append(Finding(ref.position, f"tilbagekaldelsen på position {ref.position} mangler i tilbagekaldelsesindekset"))
+    for ref in result.index_extra:
+        problem = f"tilbagekaldelsesindekset nævner hændelse {ref.target_event_id} som tilbagekaldt på position {ref.position}, men loggen har ingen sådan tilbagekaldelse"
+        findings.append(Finding(ref.position, problem))
     head_position = result.events if result.first_break is None else result.first_break.position - 1
     return IntegrityReport(result.events, head_position, result.head_hash, tuple(findings))

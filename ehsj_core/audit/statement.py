@@ -16,12 +16,12 @@ from functools import cached_property
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 
-from ehsj_core.audit.closing import Close, read_closes
 from ehsj_core.audit.diff import EventRef
-from ehsj_core.events.chain import GENESIS_HASH
-from ehsj_core.events.store import RETRACTED, events_table, to_recorded_event
+from ehsj_core.events.closes import Close
+from ehsj_core.events.reader import LogReader
+from ehsj_core.events.records import PERIOD_CLOSED, RETRACTED
+from ehsj_core.events.views import EventRetractedView
 from ehsj_core.notify import ledger
 from ehsj_core.projections.metrics import round_half_up
 from ehsj_core.projections.municipalities import MunicipalityFigures
@@ -29,8 +29,6 @@ from ehsj_core.projections.status import GoalStatus
 from ehsj_core.reports.data import to_json
 from ehsj_core.reports.labels import AUDIENCES, DISPATCH_KINDS
 from ehsj_core.tracker import Tracker
-
-CLOSED_TYPE = "period.closed"
 
 
 @dataclass(frozen=True)
@@ -106,10 +104,8 @@ def build_statement(tracker: Tracker, year: int, as_of: str | int | datetime | N
     at = status.as_of
     c = status.contract.contract
     figures = tracker.municipalities(year, as_of=at.position).municipalities
-    with tracker.engine.connect() as conn:
-        row_hash = conn.execute(sa.select(events_table.c.hash).where(events_table.c.position == at.position)).scalar()
-        closes = read_closes(conn, upto=at.position).for_year(c.house, c.year)
-        late = _after_close(conn, c.house, c.year, closes, at.position)
+    closes = tracker.log.closes(upto=at.position).for_year(c.house, c.year)
+    late = _after_close(tracker.log, c.house, c.year, closes, at.position)
     return FinalStatement(
         house_name=c.house_name,
         contract_title=c.title,
@@ -117,7 +113,7 @@ def build_statement(tracker: Tracker, year: int, as_of: str | int | datetime | N
         contract_sha256=status.contract.sha256,
         year=c.year,
         position=at.position,
-        position_hash=row_hash or GENESIS_HASH,
+        position_hash=tracker.log.hash_at(at.position),
         as_of=at.label,
         judged_on=at.on_date,
         timezone=c.timezone,
@@ -135,8 +131,8 @@ def _moment(tracker: Tracker, label: str | None, position: int) -> datetime | No
     position was recorded; None (every report) for a statement as of now."""
     if label is None:
         return None
-    if label.isdigit():
-        return tracker.store.recorded_at(position) or datetime.min.replace(tzinfo=tracker.tz)
+    if label.isascii() and label.isdigit():
+        return tracker.log.recorded_at(position) or datetime.min.replace(tzinfo=tracker.tz)
     return datetime.fromisoformat(label)
 
 
@@ -161,26 +157,21 @@ def _sent_reports(tracker: Tracker, year: int, moment: datetime | None) -> list[
     return out
 
 
-def _after_close(conn: sa.Connection, house: str, year: int, closes: list[Close], upto: int) -> list[EventRef]:
+def _after_close(log: LogReader, house: str, year: int, closes: list[Close], upto: int) -> list[EventRef]:
     """Events counting in the year that were recorded while it was closed (retractions by the year
     of the event they withdraw), in log order."""
-    t = events_table
     found: dict[int, EventRef] = {}
     for close in closes:
         end = upto if close.reopened_at is None else min(upto, close.reopened_at - 1)
-        in_range = sa.and_(t.c.position > close.position, t.c.position <= end)
-        own = sa.select(t).where(
-            in_range, t.c.house == house, t.c.occurred_on >= date(year, 1, 1), t.c.occurred_on <= date(year, 12, 31),
-            t.c.type.not_in([RETRACTED, CLOSED_TYPE]),
+        own = log.read_all(
+            after=close.position, upto=end, house=house, occurred_from=date(year, 1, 1), occurred_to=date(year, 12, 31)
         )
-        retractions = sa.select(t).where(in_range, t.c.type == RETRACTED)
-        for row in [*conn.execute(own), *conn.execute(retractions)]:
-            event = to_recorded_event(row)
-            if event.type == RETRACTED:
-                target = conn.execute(
-                    sa.select(t.c.house, t.c.occurred_on, t.c.type).where(t.c.event_id == event.data["target_event_id"])
-                ).first()
-                if target is None or target.type == CLOSED_TYPE or (target.house, target.occurred_on.year) != (house, year):
-                    continue
+        found.update((e.position, EventRef.of(e)) for e in own if e.type not in (RETRACTED, PERIOD_CLOSED))
+        retractions = list(log.read_all(after=close.position, upto=end, types=[RETRACTED]))
+        targets = log.get_many([e.data.target_event_id for e in retractions if isinstance(e.data, EventRetractedView)])
+        for event in retractions:
+            target = targets.get(event.data.target_event_id) if isinstance(event.data, EventRetractedView) else None
+            if target is None or target.type == PERIOD_CLOSED or (target.house, target.occurred_on.year) != (house, year):
+                continue
             found[event.position] = EventRef.of(event)
     return [found[p] for p in sorted(found)]

@@ -1,36 +1,46 @@
-"""Which events can move a target's figure: the event type and its data against the target's metric
-and parameters (the measurement rules in projections/metrics.py). Pure."""
+"""Which events can move a target's figure: the event's typed data against the target's metric and
+parameters (the measurement rules in projections/metrics.py). Pure."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ehsj_core.contract.model import Target
+from ehsj_core.events.views import (
+    AgreementSignedView,
+    CompanyReferredView,
+    CourseCompletedView,
+    EvaluationReceivedView,
+    EventHeldView,
+    EventView,
+    MeetingHeldView,
+    MilestoneReachedView,
+    NewsletterSentView,
+    StaffDesignatedView,
+)
 
 
-def touches(goal_id: str, target: Target, event_type: str, data: dict[str, Any]) -> bool:
-    """Whether an event of this type and data counts towards the target (or its denominator)."""
+def touches(goal_id: str, target: Target, data: EventView) -> bool:
+    """Whether an event with this data counts towards the target (or its denominator)."""
     p, metric = target.params, target.metric
     if metric in ("courses", "geographic_deviation"):
-        if event_type != "course.completed" or data.get("course_type") not in p.course_types:
+        if not isinstance(data, CourseCompletedView) or data.course_type not in p.course_types:
             return False
-        return p.topic is None or p.topic in data.get("topics", ())
+        return p.topic is None or p.topic in data.topics
     if metric in ("meetings", "meeting_municipalities"):
-        return event_type == "meeting.held" and data.get("meeting_kind") in p.meeting_kinds
+        return isinstance(data, MeetingHeldView) and data.meeting_kind in p.meeting_kinds
     if metric == "newsletters":
-        return event_type == "newsletter.sent"
+        return isinstance(data, NewsletterSentView)
     if metric == "events":
-        if event_type != "event.held" or data.get("event_kind") not in p.event_kinds:
+        if not isinstance(data, EventHeldView) or data.event_kind not in p.event_kinds:
             return False
-        return p.min_participants is None or int(data.get("participants", 0)) >= p.min_participants
+        return p.min_participants is None or data.participants >= p.min_participants
     if metric == "agreements":
-        return event_type == "agreement.signed" and data.get("agreement_kind") in p.agreement_kinds
+        return isinstance(data, AgreementSignedView) and data.agreement_kind in p.agreement_kinds
     if metric == "staff":
-        return event_type == "staff.designated" and data.get("role") == p.role
+        return isinstance(data, StaffDesignatedView) and data.role == p.role
     if metric in ("evaluation_rate", "nps"):
-        return event_type == "evaluation.received" and data.get("course_type") in p.course_types
+        return isinstance(data, EvaluationReceivedView) and data.course_type in p.course_types
     if metric == "referral_rate":  # companies with a course of the type, and those referred from it
-        if event_type == "course.completed":
-            return data.get("course_type") in p.course_types and bool(data.get("company_cvr"))
-        return event_type == "company.referred" and data.get("from_course") in p.course_types
-    return event_type == "milestone.reached" and data.get("milestone") == f"{goal_id}.{target.key}"
+        if isinstance(data, CourseCompletedView):
+            return data.course_type in p.course_types and bool(data.company_cvr)
+        return isinstance(data, CompanyReferredView) and data.from_course in p.course_types
+    return isinstance(data, MilestoneReachedView) and data.milestone == f"{goal_id}.{target.key}"

@@ -60,6 +60,38 @@ def hash_payload(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(payload)).hexdigest()
 
 
+def hash_row(
+    *,
+    data_json: bytes,
+    event_id: str,
+    house: str,
+    occurred_on: str,
+    position: int,
+    prev_hash: str,
+    recorded_at: str,
+    recorded_by: str,
+    schema_version: int,
+    type: str,
+) -> str:
+    """`hash_payload` of a row whose data is already canonical JSON (`canonical_json(data)`), the
+    bytes the store also writes to the data column: the append path encodes each event's data once.
+    "data" sorts first among the hashed keys, and the others are given here in sorted order."""
+    rest = orjson.dumps(
+        {
+            "event_id": event_id,
+            "house": house,
+            "occurred_on": occurred_on,
+            "position": position,
+            "prev_hash": prev_hash,
+            "recorded_at": recorded_at,
+            "recorded_by": recorded_by,
+            "schema_version": schema_version,
+            "type": type,
+        }
+    )
+    return hashlib.sha256(b'{"data":' + data_json + b"," + rest[1:]).hexdigest()
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     position: int

@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-
-from ehsj_core.audit.closing import read_closes, restricted
-from ehsj_core.events.store import LOOKUP_CHUNK, events_table
+from ehsj_core.events import rulebook
+from ehsj_core.events.rulebook import Appender
 from ehsj_core.events.validation import InvalidInput, NewEvent, parse_event
 from ehsj_core.imports import values as v
 from ehsj_core.imports.mapping import FORMATS, Format, column_of, event_id, locate, map_row
@@ -75,8 +73,7 @@ def import_file(
     data: bytes,
     filename: str = "",
     *,
-    recorded_by: str,
-    role: str | None = None,
+    by: Appender,
     skip_bad: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
@@ -95,7 +92,7 @@ def import_file(
                 report.problems.append(RowProblem(1, "", "", hint))
         return report
     events, problems = _check_rows(tracker, fmt, sheet, where, progress)
-    logged, known = _against_the_log(tracker, events, role, sheet.headers[where["date"]])
+    logged, known = _against_the_log(tracker, events, by, sheet.headers[where["date"]])
     problems += logged
     report.duplicates = len(known)
     report.problems = sorted(problems, key=lambda p: p.row)
@@ -108,7 +105,7 @@ def import_file(
         report.bad_rows_csv = bad_rows_csv(sheet, problems)
     new = [e for _number, e in good if e.event_id not in known]
     for start in range(0, len(new), BATCH):
-        results = tracker.append_validated(new[start : start + BATCH], recorded_by=recorded_by, role=role)
+        results = tracker.append_events(new[start : start + BATCH], by)
         report.stored += sum(not r.duplicate for r in results)
         report.duplicates += sum(r.duplicate for r in results)
         if progress:
@@ -171,37 +168,24 @@ def _check_rows(
 
 
 def _against_the_log(
-    tracker: Tracker, events: list[tuple[int, NewEvent]], role: str | None, date_title: str
+    tracker: Tracker, events: list[tuple[int, NewEvent]], by: Appender, date_title: str
 ) -> tuple[list[RowProblem], set[str]]:
-    """Rows already in the log (duplicates, or the same id with other content), and rows of a year
-    the director has closed when the importer is not the director. Returns the problems and the
-    ids of the rows already stored."""
-    t = events_table
-    ids = [e.event_id for _n, e in events]
-    stored: dict[str, Any] = {}
-    with tracker.engine.connect() as conn:
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            query = sa.select(t.c.event_id, t.c.position, t.c.type, t.c.occurred_on, t.c.house, t.c.data)
-            for hit in conn.execute(query.where(t.c.event_id.in_(ids[start : start + LOOKUP_CHUNK]))):
-                stored[hit.event_id] = hit
-        closes = read_closes(conn) if restricted(role) else None
-    head = tracker.store.head().position
+    """What the rule book would say of every row now (`rulebook.review`): rows already in the log
+    (duplicates, or the same id with other content) and rows it refuses (a closed year, the role).
+    Returns the problems by row and the ids of the rows already stored; the append decides again."""
+    decision = rulebook.review(tracker.store, [e for _n, e in events], by, tracker.house)
     problems: list[RowProblem] = []
-    known: set[str] = set()
-    for number, e in events:
-        row = stored.get(e.event_id)
-        if row is not None:
-            if (row.type, row.occurred_on, row.house, row.data) == (e.type, e.occurred_on, e.house, e.data):
-                known.add(e.event_id)
-            else:
-                problem = (f"rækken er importeret før (position {row.position}) med andet indhold; "
-                           "ret den i loggen med en tilbagekaldelse og en ny registrering")
-                problems.append(RowProblem(number, "", "", problem))
-            continue
-        close = closes.closed_at(e.house, e.occurred_on.year, head + 1) if closes else None
-        if close is not None:
-            problem = f"{close.describe()}; kun direktøren kan registrere hændelser for et lukket år"
-            problems.append(RowProblem(number, date_title, _day(e.occurred_on), problem))
+    for index, _event_id, position in decision.conflicts:
+        problem = (f"rækken er importeret før (position {position}) med andet indhold; "
+                   "ret den i loggen med en tilbagekaldelse og en ny registrering")
+        problems.append(RowProblem(events[index][0], "", "", problem))
+    for refusal in decision.refusals:
+        number, event = events[refusal.index]
+        on_date = refusal.problem.field.endswith("occurred_on")
+        column, value = (date_title, _day(event.occurred_on)) if on_date else ("", "")
+        problems.append(RowProblem(number, column, value, refusal.problem.problem, refusal.problem.allowed))
+    conflicting = {event_id for _i, event_id, _p in decision.conflicts}
+    known = {r.event_id for r in decision.results if r.duplicate and r.event_id not in conflicting}
     return problems, known
 
 

@@ -99,7 +99,7 @@ def prepare(tracker: Tracker, kind: str, period: str, position: int | None = Non
     resolved = resolve_period(kind, period)
     role = AUDIENCE_ROLE[REPORT_KINDS[kind][1]]
     recipients = list_recipients(tracker.engine, role)
-    at = tracker.store.head().position if position is None else position
+    at = tracker.log.head().position if position is None else position
     if kind == "reminder":
         assert isinstance(resolved, date)
         if build_reminder(tracker, resolved, at, failed_dispatches(tracker)).is_empty:
@@ -184,5 +184,5 @@ def preview_report(tracker: Tracker, kind: str, period: str, municipality: str |
             allowed = [m.name for m in contract.municipalities]
             raise InvalidInput([Problem("municipality", municipality, "kvartalsrapporten skrives til én kommune", allowed)])
         municipality = canonical
-    position = tracker.store.head().position
+    position = tracker.log.head().position
     return render(build_for(tracker, kind, period, municipality, position)), position

@@ -1,65 +1,134 @@
 """The goal-facts fold: the log reduced to the counts every measurement rule is computed from.
 
-Pure: no I/O. `apply(facts, event, targets)` folds one event; a retraction folds its target back out
-(sign -1), so every figure honours retractions. The facts keep raw tallies (answers per score, companies
-per course type, dates per milestone), never contract thresholds, so one fold serves every contract.
-Keys join their parts with SEP, a character no validated text field can contain.
+Pure: no I/O. `apply` folds one event, given as its typed view (`ehsj_core.events.views`), in
+(sign 1) or back out (sign -1); the runner folds a retracted event back out, so every figure honours
+retractions. The facts keep raw tallies (answers per score, companies per course type, dates per
+milestone), never contract thresholds, so one fold serves every contract.
+
+This is the replay's hot loop, run once per event of the log, so it is built for speed: a tally is
+a plain dict (a `Counter` defines `__delitem__` in Python, which makes every store into it slower)
+keyed by a plain tuple (a NamedTuple is several times dearer to build), with the parts named by the
+key aliases below. The month ("YYYY-MM") is always the last part, so a cut-off month is one
+comparison. A count that falls to zero is removed, and so is a year left with nothing, so two folds
+that cancel out leave equal facts. Snapshots serialise each tally as rows of its key parts and count.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
-SEP = "\x1f"
-Tally = dict[str, int]
-MonthTally = dict[str, dict[str, int]]  # key → month ("YYYY-MM") → count
+from ehsj_core.events.views import (
+    VIEWS,
+    AgreementSignedView,
+    CompanyReferredView,
+    CourseCompletedView,
+    EvaluationReceivedView,
+    EventHeldView,
+    EventView,
+    MeetingHeldView,
+    MilestoneReachedView,
+    NewsletterSentView,
+    StaffDesignatedView,
+)
 
+Month = str  # "YYYY-MM"
+CourseKey = tuple[str, str, Month]  # course_type, municipality, month
+TopicKey = tuple[str, str, Month]  # course_type, topic, month
+CompanyKey = tuple[str, str]  # course_type (of the course, or the referral's from_course), cvr
+FirstMonthKey = tuple[str, Month]  # course_type, month
+MeetingKey = tuple[str, str | None, Month]  # meeting_kind, municipality (None if none), month
+NewsletterKey = tuple[str | None, Month]  # municipality (None if none), month
+EventKey = tuple[str, str, Month]  # event_kind, municipality, month
+EventSizeKey = tuple[str, int, Month]  # event_kind, participants, month
+ScoreKey = tuple[str, str, int, Month]  # course_type, question ("nps", "satisfaction", "competence"), score, month
+EffectKey = tuple[str, frozenset[str], Month]  # course_type, the distinct answers of the 7, month
+AgreementKey = tuple[str, str | None, Month]  # agreement_kind, municipality (None if none), month
+StaffKey = tuple[str, str, Month]  # role, consultant, month
+MilestoneKey = tuple[str, str]  # milestone key, ISO date "YYYY-MM-DD"
+MonthTally = dict[CompanyKey, dict[Month, int]]  # company → month → count
 
-class FoldableEvent(Protocol):
-    @property
-    def type(self) -> str: ...
-    @property
-    def house(self) -> str: ...
-    @property
-    def occurred_on(self) -> Any: ...  # a datetime.date, or its ISO text straight from the database
-    @property
-    def data(self) -> dict[str, Any]: ...
+K = TypeVar("K")
+Tally = dict[K, int]  # key → count, never 0
+V = TypeVar("V", bound=EventView)
 
 
 @dataclass
 class YearFacts:
     """Tallies for one house and one contract year (the year of `occurred_on`)."""
 
-    courses: Tally = field(default_factory=dict)  # course_type, municipality, month
-    course_topics: Tally = field(default_factory=dict)  # course_type, topic, month
-    course_companies: MonthTally = field(default_factory=dict)  # course_type, cvr → months
-    referrals: MonthTally = field(default_factory=dict)  # from_course, cvr → months
+    courses: Tally[CourseKey] = field(default_factory=dict)
+    course_topics: Tally[TopicKey] = field(default_factory=dict)
+    course_companies: MonthTally = field(default_factory=dict)
+    referrals: MonthTally = field(default_factory=dict)
     # Kept up to date as companies enter and leave the two tallies above, so that a referral rate
-    # is a sum over a dozen months, not a scan of every company. `companies_with_course`:
-    # course_type, the month of the company's first course → companies; `companies_referred`:
-    # course_type, the month by which the company had both a course and a referral → companies.
-    companies_with_course: Tally = field(default_factory=dict)
-    companies_referred: Tally = field(default_factory=dict)
-    meetings: Tally = field(default_factory=dict)  # meeting_kind, municipality ('' if none), month
-    newsletters: Tally = field(default_factory=dict)  # municipality ('' if none), month
-    events: Tally = field(default_factory=dict)  # event_kind, municipality, month
-    event_sizes: Tally = field(default_factory=dict)  # event_kind, participants, month
-    evaluations: Tally = field(default_factory=dict)  # course_type, question, answer, month
-    agreements: Tally = field(default_factory=dict)  # agreement_kind, municipality, month
-    staff: Tally = field(default_factory=dict)  # role, consultant, month
-    milestones: Tally = field(default_factory=dict)  # milestone key, ISO date
+    # is a sum over a dozen months, not a scan of every company. `companies_with_course`: the
+    # month of the company's first course of the type → companies; `companies_referred`: the month
+    # by which the company had both a course of the type and a referral from it → companies.
+    companies_with_course: Tally[FirstMonthKey] = field(default_factory=dict)
+    companies_referred: Tally[FirstMonthKey] = field(default_factory=dict)
+    meetings: Tally[MeetingKey] = field(default_factory=dict)
+    newsletters: Tally[NewsletterKey] = field(default_factory=dict)
+    events: Tally[EventKey] = field(default_factory=dict)
+    event_sizes: Tally[EventSizeKey] = field(default_factory=dict)
+    evaluation_scores: Tally[ScoreKey] = field(default_factory=dict)
+    evaluation_effects: Tally[EffectKey] = field(default_factory=dict)
+    agreements: Tally[AgreementKey] = field(default_factory=dict)
+    staff: Tally[StaffKey] = field(default_factory=dict)
+    milestones: Tally[MilestoneKey] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name) for name in _TALLIES)
+
+    def to_json(self) -> dict[str, list[list[Any]]]:
+        """Each tally as rows [key parts…, count] (JSON has no tuple keys); fresh lists throughout."""
+        return {name: encode(getattr(self, name)) for name, (encode, _decode) in _CODECS.items()}
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> YearFacts:
-        def copy(tally: dict[str, Any]) -> dict[str, Any]:  # month tallies nest one level
-            return {k: dict(v) if isinstance(v, dict) else v for k, v in tally.items()}
+    def from_json(cls, raw: dict[str, list[list[Any]]]) -> YearFacts:
+        return cls(**{name: decode(raw.get(name, [])) for name, (_encode, decode) in _CODECS.items()})
 
-        return cls(**{f.name: copy(raw.get(f.name, {})) for f in fields(cls)})
+
+_TALLIES = tuple(f.name for f in fields(YearFacts))
+
+
+def _rows(tally: Tally[Any]) -> list[list[Any]]:
+    return [[*key, n] for key, n in tally.items()]
+
+
+def _tally(rows: Iterable[list[Any]]) -> Tally[Any]:
+    return {tuple(row[:-1]): row[-1] for row in rows}
+
+
+def _month_rows(tally: MonthTally) -> list[list[Any]]:
+    return [[*key, month, n] for key, months in tally.items() for month, n in months.items()]
+
+
+def _month_tally(rows: Iterable[list[Any]]) -> MonthTally:
+    tally: MonthTally = {}
+    for course_type, cvr, month, n in rows:
+        tally.setdefault((course_type, cvr), {})[month] = n
+    return tally
+
+
+def _effect_rows(tally: Tally[EffectKey]) -> list[list[Any]]:
+    return [[ct, sorted(answers), month, n] for (ct, answers, month), n in tally.items()]
+
+
+def _effect_tally(rows: Iterable[list[Any]]) -> Tally[EffectKey]:
+    return {(ct, frozenset(answers), month): n for ct, answers, month, n in rows}
+
+
+Encode = Callable[[Any], list[list[Any]]]
+Decode = Callable[[list[list[Any]]], Any]
+# Tally → how it is written to JSON and read back; most are flat rows of their key parts and count.
+_CODECS: dict[str, tuple[Encode, Decode]] = {
+    **dict.fromkeys(_TALLIES, (_rows, _tally)),
+    "course_companies": (_month_rows, _month_tally),
+    "referrals": (_month_rows, _month_tally),
+    "evaluation_effects": (_effect_rows, _effect_tally),
+}
 
 
 @dataclass
@@ -71,141 +140,158 @@ class LogFacts:
     def year(self, house: str, year: int) -> YearFacts:
         return self.years.get((house, year)) or YearFacts()
 
-    def _for(self, house: str, year: int) -> YearFacts:
-        facts = self.years.get((house, year))
-        if facts is None:
-            facts = self.years[(house, year)] = YearFacts()
-        return facts
-
     def to_json(self) -> dict[str, Any]:
-        return {f"{house}{SEP}{year}": facts.to_json() for (house, year), facts in self.years.items()}
+        return {
+            "years": [
+                {"house": house, "year": year, "tallies": facts.to_json()}
+                for (house, year), facts in self.years.items()
+            ]
+        }
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> LogFacts:
-        years = {}
-        for key, value in raw.items():
-            house, year = key.split(SEP)
-            years[(house, int(year))] = YearFacts.from_json(value)
-        return cls(years)
+        return cls({(y["house"], y["year"]): YearFacts.from_json(y["tallies"]) for y in raw["years"]})
 
 
-def _bump(tally: Tally, key: str, sign: int) -> None:
-    value = tally.get(key, 0) + sign
-    if value:
-        tally[key] = value
+def apply(facts: LogFacts, event_type: str, house: str, day: str, data: EventView, sign: int) -> None:
+    """Fold one event in (sign 1) or back out (sign -1). `day` is the ISO occurred_on, "YYYY-MM-DD".
+    Retractions and period.closed fold to nothing: the runner folds a retracted event back out."""
+    handler = _HANDLERS.get(event_type)
+    if handler is None:
+        return
+    key = (house, _YEARS.get(day[:4]) or _year(day))
+    year = facts.years.get(key)
+    if year is None:
+        year = facts.years[key] = YearFacts()
+    handler(year, data, day, sign)
+    if sign < 0 and year.is_empty():
+        del facts.years[key]
+
+
+_YEARS: dict[str, int] = {}  # "2019" → 2019: a dict hit is cheaper than int() on every event of the log
+
+
+def _year(day: str) -> int:
+    return _YEARS.setdefault(day[:4], int(day[:4]))
+
+
+def _bump(tally: MutableMapping[K, int], key: K, sign: int) -> None:
+    n = tally.get(key, 0) + sign
+    if n:
+        tally[key] = n
     else:
         del tally[key]
 
 
-def apply(facts: LogFacts, event: FoldableEvent, targets: Mapping[str, FoldableEvent]) -> None:
-    """Fold one event into `facts`. `targets` maps a retraction's target_event_id to that event."""
-    if event.type == "event.retracted":
-        target = targets[event.data["target_event_id"]]
-        _fold(facts, target, -1)
-    else:
-        _fold(facts, event, 1)
+def _course(f: YearFacts, d: CourseCompletedView, day: str, sign: int) -> None:
+    ct, month = d.course_type, day[:7]
+    _bump(f.courses, (ct, d.municipality, month), sign)
+    for topic in d.topics:  # "topics include": once per course (the registry model stores each once)
+        _bump(f.course_topics, (ct, topic, month), sign)
+    if d.company_cvr:
+        _company(f, (ct, d.company_cvr), month, sign, is_course=True)
 
 
-def _fold(facts: LogFacts, event: FoldableEvent, sign: int) -> None:
-    handler = _HANDLERS.get(event.type)
-    if handler is None:
-        return
-    day = event.occurred_on
-    iso = day if isinstance(day, str) else day.isoformat()
-    handler(facts._for(event.house, int(iso[:4])), event.data, iso[:7], iso, sign)
+def _referral(f: YearFacts, d: CompanyReferredView, day: str, sign: int) -> None:
+    _company(f, (d.from_course, d.company_cvr), day[:7], sign, is_course=False)
 
 
-def _course(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
-    ct = d["course_type"]
-    _bump(f.courses, f"{ct}{SEP}{d['municipality']}{SEP}{month}", sign)
-    for topic in dict.fromkeys(d.get("topics", ())):  # "topics include": once per course, stable order
-        _bump(f.course_topics, f"{ct}{SEP}{topic}{SEP}{month}", sign)
-    cvr = d.get("company_cvr")
-    if cvr:
-        _company(f, ct, cvr, month, sign, is_course=True)
-
-
-def _referral(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
-    _company(f, d["from_course"], d["company_cvr"], month, sign, is_course=False)
-
-
-def _company(f: YearFacts, ct: str, cvr: str, month: str, sign: int, is_course: bool) -> None:
+def _company(f: YearFacts, key: CompanyKey, month: Month, sign: int, is_course: bool) -> None:
     """Tally a company's course or referral by month and move it between the first-month counters."""
-    own, other = (f.course_companies, f.referrals) if is_course else (f.referrals, f.course_companies)
-    key = f"{ct}{SEP}{cvr}"
-    first_before = _first(own.get(key))
-    months = own.setdefault(key, {})
+    own = f.course_companies if is_course else f.referrals
+    months = own.get(key)
+    if months is None:  # the company's first of its kind
+        own[key] = {month: sign}
+        _first_month_moved(f, key, None, month, is_course)
+        return
+    before = min(months)
     _bump(months, month, sign)
+    after: Month | None = before
     if not months:
         del own[key]
-    first_after = _first(own.get(key))
-    if first_before == first_after:
-        return
+        after = None
+    elif month < before or (month == before and month not in months):
+        after = min(months)  # an earlier month came in, or the first one went out
+    if before != after:
+        _first_month_moved(f, key, before, after, is_course)
+
+
+def _first_month_moved(f: YearFacts, key: CompanyKey, before: Month | None, after: Month | None, is_course: bool) -> None:
+    """A company's first course (or first referral) month moved: move it in the counters."""
+    ct = key[0]
     if is_course:
-        _move(f.companies_with_course, ct, first_before, first_after)
-    other_first = _first(other.get(key))
-    if other_first is not None:
-        _move(f.companies_referred, ct, _later(first_before, other_first), _later(first_after, other_first))
+        _move(f.companies_with_course, ct, before, after)
+    other = (f.referrals if is_course else f.course_companies).get(key)
+    if other:
+        other_first = min(other)
+        _move(f.companies_referred, ct, _later(before, other_first), _later(after, other_first))
 
 
-def _first(months: dict[str, int] | None) -> str | None:
-    return min(months) if months else None
-
-
-def _later(month: str | None, other: str) -> str | None:
+def _later(month: Month | None, other: Month) -> Month | None:
     return None if month is None else max(month, other)
 
 
-def _move(tally: Tally, ct: str, old: str | None, new: str | None) -> None:
+def _move(tally: Tally[FirstMonthKey], ct: str, old: Month | None, new: Month | None) -> None:
     if old is not None:
-        _bump(tally, f"{ct}{SEP}{old}", -1)
+        _bump(tally, (ct, old), -1)
     if new is not None:
-        _bump(tally, f"{ct}{SEP}{new}", 1)
+        _bump(tally, (ct, new), 1)
 
 
-def _meeting(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
-    _bump(f.meetings, f"{d['meeting_kind']}{SEP}{d.get('municipality', '')}{SEP}{month}", sign)
+def _meeting(f: YearFacts, d: MeetingHeldView, day: str, sign: int) -> None:
+    _bump(f.meetings, (d.meeting_kind, d.municipality, day[:7]), sign)
 
 
-def _newsletter(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
-    _bump(f.newsletters, f"{d.get('municipality', '')}{SEP}{month}", sign)
+def _newsletter(f: YearFacts, d: NewsletterSentView, day: str, sign: int) -> None:
+    _bump(f.newsletters, (d.municipality, day[:7]), sign)
 
 
-def _event_held(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
-    kind = d["event_kind"]
-    _bump(f.events, f"{kind}{SEP}{d['municipality']}{SEP}{month}", sign)
-    _bump(f.event_sizes, f"{kind}{SEP}{d['participants']}{SEP}{month}", sign)
+def _event_held(f: YearFacts, d: EventHeldView, day: str, sign: int) -> None:
+    kind, month = d.event_kind, day[:7]
+    _bump(f.events, (kind, d.municipality, month), sign)
+    _bump(f.event_sizes, (kind, d.participants, month), sign)
 
 
-def _evaluation(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
-    ct = d["course_type"]
-    _bump(f.evaluations, f"{ct}{SEP}nps{SEP}{d['nps']}{SEP}{month}", sign)
-    _bump(f.evaluations, f"{ct}{SEP}satisfaction{SEP}{d['satisfaction']}{SEP}{month}", sign)
-    _bump(f.evaluations, f"{ct}{SEP}competence{SEP}{d['consultant_competence']}{SEP}{month}", sign)
-    answers = ",".join(sorted(set(d["effect"])))
-    _bump(f.evaluations, f"{ct}{SEP}effect{SEP}{answers}{SEP}{month}", sign)
+def _evaluation(f: YearFacts, d: EvaluationReceivedView, day: str, sign: int) -> None:
+    ct, month, scores = d.course_type, day[:7], f.evaluation_scores
+    _bump(scores, (ct, "nps", d.nps, month), sign)
+    _bump(scores, (ct, "satisfaction", d.satisfaction, month), sign)
+    _bump(scores, (ct, "competence", d.consultant_competence, month), sign)
+    _bump(f.evaluation_effects, (ct, frozenset(d.effect), month), sign)
 
 
-def _agreement(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
-    _bump(f.agreements, f"{d['agreement_kind']}{SEP}{d.get('municipality', '')}{SEP}{month}", sign)
+def _agreement(f: YearFacts, d: AgreementSignedView, day: str, sign: int) -> None:
+    _bump(f.agreements, (d.agreement_kind, d.municipality, day[:7]), sign)
 
 
-def _staff(f: YearFacts, d: dict[str, Any], month: str, _day: str, sign: int) -> None:
-    _bump(f.staff, f"{d['role']}{SEP}{d['consultant']}{SEP}{month}", sign)
+def _staff(f: YearFacts, d: StaffDesignatedView, day: str, sign: int) -> None:
+    _bump(f.staff, (d.role, d.consultant, day[:7]), sign)
 
 
-def _milestone(f: YearFacts, d: dict[str, Any], _month: str, day: str, sign: int) -> None:
-    _bump(f.milestones, f"{d['milestone']}{SEP}{day}", sign)
+def _milestone(f: YearFacts, d: MilestoneReachedView, day: str, sign: int) -> None:
+    _bump(f.milestones, (d.milestone, day), sign)
 
 
-_HANDLERS = {
-    "course.completed": _course,
-    "company.referred": _referral,
-    "meeting.held": _meeting,
-    "newsletter.sent": _newsletter,
-    "event.held": _event_held,
-    "evaluation.received": _evaluation,
-    "agreement.signed": _agreement,
-    "staff.designated": _staff,
-    "milestone.reached": _milestone,
-}
+Handler = Callable[[YearFacts, V, str, int], None]
+
+
+def _on(view: type[V], handler: Handler[V]) -> tuple[type[tuple[Any, ...]], Handler[Any]]:
+    """Pair a handler with the view it reads (mypy checks that the two agree)."""
+    return view, handler
+
+
+_BY_VIEW = dict(
+    [
+        _on(CourseCompletedView, _course),
+        _on(CompanyReferredView, _referral),
+        _on(MeetingHeldView, _meeting),
+        _on(NewsletterSentView, _newsletter),
+        _on(EventHeldView, _event_held),
+        _on(EvaluationReceivedView, _evaluation),
+        _on(AgreementSignedView, _agreement),
+        _on(StaffDesignatedView, _staff),
+        _on(MilestoneReachedView, _milestone),
+    ]
+)
+# Stable type string → handler; the types without one (retraction, period.closed) fold to nothing.
+_HANDLERS: dict[str, Handler[Any]] = {t: _BY_VIEW[view] for t, view in VIEWS.items() if view in _BY_VIEW}

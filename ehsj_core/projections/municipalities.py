@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any
 
 from ehsj_core.contract.model import COURSE_TYPE_KEYS, SPECIALISED_COURSE_TYPES, Contract
-from ehsj_core.projections.facts import SEP, YearFacts
+from ehsj_core.projections.facts import YearFacts
 from ehsj_core.projections.metrics import deviation_pp, round_half_up
 
 
@@ -36,24 +37,21 @@ def municipality_figures(contract: Contract, facts: YearFacts, months: set[str] 
         return months is None or month in months
 
     courses: dict[str, dict[str, int]] = {m.name: dict.fromkeys(COURSE_TYPE_KEYS, 0) for m in contract.municipalities}
-    for key, n in facts.courses.items():
-        ct, name, month = key.split(SEP)
+    for (ct, name, month), n in facts.courses.items():
         if name in courses and in_period(month):
             courses[name][ct] += n
-    events: dict[str, int] = {}
-    for key, n in facts.events.items():
-        _kind, name, month = key.split(SEP)
+    events: Counter[str] = Counter()
+    for (_kind, name, month), n in facts.events.items():
         if in_period(month):
-            events[name] = events.get(name, 0) + n
-    newsletters: dict[str, int] = {}
-    for key, n in facts.newsletters.items():
-        name, month = key.split(SEP)
+            events[name] += n
+    newsletters: Counter[str | None] = Counter()
+    for (place, month), n in facts.newsletters.items():
         if in_period(month):
-            newsletters[name] = newsletters.get(name, 0) + n
+            newsletters[place] += n
     presented = {
-        parts[1]
-        for parts in (k.split(SEP) for k in facts.meetings)
-        if parts[0] == "council_presentation_offered" and in_period(parts[2])
+        place
+        for kind, place, month in facts.meetings
+        if kind == "council_presentation_offered" and in_period(month)
     }
     specialised = {name: sum(c[t] for t in SPECIALISED_COURSE_TYPES) for name, c in courses.items()}
     total = sum(specialised.values())

@@ -10,18 +10,14 @@ from __future__ import annotations
 import hashlib
 import inspect
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from ehsj_core.events.store import RETRACTED, EventStore
-from ehsj_core.events.upcasting import upcast
+from ehsj_core.events.reader import LogReader
 from ehsj_core.projections import facts as facts_module
 from ehsj_core.projections.facts import LogFacts, apply
 from ehsj_core.tables import ProjectionSnapshot
@@ -29,18 +25,7 @@ from ehsj_core.tables import ProjectionSnapshot
 snapshots_table: sa.Table = ProjectionSnapshot.__table__  # type: ignore[attr-defined]
 PROJECTION_NAME = "goal_facts"
 PROJECTION_VERSION = hashlib.sha256(inspect.getsource(facts_module).encode()).hexdigest()[:16]
-READ_BATCH = 10_000
 AT_CACHE_SIZE = 4
-
-
-@dataclass(frozen=True, slots=True)
-class FoldEvent:
-    """The slice of a stored event the fold needs."""
-
-    type: str
-    house: str
-    occurred_on: date | str  # ISO text when read raw from SQLite
-    data: dict[str, Any]
 
 
 class SnapshotStore:
@@ -77,39 +62,12 @@ class SnapshotStore:
         return row.position, LogFacts.from_json(orjson.loads(row.state))
 
 
-def _fold_rows(engine: Engine, after: int, upto: int | None) -> Iterator[tuple[int, str, FoldEvent]]:
-    """Stream (position, event_id, event) in log order, reading only the columns the fold needs.
-
-    This is the replay's hot loop, so it reads raw driver values (`sa.text`, no type processing):
-    SQLite hands back the date and the JSON as text, PostgreSQL a date and a decoded dict.
-    """
-    bound = "" if upto is None else " AND position <= :upto"
-    query = sa.text(
-        "SELECT position, event_id, type, schema_version, house, occurred_on, data FROM events"
-        f" WHERE position > :after{bound} ORDER BY position LIMIT :limit"
-    )
-    cursor = after
-    loads = orjson.loads
-    while True:
-        with engine.connect() as conn:
-            rows = conn.execute(query, {"after": cursor, "upto": upto, "limit": READ_BATCH}).all()
-        for position, event_id, type_, version, house, occurred_on, data in rows:
-            if isinstance(data, str | bytes):
-                data = loads(data)
-            if version != 1:
-                _version, data = upcast(type_, version, data)
-            yield position, event_id, FoldEvent(type_, house, occurred_on, data)
-        if len(rows) < READ_BATCH:
-            return
-        cursor = rows[-1][0]
-
-
 class ProjectionRunner:
     """Holds the live facts of one process and folds what the log added since the checkpoint."""
 
-    def __init__(self, store: EventStore, snapshot_every: int = 20_000) -> None:
-        self.store = store
-        self.snapshots = SnapshotStore(store.engine)
+    def __init__(self, log: LogReader, snapshot_every: int = 20_000) -> None:
+        self.log = log
+        self.snapshots = SnapshotStore(log.engine)
         self.snapshot_every = snapshot_every
         self.lock = threading.RLock()
         self._facts: LogFacts | None = None
@@ -117,18 +75,37 @@ class ProjectionRunner:
         self._at_cache: dict[int, LogFacts] = {}  # position → facts, oldest first
 
     def fold(self, facts: LogFacts, after: int, upto: int | None, write_snapshots: bool = False) -> int:
-        """Fold events with after < position <= upto into `facts`; returns the last position folded."""
-        position = after
-        for position, _event_id, event in _fold_rows(self.store.engine, after, upto):
-            targets: dict[str, FoldEvent] = {}
-            if event.type == RETRACTED:
-                target = self.store.get(event.data["target_event_id"])
-                if target is not None:
-                    targets[target.event_id] = FoldEvent(target.type, target.house, target.occurred_on, target.data)
-            apply(facts, event, targets)
-            if write_snapshots and position % self.snapshot_every == 0:
-                self.snapshots.save(position, facts)
-        return position
+        """Fold the events with after < position <= upto (the head when None) into `facts`, honouring
+        every retraction recorded by `upto`; returns the position folded to.
+
+        A retraction is folded without a query per row: the retraction index says which events of the
+        range to skip (retracted by the range's end) and which events before it to fold back out
+        (retracted inside it). With `write_snapshots` the range is folded in stretches that end at the
+        snapshot positions, so that each snapshot holds exactly the facts at its own position."""
+        end = self.log.head().position if upto is None else upto
+        if end <= after:
+            return after
+        every = self.snapshot_every
+        start = after
+        while start < end:
+            stop = min(end, (start // every + 1) * every) if write_snapshots else end
+            self._fold_stretch(facts, start, stop)
+            if write_snapshots and stop % every == 0:
+                self.snapshots.save(stop, facts)
+            start = stop
+        return end
+
+    def _fold_stretch(self, facts: LogFacts, after: int, upto: int) -> None:
+        skip, undo = self.log.retraction_effects(after, upto)
+        for row in self.log.fold_rows_at(undo):
+            apply(facts, row.type, row.house, row.day, row.data, -1)
+        if skip:
+            for row in self.log.fold_rows(after, upto):
+                if row.position not in skip:
+                    apply(facts, row.type, row.house, row.day, row.data, 1)
+        else:
+            for row in self.log.fold_rows(after, upto):
+                apply(facts, row.type, row.house, row.day, row.data, 1)
 
     def live(self) -> tuple[LogFacts, int]:
         """The facts at the head of the log. Call with `self.lock` held while reading the result."""

@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
 from ehsj_core.contract.model import SPECIALISED_COURSE_TYPES
-from ehsj_core.events.store import RETRACTED, events_table
+from ehsj_core.events.reader import LogReader
+from ehsj_core.events.records import RecordedEvent
+from ehsj_core.events.views import CompanyReferredView, CourseCompletedView, EvaluationReceivedView
 from ehsj_core.reports.data import Basis, basis_of
 from ehsj_core.tracker import Tracker
 
@@ -59,38 +59,24 @@ class ConsultantReminder:
         }
 
 
-def _year_events(tracker: Tracker, year: int, on_date: date, position: int) -> list[Any]:
+def _year_events(log: LogReader, house: str, year: int, on_date: date, position: int) -> list[RecordedEvent]:
     """The year's courses, referrals and evaluations up to the position, minus retracted ones."""
-    t = events_table
-    with tracker.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(t.c.event_id, t.c.type, t.c.occurred_on, t.c.data)
-            .where(
-                t.c.house == tracker.house,
-                t.c.position <= position,
-                t.c.type.in_(TYPES),
-                t.c.occurred_on >= date(year, 1, 1),
-                t.c.occurred_on <= min(on_date, date(year, 12, 31)),
-            )
-            .order_by(t.c.position)
-        ).all()
-        target = t.c.data["target_event_id"].as_string()
-        retracted = set(conn.execute(sa.select(target).where(t.c.type == RETRACTED, t.c.position <= position)).scalars())
-    return [r for r in rows if r.event_id not in retracted]
+    last = min(on_date, date(year, 12, 31))
+    return list(log.read_all(upto=position, types=TYPES, house=house, occurred_from=date(year, 1, 1), occurred_to=last, live_only=True))
 
 
 def build_consultant_reminder(tracker: Tracker, consultant: str, on_date: date, position: int) -> ConsultantReminder:
     """The consultant's open ends on `on_date`, from the log as it was at `position`."""
     status = tracker.status(on_date.year, as_of=position)
-    rows = _year_events(tracker, on_date.year, on_date, position)
-    referred = {(r.data["from_course"], r.data["company_cvr"]) for r in rows if r.type == "company.referred"}
-    evaluated = {(r.data["course_type"], r.data["company_cvr"]) for r in rows if r.type == "evaluation.received"}
+    rows = _year_events(tracker.log, tracker.house, on_date.year, on_date, position)
+    referred = {(r.data.from_course, r.data.company_cvr) for r in rows if isinstance(r.data, CompanyReferredView)}
+    evaluated = {(r.data.course_type, r.data.company_cvr) for r in rows if isinstance(r.data, EvaluationReceivedView)}
     courses: dict[tuple[str, str], OpenCourse] = {}
     for r in rows:
         d = r.data
-        if r.type == "course.completed" and d.get("consultant") == consultant and d["course_type"] in SPECIALISED_COURSE_TYPES:
-            key = (d["course_type"], d["company_cvr"])
-            courses.setdefault(key, OpenCourse(d["company_cvr"], d.get("company_name"), d["municipality"], d["course_type"], r.occurred_on))
+        if isinstance(d, CourseCompletedView) and d.consultant == consultant and d.company_cvr and d.course_type in SPECIALISED_COURSE_TYPES:
+            key = (d.course_type, d.company_cvr)
+            courses.setdefault(key, OpenCourse(d.company_cvr, d.company_name, d.municipality, d.course_type, r.occurred_on))
     due = on_date - timedelta(days=EVALUATION_GRACE_DAYS)
     return ConsultantReminder(
         basis=basis_of(status),

@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, tracker: Tracker | None = None,
     @app.get("/api/healthz", tags=["health"])
     def healthz(tracker: TrackerDep) -> Health:
         """Liveness and readiness: answers only when the database does."""
-        return Health(status="ok", position=tracker.store.head().position)
+        return Health(status="ok", position=tracker.log.head().position)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -45,10 +45,23 @@ def require(permission: str) -> Callable[[Principal], Principal]:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, detail=f"Rollen '{user.role}' må ikke dette ({permission})"
             )
+        try:
+            user.municipality_scope()  # a chief bound to no municipality reads nothing
+        except PermissionError as exc:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(exc)) from exc
         return user
 
     return check
 
 
+def outside_scope(what: str) -> HTTPException:
+    """The 403 for a principal limited to one municipality (`Principal.municipality_scope`) asking for another."""
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail=f"Ingen adgang: en erhvervschef ser kun sin egen kommunes {what}")
+
+
+# Every role reads the overall status; a route a Reader may open that shows a municipality's figures
+# or events narrows them with `user.municipality_scope()` (a chief: their own municipality only).
 Reader = Annotated[Principal, Depends(require("read"))]
+# Every other reading route: not for a chief.
+Browser = Annotated[Principal, Depends(require("browse"))]
 Appender = Annotated[Principal, Depends(require("append"))]

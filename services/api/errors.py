@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from ehsj_core.audit.closing import NeedsDirector
+from ehsj_core.events.rulebook import Forbidden
 from ehsj_core.events.store import EventConflict
 from ehsj_core.events.validation import InvalidInput, Problem, problem_from_error
 from ehsj_core.tracker import NotFound
@@ -19,8 +19,8 @@ def problems_response(problems: list[Problem]) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(NeedsDirector)  # found before InvalidInput, its base class: a 403, not a 422
-    async def _needs_director(_request: Request, exc: NeedsDirector) -> JSONResponse:
+    @app.exception_handler(Forbidden)  # found before InvalidInput, its base class: a 403, not a 422
+    async def _forbidden(_request: Request, exc: Forbidden) -> JSONResponse:
         return JSONResponse(status_code=status.HTTP_403_FORBIDDEN, content={"detail": [p.as_dict() for p in exc.problems]})
 
     @app.exception_handler(InvalidInput)

@@ -196,7 +196,7 @@ def export(
 ) -> None:
     """Eksportér hele loggen med hashkæden som JSON Lines; året markerer, hvilke hændelser der tæller."""
     tracker = _tracker()
-    position, head = export_core.export_to(tracker.engine, tracker.house, year, file)
+    position, head = export_core.export_to(tracker.log, tracker.house, year, file)
     err.print(f"{position} rækker skrevet til {file}; hoved: position {position}, hash {head}.")
 
 

@@ -12,9 +12,11 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from ehsj_core.events.store import EventConflict
 from ehsj_core.events.validation import InvalidInput, NewEvent, parse_event
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
+from ehsj_core.users import UserError, principal_named
 
 app = typer.Typer(help="The event log.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -43,11 +45,16 @@ def read_jsonl(path: Path) -> list[tuple[int, Any]]:
 @app.command("append")
 def append(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    as_user: Annotated[str, typer.Option("--as", help="recorded_by")] = "cli",
+    as_user: Annotated[str, typer.Option("--as", help="brugeren, der registrerer (dennes rolle afgør, hvad der må gemmes)")],
     batch: Annotated[int, typer.Option(min=1, max=50_000)] = 5_000,
 ) -> None:
     """Validate every line first (all problems by line), then append in atomic batches."""
     tracker = Tracker(get_settings())
+    try:
+        by = principal_named(tracker.engine, as_user)
+    except UserError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     lines = read_jsonl(file)
     events: list[NewEvent] = []
     problems: list[str] = []
@@ -68,7 +75,10 @@ def append(
         for start in range(0, len(events), batch):
             chunk = events[start : start + batch]
             try:
-                results = tracker.append_validated(chunk, recorded_by=as_user)
+                results = tracker.append_events(chunk, by)
+            except EventConflict as exc:
+                console.print(f"[red]event_id {exc.event_id} findes allerede med andet indhold (position {exc.position}); intet i denne portion er gemt.[/red]")
+                raise typer.Exit(2) from None
             except InvalidInput as exc:
                 for p in exc.problems:
                     console.print(f"[red]{p.field}: {p.problem} ({p.value!r})[/red]")

@@ -25,6 +25,7 @@ from rich.table import Table
 from ehsj_core.imports.run import ImportReport, import_file
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import NotFound, Tracker
+from ehsj_core.users import UserError, principal_named
 
 app = typer.Typer(help="Indlæs eksporter fra CRM og evalueringssystemet (CSV eller XLSX).", no_args_is_help=True)
 console = Console(stderr=True)
@@ -33,23 +34,28 @@ SHOWN = 200  # problems printed; the bad-rows file (--skip-bad) has them all
 File = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV- eller XLSX-fil")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="gem de gode rækker; skriv de dårlige i en fil til rettelse")]
 BadRows = Annotated[Path | None, typer.Option("--bad-rows", dir_okay=False, help="hvor de dårlige rækker skrives (standard: FIL-fejl.csv)")]
-AsUser = Annotated[str, typer.Option("--as", help="registreret af (recorded_by)")]
+AsUser = Annotated[str, typer.Option("--as", help="brugeren, der registrerer (dennes rolle afgør, hvad der må gemmes)")]
 
 
 @app.command("crm")
-def crm(file: File, skip_bad: SkipBad = False, bad_rows: BadRows = None, as_user: AsUser = "import") -> None:
+def crm(file: File, as_user: AsUser, skip_bad: SkipBad = False, bad_rows: BadRows = None) -> None:
     """CRM-eksporten: dato, forløbstype, CVR, virksomhed, kommune, konsulent, emner → course.completed."""
     _run("crm", file, skip_bad, bad_rows, as_user)
 
 
 @app.command("evaluations")
-def evaluations(file: File, skip_bad: SkipBad = False, bad_rows: BadRows = None, as_user: AsUser = "import") -> None:
+def evaluations(file: File, as_user: AsUser, skip_bad: SkipBad = False, bad_rows: BadRows = None) -> None:
     """Evalueringseksporten: dato, CVR, forløbstype, NPS, tilfredshed, kompetence, 7 effektsvar."""
     _run("evaluations", file, skip_bad, bad_rows, as_user)
 
 
 def _run(kind: str, file: Path, skip_bad: bool, bad_rows: Path | None, as_user: str) -> None:
     tracker = Tracker(get_settings())
+    try:
+        by = principal_named(tracker.engine, as_user)
+    except UserError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         tasks: dict[str, TaskID] = {}
@@ -60,7 +66,7 @@ def _run(kind: str, file: Path, skip_bad: bool, bad_rows: Path | None, as_user: 
             progress.update(tasks[stage], completed=done, total=total)
 
         try:
-            report = import_file(tracker, kind, file.read_bytes(), file.name, recorded_by=as_user, skip_bad=skip_bad, progress=advance)
+            report = import_file(tracker, kind, file.read_bytes(), file.name, by=by, skip_bad=skip_bad, progress=advance)
         except NotFound as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None

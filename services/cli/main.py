@@ -81,8 +81,8 @@ def demo(
     from ehsj_core.notify.recipients import add_demo_recipients
 
     t = tracker()
-    if if_empty and t.store.head().position > 0:
-        console.print(f"Loggen har allerede {t.store.head().position} hændelser; demoen springes over.")
+    if if_empty and t.log.head().position > 0:
+        console.print(f"Loggen har allerede {t.log.head().position} hændelser; demoen springes over.")
         return
     try:
         count = load_demo(t, seed=seed)

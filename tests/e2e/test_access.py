@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, PHONE, LiveApp, sign_in
-from tests.factories import course
+from tests.factories import Actor, course
 
 FORMS = ("forloeb", "henvisning", "moede", "nyhedsbrev", "arrangement", "evaluering", "aftale", "medarbejder", "milepael")
 
@@ -17,7 +17,7 @@ def status_of(page: Page, app: LiveApp, path: str) -> int:
 
 
 def test_a_chief_sees_the_dashboard_and_their_own_municipality_and_no_access_elsewhere(page: Page, live_app: LiveApp) -> None:
-    live_app.tracker.append(course("action_plan", "Lolland", company=2), recorded_by="Kim Konsulent")
+    live_app.tracker.append(course("action_plan", "Lolland", company=2), by=Actor("Kim Konsulent"))
     sign_in(page, live_app, "Lars Erhvervschef")
     expect(page.get_by_role("heading", name="Overblik 2019")).to_be_visible()
     menu = page.get_by_role("navigation", name="Hovedmenu")
@@ -34,7 +34,7 @@ def test_a_chief_sees_the_dashboard_and_their_own_municipality_and_no_access_els
     page.set_viewport_size(PHONE)
     (ARTIFACTS / "screens").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "screens" / "ingen-adgang-phone-390.png"), full_page=True)
-    event_id = next(iter(live_app.tracker.store.read_all())).event_id
+    event_id = next(iter(live_app.tracker.log.read_all())).event_id
     assert status_of(page, live_app, f"/historik/{event_id}/tilbagekald") == 403
 
 
@@ -58,8 +58,8 @@ def test_the_session_cookie_is_http_only_secure_and_same_site(page: Page, live_a
 
 
 def test_a_retraction_removes_the_course_from_the_counts_and_is_struck_through_in_the_history(page: Page, live_app: LiveApp) -> None:
-    [result] = live_app.tracker.append(course("action_plan", "Lolland", company=4), recorded_by="Karen Konsulent")
-    live_app.tracker.append(course("action_plan", "Sorø", company=6), recorded_by="Kim Konsulent")
+    [result] = live_app.tracker.append(course("action_plan", "Lolland", company=4), by=Actor("Karen Konsulent"))
+    live_app.tracker.append(course("action_plan", "Sorø", company=6), by=Actor("Kim Konsulent"))
     sign_in(page, live_app, "Karen Konsulent")
     page.goto(live_app.url("/?year=2019"))
     expect(page.locator('tr[data-target="1.action_plans"] td.actual')).to_have_text("2")

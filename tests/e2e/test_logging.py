@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from ehsj_core.events.views import view_data
 from tests.e2e.conftest import ARTIFACTS, PHONE, LiveApp, sign_in
-from tests.factories import bad_cvr, course, cvr
+from tests.factories import Actor, bad_cvr, course, cvr
 
 
 def dashboard_count(page: Page, app: LiveApp, target: str) -> str:
@@ -42,8 +43,8 @@ def test_a_consultant_logs_a_course_in_lolland_and_the_dashboard_and_lolland_pag
     expect(confirmation).to_contain_text("Lolland")
     assert dashboard_count(page, live_app, "1.action_plans") == "1"
     assert lolland_count(page, live_app, "action_plan") == "1"
-    [stored] = live_app.tracker.store.read_all()
-    assert stored.recorded_by == "Karen Konsulent" and stored.data["municipality"] == "Lolland"
+    [stored] = live_app.tracker.log.read_all()
+    assert stored.recorded_by == "Karen Konsulent" and view_data(stored.data)["municipality"] == "Lolland"
 
 
 def test_a_wrong_cvr_shows_the_error_at_its_field_keeps_the_values_and_stores_nothing(page: Page, live_app: LiveApp) -> None:
@@ -62,7 +63,7 @@ def test_a_wrong_cvr_shows_the_error_at_its_field_keeps_the_values_and_stores_no
     expect(page.get_by_label("Kommune")).to_have_value("Lolland")
     expect(page.get_by_label("Virksomhedens navn")).to_have_value("Maribo Maskinfabrik ApS")
     expect(page.locator("#error-summary")).to_contain_text("Intet er gemt")
-    assert live_app.tracker.store.head().position == 0
+    assert live_app.tracker.log.head().position == 0
     page.set_viewport_size(PHONE)
     (ARTIFACTS / "screens").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "screens" / "registrer-fejl-phone-390.png"), full_page=True)
@@ -70,7 +71,7 @@ def test_a_wrong_cvr_shows_the_error_at_its_field_keeps_the_values_and_stores_no
 
 def test_a_known_company_fills_in_its_municipality_from_its_cvr(page: Page, live_app: LiveApp) -> None:
     known = course("growth_plan", "Guldborgsund", company=5, company_name="Nykøbing Bryghus A/S")
-    live_app.tracker.append(known, recorded_by="Kim Konsulent")
+    live_app.tracker.append(known, by=Actor("Kim Konsulent"))
     sign_in(page, live_app, "Karen Konsulent")
     page.goto(live_app.url("/registrer/forloeb"))
     expect(page.get_by_label("Kommune")).to_have_value("")
@@ -90,4 +91,4 @@ def test_a_form_posted_without_its_csrf_token_is_refused_and_stores_nothing(page
     assert answer.value.status == 403
     expect(page.get_by_role("heading", name="Ingen adgang")).to_be_visible()
     expect(page.locator("main")).to_contain_text("sikkerhedsnøgle")
-    assert live_app.tracker.store.head().position == 0
+    assert live_app.tracker.log.head().position == 0

@@ -16,7 +16,7 @@ from ehsj_core.tracker import Tracker
 from ehsj_core.users import create_user
 from services.api.app import create_app
 from tests.conftest import CONTRACTS
-from tests.factories import course
+from tests.factories import Actor, course
 
 TOKEN: dict[str, str] = {}
 
@@ -29,7 +29,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
     initialise(engine, CONTRACTS)
     TOKEN["director"] = create_user(engine, "Fuzz Direktør", "director")
     tracker = Tracker(config, engine)
-    tracker.append({"events": [course(company=n) for n in range(1, 6)]}, recorded_by="seed")
+    tracker.append({"events": [course(company=n) for n in range(1, 6)]}, by=Actor("seed"))
     return schemathesis.openapi.from_asgi("/openapi.json", create_app(config, tracker))
 
 

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from ehsj_core.audit.diff import TargetChange, diff
 from ehsj_core.tracker import Tracker
 from tests.conftest import CONTRACTS, auth
-from tests.factories import course, new_id, retraction
+from tests.factories import Actor, course, new_id, retraction
 
 CPH = ZoneInfo("Europe/Copenhagen")
 EHSJ = str(Path(sys.executable).parent / "ehsj")
@@ -30,7 +30,7 @@ def at(text: str) -> datetime:
 
 def log(tracker: Tracker, raw: dict[str, Any], recorded: str, by: str = "Karen Konsulent") -> int:
     """Append one event as if recorded at `recorded` (Copenhagen time); returns its position."""
-    [result] = tracker.append_validated([tracker.validate(raw)], recorded_by=by, recorded_at=at(recorded))
+    [result] = tracker.append_events([tracker.validate(raw)], by=Actor(by), recorded_at=at(recorded))
     return result.position
 
 

@@ -18,7 +18,7 @@ from ehsj_core.audit.integrity import verify
 from ehsj_core.db import is_sqlite
 from ehsj_core.tracker import Tracker
 from tests.conftest import CONTRACTS, auth
-from tests.factories import course, new_id, retraction
+from tests.factories import Actor, course, new_id, retraction
 
 EHSJ = str(Path(sys.executable).parent / "ehsj")
 
@@ -26,9 +26,9 @@ EHSJ = str(Path(sys.executable).parent / "ehsj")
 def some_events(tracker: Tracker) -> None:
     """Events of 2019 and 2020, and a 2020 retraction of a 2019 course."""
     first = course(event_id=new_id(), occurred_on="2019-03-04")
-    tracker.append({"events": [first, course("short", "Sorø", "2019-05-06"), course("growth_plan", "Køge", "2020-01-07")]}, recorded_by="Karen")
-    tracker.append({"events": [course("short", "Næstved", "2019-08-09"), course("short", "Greve", "2019-10-11")]}, recorded_by="Karen")
-    tracker.append(retraction(first["event_id"], occurred_on="2020-01-09"), recorded_by="Dorte")
+    tracker.append({"events": [first, course("short", "Sorø", "2019-05-06"), course("growth_plan", "Køge", "2020-01-07")]}, by=Actor("Karen"))
+    tracker.append({"events": [course("short", "Næstved", "2019-08-09"), course("short", "Greve", "2019-10-11")]}, by=Actor("Karen"))
+    tracker.append(retraction(first["event_id"], occurred_on="2020-01-09"), by=Actor("Dorte"))
 
 
 def tamper(engine: Engine, position: int) -> None:
@@ -50,7 +50,7 @@ def ehsj(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_an_intact_log_verifies(tracker: Tracker, engine: Engine) -> None:
     some_events(tracker)
     report = verify(engine)
-    assert report.ok and report.events == 6 and report.head_hash == tracker.store.head().hash
+    assert report.ok and report.events == 6 and report.head_hash == tracker.log.head().hash
 
 
 def test_a_tampered_row_is_caught_by_verify_at_its_position(tracker: Tracker, engine: Engine, database_url: str, client: TestClient, tokens: dict[str, str]) -> None:
@@ -68,11 +68,11 @@ def test_a_tampered_row_is_caught_by_verify_at_its_position(tracker: Tracker, en
     assert "position 4: hashen svarer ikke til rækkens indhold" in run.stdout
 
 
-def test_an_export_verifies_without_a_database_and_marks_the_year(tracker: Tracker, engine: Engine, tmp_path: Path) -> None:
+def test_an_export_verifies_without_a_database_and_marks_the_year(tracker: Tracker, tmp_path: Path) -> None:
     some_events(tracker)
     path = tmp_path / "eksport-2019.jsonl"
-    position, head = export_to(engine, tracker.house, 2019, path)
-    assert (position, head) == (6, tracker.store.head().hash)
+    position, head = export_to(tracker.log, tracker.house, 2019, path)
+    assert (position, head) == (6, tracker.log.head().hash)
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert lines[0]["record"] == "header" and lines[-1]["record"] == "trailer"
     assert [r["in_year"] for r in lines[1:-1]] == [True, True, False, True, True, True]
@@ -96,7 +96,7 @@ def test_a_tampered_export_is_caught_by_verify_file(tracker: Tracker, tmp_path: 
     assert "linje 6, position 5" in checked.stdout and "ændret" in checked.stdout
 
 
-def test_the_export_download_is_the_chain_as_the_cli_writes_it(tracker: Tracker, engine: Engine, client: TestClient, tokens: dict[str, str], tmp_path: Path) -> None:
+def test_the_export_download_is_the_chain_as_the_cli_writes_it(tracker: Tracker, client: TestClient, tokens: dict[str, str], tmp_path: Path) -> None:
     some_events(tracker)
     response = client.get("/api/audit/export", params={"year": 2019}, headers=auth(tokens["director"]))
     assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
@@ -104,7 +104,7 @@ def test_the_export_download_is_the_chain_as_the_cli_writes_it(tracker: Tracker,
     downloaded.write_bytes(response.content)
     assert verify_file(downloaded).ok
     written = tmp_path / "written.jsonl"
-    export_to(engine, tracker.house, 2019, written)
+    export_to(tracker.log, tracker.house, 2019, written)
     assert response.content.splitlines()[1:] == written.read_bytes().splitlines()[1:]  # all but exported_at
     with downloaded.open("rb") as upload:
         checked = client.post("/api/audit/verify-file", files={"file": ("x.jsonl", upload)}, headers=auth(tokens["auditor"]))

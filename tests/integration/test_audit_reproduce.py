@@ -31,7 +31,7 @@ from ehsj_core.tracker import Tracker
 from ehsj_core.users import create_user
 from services.api.app import create_app
 from tests.conftest import CONTRACTS, auth
-from tests.factories import course
+from tests.factories import Actor, course
 
 EHSJ = str(Path(sys.executable).parent / "ehsj")
 
@@ -61,7 +61,7 @@ def send_moment(tracker: Tracker, quarter_end: date) -> datetime:
 def send_quarters(tracker: Tracker) -> list[ledger.DispatchRow]:
     sent = []
     for period in periods_of("quarter", 2019):
-        position = tracker.store.position_at(send_moment(tracker, period.end))
+        position = tracker.log.position_at(send_moment(tracker, period.end))
         rows = prepare(tracker, "quarterly_status", period.key, position)
         assert len(rows) == 17 and {r.position for r in rows} == {position}
         for row in rows:  # every chief, every quarter: 68 sends
@@ -77,9 +77,9 @@ def test_replaying_at_the_position_of_each_quarterly_send_reproduces_its_digest(
     assert len(list(demo.settings.outbox_dir.glob("*.eml"))) == len(sent)
 
     # The log grows past every send: a late Q3 course, the close, a late event by the director.
-    demo.append(course(occurred_on="2019-09-20", company=77), recorded_by="Karen", role="consultant")
-    demo.append({"type": "period.closed", "occurred_on": "2020-01-31", "data": {"year": 2019}}, recorded_by="Dorte", role="director")
-    demo.append(course(occurred_on="2019-12-18", company=78), recorded_by="Dorte", role="director")
+    demo.append(course(occurred_on="2019-09-20", company=77), by=Actor("Karen", "consultant"))
+    demo.append({"type": "period.closed", "occurred_on": "2020-01-31", "data": {"year": 2019}}, by=Actor("Dorte", "director"))
+    demo.append(course(occurred_on="2019-12-18", company=78), by=Actor("Dorte", "director"))
 
     fresh = Tracker(demo.settings, demo.engine)  # nothing cached from the sends
     for row in sent:
@@ -94,7 +94,7 @@ def test_replaying_at_the_position_of_each_quarterly_send_reproduces_its_digest(
 
 def test_a_report_that_no_longer_matches_shows_the_difference(demo: Tracker) -> None:
     q3 = periods_of("quarter", 2019)[2]
-    rows = prepare(demo, "quarterly_status", q3.key, demo.store.position_at(send_moment(demo, q3.end)))
+    rows = prepare(demo, "quarterly_status", q3.key, demo.log.position_at(send_moment(demo, q3.end)))
     lolland = next(r for r in rows if r.municipality == "Lolland")
     assert deliver(demo, lolland.id) == "sent"
     # A new version of the contract file is loaded: the same log now renders differently.

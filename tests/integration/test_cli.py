@@ -38,10 +38,10 @@ def test_init_users_append_and_status_work_end_to_end(env: dict[str, str], tmp_p
     lines = [course("short", company=n) for n in range(1, 4)] + [course("growth_plan", "Sorø", company=9)]
     file = tmp_path / "events.jsonl"
     file.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n", encoding="utf-8")
-    first = ehsj(env, "events", "append", str(file))
+    first = ehsj(env, "events", "append", str(file), "--as", "Karen")
     assert first.returncode == 0, first.stderr
     assert "4 nye hændelser" in first.stderr
-    again = ehsj(env, "events", "append", str(file))
+    again = ehsj(env, "events", "append", str(file), "--as", "Karen")
     assert "0 nye hændelser gemt, 4 fandtes allerede" in again.stderr
 
     status = ehsj(env, "status", "--year", "2019", "--json")
@@ -57,9 +57,23 @@ def test_a_bad_line_stores_nothing_and_names_the_line(env: dict[str, str], tmp_p
     file = tmp_path / "events.jsonl"
     rows = [course("short"), course("short", municipality="Atlantis")]
     file.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    result = ehsj(env, "events", "append", str(file))
+    assert ehsj(env, "users", "create", "Karen", "--role", "consultant").returncode == 0
+    result = ehsj(env, "events", "append", str(file), "--as", "Karen")
     assert result.returncode == 2
     assert "linje 2: data.municipality: ukendt kommune" in result.stderr
+    status = json.loads(ehsj(env, "status", "--year", "2019", "--json").stdout)
+    assert status["position"] == 0
+
+
+def test_the_cli_appends_as_a_known_user_and_with_that_users_role(env: dict[str, str], tmp_path: Path) -> None:
+    assert ehsj(env, "init").returncode == 0
+    file = tmp_path / "events.jsonl"
+    file.write_text(json.dumps(course("short")) + "\n", encoding="utf-8")
+    unknown = ehsj(env, "events", "append", str(file), "--as", "Nemo")
+    assert unknown.returncode == 2 and "brugeren 'Nemo' findes ikke" in unknown.stderr
+    assert ehsj(env, "users", "create", "Anders", "--role", "auditor").returncode == 0
+    auditor = ehsj(env, "events", "append", str(file), "--as", "Anders")
+    assert auditor.returncode == 2 and "rollen 'auditor' må ikke registrere hændelser" in auditor.stderr
     status = json.loads(ehsj(env, "status", "--year", "2019", "--json").stdout)
     assert status["position"] == 0
 

@@ -13,7 +13,7 @@ from ehsj_core.notify.dispatch import deliver, prepare
 from ehsj_core.notify.recipients import add_recipient
 from ehsj_core.reports.consultant import build_consultant_reminder
 from ehsj_core.tracker import Tracker
-from tests.factories import course, cvr, retraction
+from tests.factories import Actor, course, cvr, retraction
 
 EFFECT = ["hoj", "lav", "lav", "lav", "lav", "lav", "lav"]
 
@@ -47,14 +47,14 @@ def hand_built_log(tracker: Tracker) -> None:
         evaluation(5, "action_plan", "2019-03-01"),
         by("Karen", course("short", "Lolland", "2019-03-07", company=7)),  # short courses are not chased
     ]
-    tracker.append({"events": events}, recorded_by="test")
-    [mistake] = tracker.append(by("Karen", course("action_plan", "Greve", "2019-03-08", company=6)), recorded_by="test")
-    tracker.append(retraction(mistake.event_id), recorded_by="test")
+    tracker.append({"events": events}, by=Actor("test"))
+    [mistake] = tracker.append(by("Karen", course("action_plan", "Greve", "2019-03-08", company=6)), by=Actor("test"))
+    tracker.append(retraction(mistake.event_id), by=Actor("test"))
 
 
 def test_the_reminder_lists_the_consultants_own_open_companies(tracker: Tracker) -> None:
     hand_built_log(tracker)
-    position = tracker.store.head().position
+    position = tracker.log.head().position
     karen = build_consultant_reminder(tracker, "Karen", date(2019, 6, 10), position)
     assert [(c.company_cvr, c.course_type) for c in karen.unreferred] == [
         (cvr(2), "action_plan"),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ehsj_core.events.queries import HistoryQuery, company_hint, events_towards, find_history
+from ehsj_core.events.records import HistoryQuery
 from ehsj_core.tracker import Tracker
-from tests.factories import course, cvr, retraction
+from tests.factories import Actor, course, cvr, retraction
 
 
 def targets(tracker: Tracker, goal_id: str) -> dict[str, object]:
@@ -18,35 +18,35 @@ def test_the_events_towards_a_target_follow_its_metric_and_leave_out_retractions
     big = {"type": "event.held", "occurred_on": "2019-09-01", "data": {"event_kind": "joint_hovedstaden", "title": "Stor", "municipality": "Roskilde", "participants": 140}}
     small = {"type": "event.held", "occurred_on": "2019-09-02", "data": {"event_kind": "joint_hovedstaden", "title": "Lille", "municipality": "Roskilde", "participants": 40}}
     milestone = {"type": "milestone.reached", "occurred_on": "2019-04-01", "data": {"milestone": "5B.code_of_conduct"}}
-    results = tracker.append({"events": [digital, plain, big, small, milestone]}, recorded_by="Karen")
-    head = tracker.store.head().position
+    results = tracker.append({"events": [digital, plain, big, small, milestone]}, by=Actor("Karen"))
+    head = tracker.log.head().position
     house = tracker.house
 
     def found(goal_id: str, key: str, upto: int | None = None) -> list[int]:
         target = targets(tracker, goal_id)[key]
-        at = tracker.store.head().position if upto is None else upto
-        return [e.position for e in events_towards(tracker.engine, house, 2019, goal_id, target, at)]  # type: ignore[arg-type]
+        at = tracker.log.head().position if upto is None else upto
+        return [e.position for e in tracker.log.events_towards(house, 2019, goal_id, target, at)]  # type: ignore[arg-type]
 
     assert found("7", "digital_business_model_courses") == [results[0].position]
     assert found("2", "growth_plans") == [2, 1]
     assert found("10", "big_joint_event") == [3]
     assert found("5B", "code_of_conduct") == [5]
-    tracker.append(retraction(results[0].event_id), recorded_by="Karen")
+    tracker.append(retraction(results[0].event_id), by=Actor("Karen"))
     assert found("2", "growth_plans") == [2]
     assert found("2", "growth_plans", upto=head) == [2, 1]  # as known before the retraction
 
 
 def test_the_history_finds_by_consultant_and_company_and_names_the_retraction(tracker: Tracker) -> None:
-    [first] = tracker.append(course("short", "Faxe", company=3, company_name="Øresund Ost I/S"), recorded_by="Karen Konsulent")
-    tracker.append(course("short", "Faxe", company=4, consultant="Bo Ørsted"), recorded_by="Kim")
-    tracker.append(retraction(first.event_id, reason="Dublet"), recorded_by="Dorte")
-    page = find_history(tracker.engine, tracker.house, HistoryQuery(company="øresund"))
+    [first] = tracker.append(course("short", "Faxe", company=3, company_name="Øresund Ost I/S"), by=Actor("Karen Konsulent"))
+    tracker.append(course("short", "Faxe", company=4, consultant="Bo Ørsted"), by=Actor("Kim"))
+    tracker.append(retraction(first.event_id, reason="Dublet"), by=Actor("Dorte"))
+    page = tracker.log.find_history(tracker.house, HistoryQuery(company="øresund"))
     assert [e.event.position for e in page.entries] == [1]
     retracted = page.entries[0].retraction
     assert retracted is not None and (retracted.recorded_by, retracted.reason, retracted.position) == ("Dorte", "Dublet", 3)
-    by_consultant = find_history(tracker.engine, tracker.house, HistoryQuery(consultant="ØRSTED"))
+    by_consultant = tracker.log.find_history(tracker.house, HistoryQuery(consultant="ØRSTED"))
     assert [e.event.position for e in by_consultant.entries] == [2]
-    assert find_history(tracker.engine, tracker.house, HistoryQuery(company="100%_")).entries == []
-    assert company_hint(tracker.engine, tracker.house, cvr(3)) is None  # its only course is retracted
-    hint = company_hint(tracker.engine, tracker.house, cvr(4))
+    assert tracker.log.find_history(tracker.house, HistoryQuery(company="100%_")).entries == []
+    assert tracker.log.company_hint(tracker.house, cvr(3)) is None  # its only course is retracted
+    hint = tracker.log.company_hint(tracker.house, cvr(4))
     assert hint is not None and hint.municipality == "Faxe"

@@ -43,7 +43,7 @@ from ehsj_core.settings import Settings
 from ehsj_core.setup import initialise
 from ehsj_core.tracker import Tracker
 from tests.conftest import CONTRACTS, ROOT
-from tests.factories import course, cvr
+from tests.factories import Actor, course, cvr
 
 ARTIFACTS = ROOT / "tests" / "artifacts" / "reports"
 Q3 = parse_period("2019Q3", "quarter")
@@ -64,7 +64,7 @@ def sqlite_tracker(tmp_path: Path) -> Iterator[Tracker]:
 
 def demo_year(tracker: Tracker) -> int:
     load_demo(tracker)
-    return tracker.store.head().position
+    return tracker.log.head().position
 
 
 def one(figures: list[MunicipalityFigures], name: str) -> MunicipalityFigures:
@@ -210,18 +210,18 @@ def test_building_and_rendering_twice_gives_the_same_digest_also_in_a_fresh_trac
 
 
 def test_an_event_after_the_position_changes_only_reports_built_at_the_new_head(tracker: Tracker) -> None:
-    tracker.append({"events": small_log()}, recorded_by="Dorte Direktør")
-    position = tracker.store.head().position
+    tracker.append({"events": small_log()}, by=Actor("Dorte Direktør"))
+    position = tracker.log.head().position
     q2 = parse_period("2019Q2", "quarter")
     before = build_quarterly(tracker, q2, "Holbæk", position)
     sent = digest(render(before))
-    tracker.append(course("action_plan", "Holbæk", "2019-05-15", company=987_654), recorded_by="Karen Konsulent")
+    tracker.append(course("action_plan", "Holbæk", "2019-05-15", company=987_654), by=Actor("Karen Konsulent"))
 
     again = build_quarterly(tracker, q2, "Holbæk", position)
     assert again.as_dict() == before.as_dict()
     assert digest(render(again)) == sent
 
-    head = tracker.store.head().position
+    head = tracker.log.head().position
     assert head == position + 1
     now = build_quarterly(tracker, q2, "Holbæk", head)
     assert now.quarter.courses["action_plan"] == before.quarter.courses["action_plan"] + 1 == 1
@@ -304,8 +304,8 @@ BEHIND_ON_14_JUNE = {
 
 
 def test_the_reminder_lists_exactly_the_count_targets_behind_pace(tracker: Tracker) -> None:
-    tracker.append({"events": small_log()}, recorded_by="Dorte Direktør")
-    position = tracker.store.head().position
+    tracker.append({"events": small_log()}, by=Actor("Dorte Direktør"))
+    position = tracker.log.head().position
     failed = [FailedDispatch("quarterly_status", "2019Q1", "erhvervschef@lolland.dk", "421 Service not available")]
     reminder = build_reminder(tracker, date(2019, 6, 14), position, failed)
 

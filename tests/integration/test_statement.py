@@ -19,7 +19,7 @@ from ehsj_core.notify import ledger
 from ehsj_core.notify.recipients import add_demo_recipients, list_recipients
 from ehsj_core.tracker import Tracker
 from tests.conftest import CONTRACTS, auth
-from tests.factories import course
+from tests.factories import Actor, course
 
 EHSJ = str(Path(sys.executable).parent / "ehsj")
 
@@ -29,7 +29,7 @@ def small_year(tracker: Tracker) -> int:
     events = [course("action_plan", "Lolland", f"2019-0{m}-04", company=m) for m in (2, 3, 4)]
     events += [course("growth_plan", "Sorø", "2019-05-06", company=9), course("short", "Greve", "2019-06-07", company=0)]
     events.append({"type": "milestone.reached", "occurred_on": "2019-06-12", "data": {"milestone": "8.strategy_2020_draft"}})
-    return tracker.append({"events": events}, recorded_by="Karen")[-1].position
+    return tracker.append({"events": events}, by=Actor("Karen"))[-1].position
 
 
 def mark_sent(tracker: Tracker, kind: str, period: str, role: str, position: int) -> ledger.DispatchRow:
@@ -50,7 +50,7 @@ def test_the_statement_twice_at_the_same_as_of_is_byte_identical(tracker: Tracke
     xlsx, html = statement_xlsx(first), statement_html(first)
 
     mark_sent(tracker, "half_year_report", "2019H1", "k17", position)  # sent after the as-of moment
-    tracker.append(course("short", "Faxe", "2019-07-01", company=0), recorded_by="Karen")
+    tracker.append(course("short", "Faxe", "2019-07-01", company=0), by=Actor("Karen"))
     again = build_statement(Tracker(tracker.settings, tracker.engine), 2019, position)
     assert statement_xlsx(again) == xlsx and statement_html(again) == html
     assert again.content_digest == first.content_digest and again.reports == ()
@@ -63,11 +63,11 @@ def test_the_statement_holds_the_targets_the_municipalities_the_reports_and_the_
     add_demo_recipients(tracker.engine, tracker.contract(2019).contract)
     position = small_year(tracker)
     sent = mark_sent(tracker, "quarterly_status", "2019Q2", "chief", position)
-    tracker.append({"type": "period.closed", "occurred_on": "2020-01-20", "data": {"year": 2019}}, recorded_by="Dorte", role="director")
+    tracker.append({"type": "period.closed", "occurred_on": "2020-01-20", "data": {"year": 2019}}, by=Actor("Dorte", "director"))
     statement = build_statement(tracker, 2019)
 
     assert statement.contract_sha256 == tracker.contract(2019).sha256
-    assert (statement.position, statement.position_hash) == (tracker.store.head().position, tracker.store.head().hash)
+    assert (statement.position, statement.position_hash) == (tracker.log.head().position, tracker.log.head().hash)
     lolland = next(m for m in statement.municipalities if m.figures.name == "Lolland")
     assert lolland.figures.courses["action_plan"] == 3 and lolland.dkk_per_specialised_course == per_course(1_194_190, 3) == 398_063
     assert next(m for m in statement.municipalities if m.figures.name == "Stevns").dkk_per_specialised_course is None

@@ -9,13 +9,14 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from ehsj_core.accounts import set_password
+from ehsj_core.events.views import view_data
 from ehsj_core.settings import Settings
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import disable_user, issue_token
 from services.api.app import create_app
 from services.api.web import PAGE_MODULES
 from tests.conftest import auth
-from tests.factories import course
+from tests.factories import Actor, course
 from tests.webclient import ROLE_PERSON, create_people, sign_in, token_of
 
 ALL = {"consultant", "director", "auditor", "chief"}
@@ -57,7 +58,7 @@ def web(settings: Settings, tracker: Tracker) -> Iterator[TestClient]:
 
 @pytest.mark.parametrize("role", sorted(ALL))
 def test_each_role_opens_exactly_the_pages_the_role_table_allows(role: str, web: TestClient, tracker: Tracker) -> None:
-    tracker.append(course("action_plan", "Lolland", company_name="Maribo Maskinfabrik ApS"), recorded_by="Kim Konsulent")
+    tracker.append(course("action_plan", "Lolland", company_name="Maribo Maskinfabrik ApS"), by=Actor("Kim Konsulent"))
     sign_in(web, ROLE_PERSON[role])
     for path, allowed in PAGES.items():
         answer = web.get(path)
@@ -75,7 +76,7 @@ def test_without_a_session_every_page_leads_to_the_sign_in_page(web: TestClient)
 
 
 def test_writing_is_refused_to_the_roles_that_may_not_even_with_a_valid_csrf_token(web: TestClient, tracker: Tracker) -> None:
-    [stored] = tracker.append(course(), recorded_by="Kim Konsulent")
+    [stored] = tracker.append(course(), by=Actor("Kim Konsulent"))
     for role in ("auditor", "chief"):
         web.cookies.clear()
         sign_in(web, ROLE_PERSON[role])
@@ -84,12 +85,12 @@ def test_writing_is_refused_to_the_roles_that_may_not_even_with_a_valid_csrf_tok
         assert web.post("/registrer/forloeb", data=form).status_code == 403
         assert web.post(f"/historik/{stored.event_id}/tilbagekald", data={"csrf_token": token, "reason": "x"}).status_code == 403
         assert web.post("/brugere", data={"csrf_token": token, "name": "Ny", "role": "director"}).status_code == 403
-    assert tracker.store.head().position == 1
+    assert tracker.log.head().position == 1
 
 
 def test_a_consultant_retracts_only_their_own_events_and_the_director_anybodys(web: TestClient, tracker: Tracker) -> None:
-    [own] = tracker.append(course(company=1), recorded_by="Karen Konsulent")
-    [other] = tracker.append(course(company=2), recorded_by="Kim Konsulent")
+    [own] = tracker.append(course(company=1), by=Actor("Karen Konsulent"))
+    [other] = tracker.append(course(company=2), by=Actor("Kim Konsulent"))
     sign_in(web, "Karen Konsulent")
     token = token_of(web)
     assert web.get(f"/historik/{other.event_id}/tilbagekald").status_code == 403
@@ -103,12 +104,12 @@ def test_a_consultant_retracts_only_their_own_events_and_the_director_anybodys(w
     sign_in(web, "Dorte Direktør")
     token = token_of(web)
     assert web.post(f"/historik/{other.event_id}/tilbagekald", data={"csrf_token": token, "reason": "Fejl"}, follow_redirects=False).status_code == 303
-    retractions = [e for e in tracker.store.read_all() if e.type == "event.retracted"]
-    assert [(e.recorded_by, e.data["reason"]) for e in retractions] == [("Karen Konsulent", "Dublet"), ("Dorte Direktør", "Fejl")]
+    retractions = [e for e in tracker.log.read_all() if e.type == "event.retracted"]
+    assert [(e.recorded_by, view_data(e.data)["reason"]) for e in retractions] == [("Karen Konsulent", "Dublet"), ("Dorte Direktør", "Fejl")]
 
 
 def test_every_form_of_the_web_app_refuses_a_post_without_its_csrf_token(web: TestClient, tracker: Tracker) -> None:
-    [stored] = tracker.append(course(), recorded_by="Dorte Direktør")
+    [stored] = tracker.append(course(), by=Actor("Dorte Direktør"))
     sign_in(web, "Dorte Direktør")
     token_of(web)
     values = {"event_id": stored.event_id, "slug": "forloeb", "account_id": "1"}
@@ -122,7 +123,7 @@ def test_every_form_of_the_web_app_refuses_a_post_without_its_csrf_token(web: Te
                 data["csrf_token"] = token
             answer = web.post(path, data=data, follow_redirects=False)
             assert answer.status_code == 403, f"{path} without a valid token: {answer.status_code}"
-    assert tracker.store.head().position == 1
+    assert tracker.log.head().position == 1
     assert web.get("/", follow_redirects=False).status_code == 200  # still signed in: nothing happened
 
 

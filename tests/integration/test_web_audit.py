@@ -15,7 +15,7 @@ from ehsj_core.settings import Settings
 from ehsj_core.tracker import Tracker
 from services.api.app import create_app
 from tests.conftest import ROOT
-from tests.factories import course
+from tests.factories import Actor, course
 from tests.webclient import create_people, sign_in, token_of
 
 CRM = ROOT / "examples" / "crm-eksport.csv"
@@ -41,11 +41,11 @@ def stored_count(html: str) -> str:
 
 
 def test_the_auditor_sees_the_chain_replays_compares_and_downloads(web: TestClient, tracker: Tracker) -> None:
-    tracker.append(course("action_plan", "Lolland", company=1), recorded_by="Kim Konsulent")
-    tracker.append(course("action_plan", "Lolland", company=2), recorded_by="Kim Konsulent")
+    tracker.append(course("action_plan", "Lolland", company=1), by=Actor("Kim Konsulent"))
+    tracker.append(course("action_plan", "Lolland", company=2), by=Actor("Kim Konsulent"))
     sign_in(web, "Anders Revisor")
     html = web.get("/revision").text
-    assert "Kæden er i orden" in html and "til stede" in html and tracker.store.head().hash in html
+    assert "Kæden er i orden" in html and "til stede" in html and tracker.log.head().hash in html
     assert 'href="/revision"' in html  # in the menu
 
     replay = web.get("/revision", params={"year": 2019, "as_of": "1"})
@@ -66,7 +66,7 @@ def test_the_auditor_sees_the_chain_replays_compares_and_downloads(web: TestClie
 
 
 def test_a_sent_report_is_listed_and_reproduced(web: TestClient, tracker: Tracker) -> None:
-    tracker.append(course("action_plan", "Lolland"), recorded_by="Kim Konsulent")
+    tracker.append(course("action_plan", "Lolland"), by=Actor("Kim Konsulent"))
     add_demo_recipients(tracker.engine, tracker.contract(2019).contract)
     row = next(r for r in prepare(tracker, "quarterly_status", "2019Q1") if r.municipality == "Lolland")
     assert deliver(tracker, row.id) == "sent"
@@ -95,9 +95,9 @@ def test_a_consultant_imports_the_crm_export_once(web: TestClient, tracker: Trac
     rows = len(data.decode("utf-8-sig").strip().splitlines()) - 1
     first = upload(web, data, token=token_of(web, "/import"))
     assert first.startswith("200") and stored_count(first) == str(rows)
-    assert tracker.store.head().position == rows
+    assert tracker.log.head().position == rows
     again = upload(web, data, token=token_of(web, "/import"))
-    assert again.startswith("200") and stored_count(again) == "0" and tracker.store.head().position == rows
+    assert again.startswith("200") and stored_count(again) == "0" and tracker.log.head().position == rows
 
 
 def test_a_bad_row_is_reported_by_row_and_column_and_nothing_is_stored(web: TestClient, tracker: Tracker) -> None:
@@ -108,7 +108,7 @@ def test_a_bad_row_is_reported_by_row_and_column_and_nothing_is_stored(web: Test
     assert answer.startswith("422") and stored_count(answer) == "0"
     problems = answer.split('id="problems"')[1]
     assert ">3<" in problems and "Kommune" in problems and "Atlantis" in problems
-    assert tracker.store.head().position == 0
+    assert tracker.log.head().position == 0
     skipped = upload(web, ("\n".join(lines) + "\n").encode(), token=token_of(web, "/import"), skip_bad=True)
     assert skipped.startswith("200") and stored_count(skipped) == str(len(lines) - 2)
 
@@ -117,11 +117,11 @@ def test_the_upload_without_its_csrf_token_is_refused_and_others_may_not_import(
     sign_in(web, "Karen Konsulent")
     token_of(web, "/import")
     refused = upload(web, CRM.read_bytes(), token=None)
-    assert refused.startswith("403") and tracker.store.head().position == 0
+    assert refused.startswith("403") and tracker.log.head().position == 0
     assert upload(web, CRM.read_bytes(), token="forkert").startswith("403")
     for name in ("Anders Revisor", "Lars Erhvervschef"):
         web.cookies.clear()
         sign_in(web, name)
         assert web.get("/import").status_code == 403
         assert upload(web, CRM.read_bytes(), token=token_of(web)).startswith("403")
-    assert tracker.store.head().position == 0
+    assert tracker.log.head().position == 0

@@ -13,7 +13,7 @@ from ehsj_core.notify.recipients import add_demo_recipients
 from ehsj_core.settings import Settings
 from ehsj_core.tracker import Tracker
 from services.api.app import create_app
-from tests.factories import course, cvr, retraction
+from tests.factories import Actor, course, cvr, retraction
 from tests.webclient import create_people, sign_in, token_of
 
 
@@ -25,13 +25,13 @@ def web(settings: Settings, tracker: Tracker) -> Iterator[TestClient]:
 
 
 def test_the_history_filters_by_company_name_across_the_events_that_carry_only_its_cvr(web: TestClient, tracker: Tracker) -> None:
-    tracker.append(course("growth_plan", "Odsherred", company=11, company_name="Æblegården ApS"), recorded_by="Karen Konsulent")
+    tracker.append(course("growth_plan", "Odsherred", company=11, company_name="Æblegården ApS"), by=Actor("Karen Konsulent"))
     evaluation = {
         "type": "evaluation.received", "occurred_on": "2019-03-20",
         "data": {"course_type": "growth_plan", "company_cvr": cvr(11), "nps": 10, "satisfaction": 5, "consultant_competence": 5, "effect": ["hoj"] * 7},
     }
-    tracker.append(evaluation, recorded_by="Kim Konsulent")
-    tracker.append(course("short", "Sorø", company=13, company_name="Sorø Bogtryk"), recorded_by="Kim Konsulent")
+    tracker.append(evaluation, by=Actor("Kim Konsulent"))
+    tracker.append(course("short", "Sorø", company=13, company_name="Sorø Bogtryk"), by=Actor("Kim Konsulent"))
     sign_in(web, "Anders Revisor")
 
     def positions(query: str) -> list[str]:
@@ -48,7 +48,7 @@ def test_the_history_filters_by_company_name_across_the_events_that_carry_only_i
 
 
 def test_the_history_pages_through_the_log_newest_first(web: TestClient, tracker: Tracker) -> None:
-    tracker.append({"events": [course("short", company=0, occurred_on="2019-02-01") for _ in range(60)]}, recorded_by="Kim Konsulent")
+    tracker.append({"events": [course("short", company=0, occurred_on="2019-02-01") for _ in range(60)]}, by=Actor("Kim Konsulent"))
     sign_in(web, "Dorte Direktør")
     first = web.get("/historik").text
     assert 'data-position="60"' in first and 'data-position="11"' in first and 'data-position="10"' not in first
@@ -60,9 +60,9 @@ def test_the_history_pages_through_the_log_newest_first(web: TestClient, tracker
 
 
 def test_the_goal_page_lists_the_events_that_count_and_not_the_retracted_ones(web: TestClient, tracker: Tracker) -> None:
-    [kept] = tracker.append(course("action_plan", "Lolland", company=1, company_name="Tæller Med ApS"), recorded_by="Kim Konsulent")
-    [gone] = tracker.append(course("action_plan", "Lolland", company=2, company_name="Tilbagekaldt ApS"), recorded_by="Kim Konsulent")
-    tracker.append(retraction(gone.event_id), recorded_by="Kim Konsulent")
+    [kept] = tracker.append(course("action_plan", "Lolland", company=1, company_name="Tæller Med ApS"), by=Actor("Kim Konsulent"))
+    [gone] = tracker.append(course("action_plan", "Lolland", company=2, company_name="Tilbagekaldt ApS"), by=Actor("Kim Konsulent"))
+    tracker.append(retraction(gone.event_id), by=Actor("Kim Konsulent"))
     sign_in(web, "Karen Konsulent")
     html = web.get("/maal/1?year=2019").text
     assert "Tæller Med ApS" in html and "Tilbagekaldt ApS" not in html
@@ -72,7 +72,7 @@ def test_the_goal_page_lists_the_events_that_count_and_not_the_retracted_ones(we
 
 
 def test_the_dashboard_as_of_an_earlier_date_shows_what_was_known_then(web: TestClient, tracker: Tracker) -> None:
-    tracker.append(course("action_plan", "Lolland"), recorded_by="Kim Konsulent")  # recorded today
+    tracker.append(course("action_plan", "Lolland"), by=Actor("Kim Konsulent"))  # recorded today
     sign_in(web, "Lars Erhvervschef")
 
     def actual(query: str) -> str:

@@ -1,9 +1,10 @@
 """Event builders for the pure unit tests: events shaped like the validated log, folded in order.
 
-Each builder returns a `Ev`, a frozen dataclass matching the `FoldableEvent` protocol of
-`ehsj_core.projections.facts` (plus an `event_id`, so a retraction can name its target).
-`fold(events)` applies them in order through `facts.apply`, resolving each retraction's target from
-the events already folded, exactly as the runner does with the stored log.
+Each builder returns an `Ev`: the type, house and date of an event with its data as the typed view
+the fold reads (`ehsj_core.events.views.to_view` of the data as stored), plus an `event_id`, so a
+retraction can name its target. `fold(events)` applies them in order through `facts.apply`; a
+retraction folds to nothing itself and folds its target (among the events already folded) back out
+with sign -1, exactly as the runner does with the stored log.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from ehsj_core.contract.loader import parse_contract
 from ehsj_core.contract.model import Contract, Goal, Target
 from ehsj_core.events.schemas import is_valid_cvr
+from ehsj_core.events.views import EventRetractedView, EventView, to_view
 from ehsj_core.projections import facts as facts_module
 from ehsj_core.projections.facts import LogFacts, YearFacts
 from ehsj_core.projections.metrics import METRICS
@@ -64,12 +66,13 @@ class Ev:
     type: str
     house: str
     occurred_on: date
-    data: dict[str, Any] = field(hash=False)
+    data: EventView = field(hash=False)
     event_id: str = field(default_factory=lambda: str(uuid.UUID(int=next(_ids))))
 
 
 def _ev(event_type: str, on: date, data: dict[str, Any], house: str = HOUSE) -> Ev:
-    return Ev(event_type, house, on, data)
+    """An event from its data as stored (JSON: absent optional fields left out, lists)."""
+    return Ev(event_type, house, on, to_view(event_type, data))
 
 
 def course(
@@ -186,26 +189,33 @@ def retraction(target: Ev, on: date | None = None) -> Ev:
     )
 
 
+def fold_one(facts: LogFacts, event: Ev, sign: int = 1) -> None:
+    """`facts.apply` of one event, called as the runner calls it."""
+    facts_module.apply(facts, event.type, event.house, event.occurred_on.isoformat(), event.data, sign)
+
+
 class Folder:
     """A fold in progress: events are applied in order, and a retraction's target is resolved
     among the events folded so far (a KeyError if it has not been folded)."""
 
-    def __init__(self) -> None:
-        self.facts = LogFacts()
-        self.seen: dict[str, Ev] = {}
+    def __init__(self, facts: LogFacts | None = None, seen: Iterable[Ev] = ()) -> None:
+        self.facts = LogFacts() if facts is None else facts
+        self.seen: dict[str, Ev] = {e.event_id: e for e in seen}
 
     def apply(self, *events: Ev) -> Folder:
         for event in events:
-            facts_module.apply(self.facts, event, self.seen)
+            fold_one(self.facts, event)
+            if isinstance(event.data, EventRetractedView):
+                fold_one(self.facts, self.seen[event.data.target_event_id], -1)
             self.seen[event.event_id] = event
         return self
 
     def year(self, year: int = 2019, house: str = HOUSE) -> YearFacts:
         return self.facts.year(house, year)
 
-    def snapshot(self) -> dict[str, Any]:
-        """A deep copy of `to_json()` (which hands out the live tallies)."""
-        return copy.deepcopy(self.facts.to_json())
+    def snapshot(self) -> LogFacts:
+        """A deep copy of the facts so far (the folder goes on folding into its own)."""
+        return copy.deepcopy(self.facts)
 
 
 def fold(events: Iterable[Ev]) -> LogFacts:

@@ -29,6 +29,7 @@ from ehsj_core.events.validation import parse_event
 from ehsj_core.migrate import upgrade_to_head
 from ehsj_core.settings import Settings
 from ehsj_core.tracker import Tracker
+from tests.factories import Actor
 
 ROOT = Path(__file__).resolve().parents[2]
 LOADED = read_contract_folder(ROOT / "contracts") + read_contract_folder(ROOT / "tests" / "data" / "contracts")
@@ -221,7 +222,7 @@ def demo_tracker(tmp_path: Path) -> Tracker:
 
 def test_load_demo_fills_an_empty_log_and_the_status_tells_the_story(demo_tracker: Tracker) -> None:
     assert load_demo(demo_tracker, year=2019) == len(YEAR)
-    store = demo_tracker.store
+    store = demo_tracker.log
     assert store.head().position == len(YEAR)
     assert store.recorded_at(1) == YEAR[0].recorded_at and store.recorded_at(len(YEAR)) == YEAR[-1].recorded_at
     targets = {t.key: t for g in demo_tracker.status(2019).goals for t in g.targets}
@@ -237,7 +238,7 @@ def test_load_demo_fills_an_empty_log_and_the_status_tells_the_story(demo_tracke
 
 
 def test_load_demo_refuses_a_log_that_is_not_empty(demo_tracker: Tracker) -> None:
-    demo_tracker.append_validated([parse_event(YEAR[0].raw, demo_tracker.book, demo_tracker.house, date(2020, 1, 1))], recorded_by="x")
+    demo_tracker.append_events([parse_event(YEAR[0].raw, demo_tracker.book, demo_tracker.house, date(2020, 1, 1))], by=Actor("x"))
     with pytest.raises(DemoError, match="tom log"):
         load_demo(demo_tracker)
-    assert demo_tracker.store.head().position == 1
+    assert demo_tracker.log.head().position == 1

@@ -14,10 +14,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ehsj_core.projections.facts import SEP, YearFacts
+from ehsj_core.events.schemas import validate_data
+from ehsj_core.events.views import CompanyReferredView, CourseCompletedView, to_view, view_data
+from ehsj_core.projections.facts import YearFacts
 from ehsj_core.projections.metrics import deviations_pp, milestone_reached_on
 from ehsj_core.projections.municipalities import municipality_figures
 from tests.unit.builders import (
+    HOUSE,
+    MID_2019,
     Ev,
     Folder,
     agreement,
@@ -460,8 +464,12 @@ def test_digital_business_model_courses_are_specialised_courses_with_the_topic()
 
 
 def test_a_course_naming_the_digital_topic_twice_counts_once():
-    # The event schema accepts a repeated topic; it is still one course "whose topics include" it.
-    f = facts_2019(course("action_plan", topics=["digital_business_model", "digital_business_model"]))
+    # The event schema accepts a repeated topic and stores it once; it is still one course "whose
+    # topics include" it.
+    data = {**view_data(course("action_plan").data), "topics": ["digital_business_model", "digital_business_model"]}
+    stored = validate_data("course.completed", data, contract())
+    assert stored["topics"] == ["digital_business_model"]
+    f = facts_2019(Ev("course.completed", HOUSE, MID_2019, to_view("course.completed", stored)))
     assert measure("7", "digital_business_model_courses", f) == 1
 
 
@@ -840,14 +848,14 @@ def _brute_referral_rate(standing: list[Ev], ct: str, until: str | None) -> floa
         return until is None or e.occurred_on.isoformat()[:7] <= until
 
     with_course = {
-        e.data["company_cvr"]
+        e.data.company_cvr
         for e in standing
-        if e.type == "course.completed" and e.data["course_type"] == ct and by_then(e)
+        if isinstance(e.data, CourseCompletedView) and e.data.course_type == ct and by_then(e)
     }
     referred = with_course & {
-        e.data["company_cvr"]
+        e.data.company_cvr
         for e in standing
-        if e.type == "company.referred" and e.data["from_course"] == ct and by_then(e)
+        if isinstance(e.data, CompanyReferredView) and e.data.from_course == ct and by_then(e)
     }
     if not with_course:
         return None
@@ -869,17 +877,17 @@ def test_referral_rate_until_any_month_equals_a_brute_force_count_of_the_standin
 @given(ops=_ops)
 def test_the_first_month_counters_equal_a_brute_force_count_of_the_standing_events(ops):
     folder, standing = _play(ops)
-    course_months: dict[tuple[str, str], list[str]] = {}
-    referral_months: dict[tuple[str, str], list[str]] = {}
+    course_months: dict[tuple[str, str | None], list[str]] = {}
+    referral_months: dict[tuple[str, str | None], list[str]] = {}
     for e in standing:
         month = e.occurred_on.isoformat()[:7]
-        if e.type == "course.completed":
-            course_months.setdefault((e.data["course_type"], e.data["company_cvr"]), []).append(month)
-        else:
-            referral_months.setdefault((e.data["from_course"], e.data["company_cvr"]), []).append(month)
-    with_course = Counter(f"{ct}{SEP}{min(months)}" for (ct, _cvr), months in course_months.items())
+        if isinstance(e.data, CourseCompletedView):
+            course_months.setdefault((e.data.course_type, e.data.company_cvr), []).append(month)
+        elif isinstance(e.data, CompanyReferredView):
+            referral_months.setdefault((e.data.from_course, e.data.company_cvr), []).append(month)
+    with_course = Counter((ct, min(months)) for (ct, _cvr), months in course_months.items())
     referred = Counter(
-        f"{ct}{SEP}{max(min(months), min(referral_months[ct, cvr]))}"
+        (ct, max(min(months), min(referral_months[ct, cvr])))
         for (ct, cvr), months in course_months.items()
         if (ct, cvr) in referral_months
     )

@@ -22,7 +22,7 @@ from services.api.deps import TrackerDep, require
 from services.api.schemas import GoalsOut, MunicipalitiesOut
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
-Auditor = Annotated[Principal, Depends(require("audit"))]
+Auditor = Annotated[Principal, Depends(require("audit"))]  # auditor and director; a chief gets 403 on every route here
 Year = Annotated[int, Query(ge=2000, le=2100, description="contract year")]
 Moment = Annotated[str, Query(min_length=1, max_length=64, description="a log position (integer) or an ISO timestamp")]
 MAX_UPLOAD = 512 * 1024 * 1024
@@ -191,7 +191,7 @@ def audit_statement(
 @router.get("/export", response_class=StreamingResponse, responses={200: {"content": {"application/x-ndjson": {}}}})
 def audit_export(_user: Auditor, tracker: TrackerDep, year: Year) -> StreamingResponse:
     """The whole log with its hash chain as JSON Lines; `in_year` marks the events of the year."""
-    lines: Iterator[bytes] = export_core.export_lines(tracker.engine, tracker.house, year)
+    lines: Iterator[bytes] = export_core.export_lines(tracker.log, tracker.house, year)
     name = f"haendelseslog-{tracker.house}-{year}.jsonl"
     return StreamingResponse(lines, media_type="application/x-ndjson", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
 
+from ehsj_core.events.records import EventQuery
 from ehsj_core.events.schemas import EVENT_TYPES, is_valid_cvr
-from ehsj_core.events.store import EventQuery, find_events
 from ehsj_core.events.validation import InvalidInput, Problem
-from services.api.deps import Appender, Reader, TrackerDep
+from services.api.deps import Appender, Reader, TrackerDep, outside_scope
 from services.api.schemas import (
     AppendedEvent,
     EventBatchInput,
@@ -40,7 +40,7 @@ def append_events(
     body: Annotated[Any, Body()], user: Appender, tracker: TrackerDep, response: Response
 ) -> EventsAppended:
     """Log one event, or a batch `{"events": [...]}` atomically (all or nothing)."""
-    results = tracker.append(body, recorded_by=user.name, role=user.role)
+    results = tracker.append(body, user)
     if all(r.duplicate for r in results):
         response.status_code = status.HTTP_200_OK
     return EventsAppended(
@@ -50,7 +50,7 @@ def append_events(
 
 @router.get("")
 def list_events(
-    _user: Reader,
+    user: Reader,
     tracker: TrackerDep,
     type: Annotated[str | None, Query(description="event type")] = None,
     municipality: str | None = None,
@@ -60,7 +60,9 @@ def list_events(
     after: Annotated[int, Query(ge=0, le=2**62, description="cursor: the last position already seen")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventPage:
-    """The log in order, filtered; page with `after=<next_after>`."""
+    """The log in order, filtered; page with `after=<next_after>`. A business chief reads only the
+    events of their own municipality (those whose data names it); asking for another is a 403."""
+    scope = user.municipality_scope()
     problems = []
     if type is not None and type not in EVENT_TYPES:
         problems.append(Problem("type", type, "ukendt hændelsestype", sorted(EVENT_TYPES)))
@@ -74,8 +76,13 @@ def list_events(
         problems.append(Problem("company_cvr", company_cvr, "ugyldigt CVR-nummer: skal være 8 cifre, der består modulus 11-kontrollen"))
     if problems:
         raise InvalidInput(problems)
+    if scope is not None:  # in the query itself, so that paging stays right
+        own = tracker.contract().contract.canonical_municipality(scope) or scope
+        if canonical is not None and canonical != own:
+            raise outside_scope("hændelser")
+        canonical = own
     query = EventQuery(type, canonical, company_cvr, occurred_from, occurred_to, after, limit)
-    events = find_events(tracker.engine, query)
+    events = tracker.log.find_events(query)
     next_after = events[-1].position if len(events) == limit else None
     return EventPage(events=[EventOut.model_validate(e.as_dict()) for e in events], next_after=next_after)
 

@@ -14,7 +14,7 @@ from ehsj_core.notify import dispatch, ledger
 from ehsj_core.notify.recipients import add_recipient, deactivate_recipient, list_recipients
 from ehsj_core.reports.render import preview_html
 from ehsj_core.users import Principal
-from services.api.deps import Reader, TrackerDep, require
+from services.api.deps import Browser, Reader, TrackerDep, outside_scope, require
 from services.worker.app import send
 
 router = APIRouter(prefix="/api", tags=["reports"])
@@ -91,16 +91,14 @@ def _out(row: ledger.DispatchRow, user: Principal) -> DispatchOut:
 
 @router.get("/reports")
 def read_dispatches(
-    user: Reader,
+    user: Browser,
     tracker: TrackerDep,
     kind: Kind | None = None,
     period: Annotated[str | None, Query(max_length=16)] = None,
     state: Literal["pending", "sending", "sent", "failed"] | None = None,
 ) -> DispatchList:
-    """What was sent when to whom: the dispatch ledger, newest first."""
+    """What was sent when to whom: the dispatch ledger, newest first (not for a business chief)."""
     rows = ledger.find_rows(tracker.engine, kind, period, state)
-    if user.role == "chief":
-        rows = [r for r in rows if r.municipality == user.municipality]
     return DispatchList(dispatches=[_out(r, user) for r in rows])
 
 
@@ -112,9 +110,11 @@ def preview(
     period: Annotated[str, Query(max_length=16)],
     municipality: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
-    """The report as it would be sent now, as HTML (images inline), without sending anything."""
-    if user.role == "chief" and (kind != "quarterly_status" or (municipality or "").casefold() != (user.municipality or "").casefold()):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Ingen adgang: en erhvervschef ser kun sin egen kommunes rapport")
+    """The report as it would be sent now, as HTML (images inline), without sending anything. A
+    business chief previews only their own municipality's quarterly status."""
+    scope = user.municipality_scope()
+    if scope is not None and (kind != "quarterly_status" or municipality is None or not user.may_see_municipality(municipality)):
+        raise outside_scope("rapport")
     if kind == "reminder" and not user.may("admin"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Ingen adgang: påmindelsen er til direktøren")
     rendered, position = dispatch.preview_report(tracker, kind, period, municipality)

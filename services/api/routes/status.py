@@ -54,7 +54,13 @@ def read_goal(
 
 @router.get("/municipalities")
 def read_municipalities(
-    _user: Reader, tracker: TrackerDep, year: Year = None, as_of: AsOfParam = None
+    user: Reader, tracker: TrackerDep, year: Year = None, as_of: AsOfParam = None
 ) -> MunicipalitiesOut:
-    """The 17 municipalities side by side."""
-    return MunicipalitiesOut.model_validate(tracker.municipalities(year, as_of).as_dict())
+    """The 17 municipalities side by side (a business chief: their own municipality's row only)."""
+    report = tracker.municipalities(year, as_of)
+    body = report.as_dict()
+    scope = user.municipality_scope()
+    if scope is not None:
+        own = report.contract.contract.canonical_municipality(scope)
+        body["municipalities"] = [m for m in body["municipalities"] if m["name"] == own]
+    return MunicipalitiesOut.model_validate(body)

@@ -44,7 +44,7 @@ def chosen_year(request: Request, tracker: Tracker) -> tuple[int | None, list[in
     """The year asked for, if a contract has it; otherwise this year or the newest one."""
     years = tracker.book.years(tracker.house)
     asked = (request.query_params.get("year") or "").strip()
-    if asked.isdigit() and int(asked) in years:
+    if asked.isascii() and asked.isdigit() and int(asked) in years:
         return int(asked), years
     this = tracker.today().year
     return (this if this in years else (years[-1] if years else None)), years
@@ -140,6 +140,6 @@ def statement_download(fmt: str, request: Request, user: Auditor, tracker: Track
 @router.get("/revision/eksport.jsonl")
 def export_download(request: Request, user: Auditor, tracker: TrackerDep) -> StreamingResponse:
     year = _year_or_404(request, tracker, user)
-    lines: Iterator[bytes] = export_core.export_lines(tracker.engine, tracker.house, year)
+    lines: Iterator[bytes] = export_core.export_lines(tracker.log, tracker.house, year)
     name = f"haendelseslog-{tracker.house}-{year}.jsonl"
     return StreamingResponse(lines, media_type="application/x-ndjson", headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -130,7 +130,7 @@ def raw_event(form: EventForm, values: dict[str, Any], event_id: str) -> dict[st
 
 
 def _is_int(text: str) -> bool:
-    return text.lstrip("-").isdigit() and len(text) < 12
+    return text.isascii() and text.lstrip("-").isdigit() and len(text) < 12
 
 
 def read_values(form: EventForm, multi: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ehsj_core.events.queries import company_hint
+from ehsj_core.events.rulebook import Forbidden
 from ehsj_core.events.schemas import is_valid_cvr
 from ehsj_core.events.store import EventConflict
 from ehsj_core.events.validation import InvalidInput
@@ -76,7 +76,7 @@ def known_company(cvr: str, _user: Writer, tracker: TrackerDep) -> JSONResponse:
     """Where a company is known to be, from its newest course or referral: fills in the form."""
     if not is_valid_cvr(cvr):
         return JSONResponse({"detail": "ugyldigt CVR-nummer"}, status_code=422)
-    hint = company_hint(tracker.engine, tracker.house, cvr)
+    hint = tracker.log.company_hint(tracker.house, cvr)
     if hint is None:
         return JSONResponse({"detail": "virksomheden er ikke registreret før"}, status_code=404)
     return JSONResponse({"cvr": hint.cvr, "municipality": hint.municipality, "company_name": hint.company_name})
@@ -88,9 +88,9 @@ def log_form(slug: str, request: Request, user: Writer, tracker: TrackerDep) -> 
     stored = None
     saved_id = request.query_params.get("gemt")
     if saved_id:
-        event = tracker.store.get(saved_id)
+        event = tracker.log.get(saved_id)
         if event is not None and event.type == form.type:
-            stored = (event, describe(event.type, event.data, tracker.contract(event.occurred_on.year).contract))
+            stored = (event, describe(event.data, tracker.contract(event.occurred_on.year).contract))
     return _render(request, tracker, user, form, _defaults(form, tracker, user), str(uuid.uuid4()), stored=stored)
 
 
@@ -104,7 +104,7 @@ def log_submit(slug: str, request: Request, user: Writer, posted: CheckedForm, t
     except ValueError:
         event_id = str(uuid.uuid4())
     try:
-        tracker.append(raw_event(form, values, event_id), recorded_by=user.name, role=user.role)
+        tracker.append(raw_event(form, values, event_id), user)
     except InvalidInput as exc:
         errors: dict[str, list[str]] = {}
         general: list[str] = []
@@ -114,7 +114,8 @@ def log_submit(slug: str, request: Request, user: Writer, posted: CheckedForm, t
                 general.append(f"{problem.field}: {problem.problem}")
             else:
                 errors.setdefault(name, []).append(problem.problem)
-        return _render(request, tracker, user, form, values, event_id, errors, general, status_code=422)
+        status_code = 403 if isinstance(exc, Forbidden) else 422
+        return _render(request, tracker, user, form, values, event_id, errors, general, status_code=status_code)
     except EventConflict:
         general = ["Formularen var allerede gemt med andet indhold. Kontrollér felterne og gem igen som en ny registrering."]
         return _render(request, tracker, user, form, values, str(uuid.uuid4()), general=general, status_code=409)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ehsj_core.contract.model import SPECIALISED_COURSE_TYPES, Contract
-from ehsj_core.events.queries import HistoryQuery, events_towards, find_history
+from ehsj_core.events.records import HistoryQuery
 from ehsj_core.progress import goal_months, municipality_months
 from ehsj_core.reports.render import STATUS_ORDER
 from ehsj_core.tracker import NotFound, Tracker
@@ -44,7 +44,7 @@ def read_moment(request: Request, tracker: Tracker) -> Moment:
     m = Moment(years=tracker.book.years(tracker.house))
     year_text = (params.get("year") or "").strip()
     if year_text:
-        if year_text.isdigit() and int(year_text) in m.years:
+        if year_text.isascii() and year_text.isdigit() and int(year_text) in m.years:
             m.year = int(year_text)
         else:
             m.problems["year"] = "der er ingen kontrakt for det år"
@@ -89,8 +89,8 @@ def goal_page(goal_id: str, request: Request, user: Browser, tracker: TrackerDep
     months = {s.key: s for s in goal_months(tracker, goal.id, report.year, moment.as_of)}
     counting = {
         t.key: [
-            (e, describe(e.type, e.data, contract))
-            for e in events_towards(tracker.engine, tracker.house, report.year, goal.id, t, report.as_of.position)
+            (e, describe(e.data, contract))
+            for e in tracker.log.events_towards(tracker.house, report.year, goal.id, t, report.as_of.position)
         ]
         for t in spec.targets
     }
@@ -127,8 +127,7 @@ def municipality_page(name: str, request: Request, user: WebUser, tracker: Track
         raise PageNotFound(user, f"Kommunen {name!r} findes ikke i kontrakten.")
     figures = next(m for m in report.municipalities if m.name == canonical)
     months = municipality_months(tracker, canonical, report.year, moment.as_of)
-    latest = find_history(
-        tracker.engine,
+    latest = tracker.log.find_history(
         tracker.house,
         HistoryQuery(
             municipality=canonical,
@@ -149,5 +148,5 @@ def municipality_page(name: str, request: Request, user: WebUser, tracker: Track
         specialised=SPECIALISED_COURSE_TYPES,
         course_names=course_names(contract),
         limit=deviation_limit(contract),
-        latest=[(entry, describe(entry.event.type, entry.event.data, contract)) for entry in latest.entries],
+        latest=[(entry, describe(entry.event.data, contract)) for entry in latest.entries],
     )

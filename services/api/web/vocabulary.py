@@ -5,6 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from ehsj_core.contract.model import Contract
+from ehsj_core.events.views import (
+    AgreementSignedView,
+    CompanyReferredView,
+    CourseCompletedView,
+    EvaluationReceivedView,
+    EventHeldView,
+    EventRetractedView,
+    EventView,
+    MeetingHeldView,
+    MilestoneReachedView,
+    NewsletterSentView,
+    PeriodClosedView,
+    StaffDesignatedView,
+)
 from ehsj_core.reports.labels import number
 
 EVENT_TITLES: dict[str, str] = {
@@ -127,39 +141,39 @@ def choice(field: str, value: Any) -> str:
     return CHOICES.get(field, {}).get(str(value), str(value))
 
 
-def describe(event_type: str, data: dict[str, Any], contract: Contract) -> str:
+def describe(data: EventView, contract: Contract) -> str:
     """One line a person reads in the history: what happened, to whom, where."""
-    d = data
     courses = course_names(contract)
-    parts: list[str] = []
-    if event_type == "course.completed":
-        parts = [courses.get(d["course_type"], d["course_type"]), _company(d), d.get("municipality", ""), f"konsulent {d['consultant']}"]
-        if d.get("topics"):
-            parts.append("emner: " + ", ".join(choice("topics", t) for t in d["topics"]))
-    elif event_type == "company.referred":
-        parts = [_company(d), f"fra {courses.get(d['from_course'], d['from_course'])}", f"til {d['referred_to']}", choice("referral_kind", d["referral_kind"]), d.get("municipality", "")]
-    elif event_type == "meeting.held":
-        parts = [choice("meeting_kind", d["meeting_kind"]), d.get("title", ""), d.get("municipality", ""), _count(d.get("participants"), "deltagere")]
-    elif event_type == "newsletter.sent":
-        parts = [d["channel"], d.get("municipality", ""), _count(d.get("recipients"), "modtagere")]
-    elif event_type == "event.held":
-        parts = [choice("event_kind", d["event_kind"]), d["title"], d["municipality"], _count(d["participants"], "deltagere")]
-    elif event_type == "evaluation.received":
-        parts = [courses.get(d["course_type"], d["course_type"]), _company(d), f"anbefaling {d['nps']}", f"tilfredshed {d['satisfaction']}", f"kompetencer {d['consultant_competence']}"]
-    elif event_type == "agreement.signed":
-        parts = [d["partner"], choice("agreement_kind", d["agreement_kind"]), d.get("municipality", "")]
-    elif event_type == "staff.designated":
-        parts = [d["consultant"], choice("role", d["role"])]
-    elif event_type == "milestone.reached":
-        parts = [milestone_titles(contract).get(d["milestone"], d["milestone"]), d.get("evidence", "")]
-    elif event_type == "event.retracted":
-        parts = [f"begrundelse: {d['reason']}"]
+    parts: list[str | None] = []
+    d = data
+    if isinstance(d, CourseCompletedView):
+        parts = [courses.get(d.course_type, d.course_type), _company(d.company_cvr, d.company_name), d.municipality, f"konsulent {d.consultant}"]
+        if d.topics:
+            parts.append("emner: " + ", ".join(choice("topics", t) for t in d.topics))
+    elif isinstance(d, CompanyReferredView):
+        parts = [_company(d.company_cvr, None), f"fra {courses.get(d.from_course, d.from_course)}", f"til {d.referred_to}", choice("referral_kind", d.referral_kind), d.municipality]
+    elif isinstance(d, MeetingHeldView):
+        parts = [choice("meeting_kind", d.meeting_kind), d.title, d.municipality, _count(d.participants, "deltagere")]
+    elif isinstance(d, NewsletterSentView):
+        parts = [d.channel, d.municipality, _count(d.recipients, "modtagere")]
+    elif isinstance(d, EventHeldView):
+        parts = [choice("event_kind", d.event_kind), d.title, d.municipality, _count(d.participants, "deltagere")]
+    elif isinstance(d, EvaluationReceivedView):
+        parts = [courses.get(d.course_type, d.course_type), _company(d.company_cvr, None), f"anbefaling {d.nps}", f"tilfredshed {d.satisfaction}", f"kompetencer {d.consultant_competence}"]
+    elif isinstance(d, AgreementSignedView):
+        parts = [d.partner, choice("agreement_kind", d.agreement_kind), d.municipality]
+    elif isinstance(d, StaffDesignatedView):
+        parts = [d.consultant, choice("role", d.role)]
+    elif isinstance(d, MilestoneReachedView):
+        parts = [milestone_titles(contract).get(d.milestone, d.milestone), d.evidence]
+    elif isinstance(d, EventRetractedView):
+        parts = [f"begrundelse: {d.reason}"]
+    elif isinstance(d, PeriodClosedView):
+        parts = [f"kontraktåret {d.year} lukket", d.note]
     return " · ".join(p for p in parts if p)
 
 
-def _company(d: dict[str, Any]) -> str:
-    cvr = d.get("company_cvr")
-    name = d.get("company_name")
+def _company(cvr: str | None, name: str | None) -> str:
     if name and cvr:
         return f"{name} (CVR {cvr})"
     return name or (f"CVR {cvr}" if cvr else "")

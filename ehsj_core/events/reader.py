@@ -1,0 +1,541 @@
+"""The one reader of the log: every SELECT on the events table and its two indexes lives here.
+
+Like eventsourcing's recorder, one module owns the table; the rule book, the projections, the audit,
+the reports and the pages ask it. Readers get `RecordedEvent`s whose data is a typed view
+(`views.py`), upcast to the current schema; the chain and the rule book get the stored JSON as it
+is, since a hash and a retried append are judged on exactly what was stored.
+
+"Is it retracted, as of position P?" is one look-up in the retraction index (`retractions`, written
+in the same transaction as the retraction): nothing here scans the log for retractions.
+Functions taking a `Connection` run inside a caller's transaction — the rule book's, under the
+append lock; `LogReader` opens its own connections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
+
+from ehsj_core.contract.model import Target
+from ehsj_core.db import is_sqlite
+from ehsj_core.events.chain import GENESIS_HASH, chain_payload
+from ehsj_core.events.closes import Close, CloseHistory
+from ehsj_core.events.records import (
+    PERIOD_CLOSED,
+    RETRACTED,
+    CompanyHint,
+    EventQuery,
+    Head,
+    HistoryEntry,
+    HistoryPage,
+    HistoryQuery,
+    RecordedEvent,
+    Retraction,
+    RetractionRef,
+    StoredSummary,
+    utc,
+)
+from ehsj_core.events.upcasting import upcast
+from ehsj_core.events.views import VIEWS, CourseCompletedView, EventView
+from ehsj_core.tables import CompanyName, RetractionIndex, StoredEvent
+
+events_table: sa.Table = StoredEvent.__table__  # type: ignore[attr-defined]
+retractions_table: sa.Table = RetractionIndex.__table__  # type: ignore[attr-defined]
+company_names_table: sa.Table = CompanyName.__table__  # type: ignore[attr-defined]
+LOOKUP_CHUNK = 900  # stays below SQLite's bound-parameter limits
+READ_BATCH = 10_000
+COMPANY_TYPES = ("course.completed", "company.referred")
+NARROW_PERIOD_DAYS = 92  # a period this short is found fastest through the occurred_on index
+RECENT_WINDOW = 20_000  # positions searched first for the newest events of a target
+_CASEFOLD = "ehsj_casefold"  # a SQLite function registered per connection: Python's str.casefold
+_t, _r = events_table, retractions_table
+
+
+class FoldRow(NamedTuple):
+    """What the replay folds: the envelope it needs and the typed data."""
+
+    position: int
+    type: str
+    house: str
+    day: str  # occurred_on, ISO
+    data: EventView
+
+
+def json_text(table: sa.Table, key: str, dialect: str) -> ColumnElement[str]:
+    """The text of a top-level key of the data, spelled as the expression indexes of migration
+    0004 spell it: a planner uses an expression index only for the very same expression."""
+    literal: ColumnElement[str] = sa.literal_column(f"'$.{key}'" if dialect == "sqlite" else f"'{key}'")
+    if dialect == "sqlite":
+        return sa.type_coerce(sa.func.json_extract(table.c.data, literal), sa.String)
+    return sa.type_coerce(table.c.data.op("->>")(literal), sa.String)
+
+
+def to_recorded_event(row: Any) -> RecordedEvent:
+    version, data = upcast(row.type, row.schema_version, row.data)
+    return RecordedEvent(
+        position=row.position,
+        event_id=row.event_id,
+        type=row.type,
+        schema_version=version,
+        house=row.house,
+        occurred_on=row.occurred_on,
+        recorded_at=utc(row.recorded_at),
+        recorded_by=row.recorded_by,
+        data=VIEWS[row.type](**data),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), LOOKUP_CHUNK):
+        yield unique[start : start + LOOKUP_CHUNK]
+
+
+# --- under the append lock (the rule book's connection) -------------------------------------------------
+def head(conn: Connection) -> Head:
+    row = conn.execute(sa.select(_t.c.position, _t.c.hash, _t.c.recorded_at).order_by(_t.c.position.desc()).limit(1)).first()
+    return Head(0, GENESIS_HASH, None) if row is None else Head(row.position, row.hash, utc(row.recorded_at))
+
+
+def summaries(conn: Connection, event_ids: Sequence[str]) -> dict[str, StoredSummary]:
+    """The stored events among these ids, as the rule book compares and judges them."""
+    found: dict[str, StoredSummary] = {}
+    columns = (_t.c.event_id, _t.c.position, _t.c.type, _t.c.house, _t.c.occurred_on, _t.c.recorded_by, _t.c.data)
+    for chunk in _chunks(event_ids):
+        for row in conn.execute(sa.select(*columns).where(_t.c.event_id.in_(chunk))):
+            found[row.event_id] = StoredSummary(*row)
+    return found
+
+
+def retracted_among(conn: Connection, event_ids: Sequence[str], upto: int | None = None) -> dict[str, RetractionRef]:
+    """The retraction-index rows of those of these events that were retracted (by `upto`)."""
+    found: dict[str, RetractionRef] = {}
+    for chunk in _chunks(event_ids):
+        query = sa.select(_r).where(_r.c.target_event_id.in_(chunk))
+        if upto is not None:
+            query = query.where(_r.c.position <= upto)
+        for row in conn.execute(query):
+            found[row.target_event_id] = RetractionRef(row.target_event_id, row.target_position, row.event_id, row.position)
+    return found
+
+
+def closes(conn: Connection, upto: int | None = None) -> CloseHistory:
+    """The closes in the log (positions ≤ `upto`), each with the retraction that reopened it."""
+    query = sa.select(_t.c.position, _t.c.event_id, _t.c.house, _t.c.data, _t.c.recorded_at, _t.c.recorded_by)
+    query = query.where(_t.c.type == PERIOD_CLOSED)
+    if upto is not None:
+        query = query.where(_t.c.position <= upto)
+    rows = conn.execute(query.order_by(_t.c.position)).all()
+    if not rows:
+        return CloseHistory(())
+    reopened = retracted_among(conn, [r.event_id for r in rows], upto)
+    return CloseHistory(
+        tuple(
+            Close(
+                house=r.house,
+                year=int(r.data["year"]),
+                event_id=r.event_id,
+                position=r.position,
+                recorded_at=utc(r.recorded_at),
+                recorded_by=r.recorded_by,
+                note=r.data.get("note"),
+                reopened_at=reopened[r.event_id].position if r.event_id in reopened else None,
+            )
+            for r in rows
+        )
+    )
+
+
+# --- the replay's hot path: raw driver values, no SQLAlchemy row processing -----------------------------
+def _fold_sql(dialect: str, where: str) -> str:
+    day, data = ("occurred_on", "data") if dialect == "sqlite" else ("occurred_on::text", "data::text")
+    return (
+        f"SELECT position, type, schema_version, house, {day}, {data} FROM events WHERE {where}"
+        f" AND type NOT IN ('{RETRACTED}', '{PERIOD_CLOSED}') ORDER BY position"
+    )
+
+
+def _fold_rows(rows: Iterable[tuple[int, str, int, str, str, str | bytes]]) -> Iterator[FoldRow]:
+    loads, views = orjson.loads, VIEWS
+    for position, type_, version, house, day, raw in rows:
+        data = loads(raw)
+        if version != 1:
+            _version, data = upcast(type_, version, data)
+        yield FoldRow(position, type_, house, day, views[type_](**data))
+
+
+class LogReader:
+    """Reading the log with connections of its own."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    # --- the head, positions, moments ------------------------------------------------------------------
+    def head(self) -> Head:
+        with self.engine.connect() as conn:
+            return head(conn)
+
+    def position_at(self, moment: datetime) -> int:
+        """The last position recorded at or before `moment` (0 when none was)."""
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(sa.func.max(_t.c.position)).where(_t.c.recorded_at <= utc(moment))).scalar()
+        return int(value or 0)
+
+    def recorded_at(self, position: int) -> datetime | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(_t.c.recorded_at).where(_t.c.position == position)).scalar()
+        return None if value is None else utc(value)
+
+    def hash_at(self, position: int) -> str:
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(_t.c.hash).where(_t.c.position == position)).scalar()
+        return str(value) if value is not None else GENESIS_HASH
+
+    def closes(self, upto: int | None = None) -> CloseHistory:
+        with self.engine.connect() as conn:
+            return closes(conn, upto)
+
+    # --- events ------------------------------------------------------------------------------------------
+    def get(self, event_id: str) -> RecordedEvent | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(_t).where(_t.c.event_id == event_id)).first()
+        return None if row is None else to_recorded_event(row)
+
+    def get_many(self, event_ids: Sequence[str]) -> dict[str, RecordedEvent]:
+        found: dict[str, RecordedEvent] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(event_ids):
+                for row in conn.execute(sa.select(_t).where(_t.c.event_id.in_(chunk))):
+                    found[row.event_id] = to_recorded_event(row)
+        return found
+
+    def read_all(
+        self,
+        *,
+        after: int = 0,
+        upto: int | None = None,
+        types: Sequence[str] | None = None,
+        house: str | None = None,
+        occurred_from: date | None = None,
+        occurred_to: date | None = None,
+        live_only: bool = False,
+    ) -> Iterator[RecordedEvent]:
+        """Events with `after < position <= upto` in log order, filtered; with `live_only`, minus
+        those retracted by `upto` (or by the head)."""
+        where: list[ColumnElement[bool]] = []
+        if upto is not None:
+            where.append(_t.c.position <= upto)
+        if types is not None:
+            where.append(_t.c.type.in_(list(types)))
+        if house is not None:
+            where.append(_t.c.house == house)
+        if occurred_from is not None:
+            where.append(_t.c.occurred_on >= occurred_from)
+        if occurred_to is not None:
+            where.append(_t.c.occurred_on <= occurred_to)
+        if live_only:
+            retracted = sa.select(_r.c.target_position)
+            if upto is not None:
+                retracted = retracted.where(_r.c.position <= upto)
+            where.append(_t.c.position.not_in(retracted.scalar_subquery()))
+        cursor = after
+        while True:
+            query = sa.select(_t).where(_t.c.position > cursor, *where).order_by(_t.c.position).limit(READ_BATCH)
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+            yield from map(to_recorded_event, rows)
+            if len(rows) < READ_BATCH:
+                return
+            cursor = rows[-1].position
+
+    def find_events(self, q: EventQuery) -> list[RecordedEvent]:
+        """Events matching `q` in log order, at most `q.limit`, starting after position `q.after`."""
+        query = sa.select(_t).where(_t.c.position > q.after).order_by(_t.c.position).limit(q.limit)
+        if q.type:
+            query = query.where(_t.c.type == q.type)
+        if q.municipality:
+            query = query.where(json_text(_t, "municipality", self.dialect) == q.municipality)
+        if q.company_cvr:
+            query = query.where(json_text(_t, "company_cvr", self.dialect) == q.company_cvr)
+        if q.occurred_from:
+            query = query.where(_t.c.occurred_on >= q.occurred_from)
+        if q.occurred_to:
+            query = query.where(_t.c.occurred_on <= q.occurred_to)
+        with self.engine.connect() as conn:
+            return [to_recorded_event(row) for row in conn.execute(query)]
+
+    # --- retractions ----------------------------------------------------------------------------------------
+    def retracted_ids(self, upto: int | None = None) -> set[str]:
+        """The ids of every event retracted by position `upto` (by the head when None)."""
+        query = sa.select(_r.c.target_event_id)
+        if upto is not None:
+            query = query.where(_r.c.position <= upto)
+        with self.engine.connect() as conn:
+            return set(conn.execute(query).scalars())
+
+    def retractions_of(self, event_ids: Sequence[str]) -> dict[str, Retraction]:
+        """The retraction of each of these events that has one (who, when, why), by the retracted id."""
+        with self.engine.connect() as conn:
+            return _retractions(conn, event_ids)
+
+    def retraction_index(self) -> set[RetractionRef]:
+        """Every row of the retraction index."""
+        with self.engine.connect() as conn:
+            return {RetractionRef(*row) for row in conn.execute(sa.select(_r.c.target_event_id, _r.c.target_position, _r.c.event_id, _r.c.position))}
+
+    def retractions_in_log(self) -> set[RetractionRef]:
+        """The retraction index as the log says it must be: every `event.retracted` and its target."""
+        target = _t.alias("target")
+        query = sa.select(target.c.event_id, target.c.position, _t.c.event_id, _t.c.position).join_from(
+            _t, target, json_text(_t, "target_event_id", self.dialect) == target.c.event_id, isouter=True
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.where(_t.c.type == RETRACTED)).all()
+        return {RetractionRef(r[0] or "", r[1] or 0, r[2], r[3]) for r in rows}
+
+    # --- the replay ----------------------------------------------------------------------------------------
+    def fold_rows(self, after: int, upto: int) -> Iterator[FoldRow]:
+        """Every foldable event with `after < position <= upto`, in log order."""
+        sql = _fold_sql(self.dialect, "position > {p} AND position <= {p}").format(p="?" if self.dialect == "sqlite" else "%s")
+        sql += f" LIMIT {READ_BATCH}"
+        cursor = after
+        while cursor < upto:
+            raw = self.engine.raw_connection()
+            try:
+                rows = raw.cursor().execute(sql, (cursor, upto)).fetchall()
+            finally:
+                raw.close()
+            yield from _fold_rows(rows)
+            if len(rows) < READ_BATCH:
+                return
+            cursor = rows[-1][0]
+
+    def fold_rows_at(self, positions: Sequence[int]) -> list[FoldRow]:
+        """The foldable events at these positions, in log order (the retracted ones a replay folds out)."""
+        out: list[FoldRow] = []
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        ordered = sorted(set(positions))
+        for start in range(0, len(ordered), LOOKUP_CHUNK):
+            chunk = ordered[start : start + LOOKUP_CHUNK]
+            sql = _fold_sql(self.dialect, f"position IN ({', '.join([mark] * len(chunk))})")
+            raw = self.engine.raw_connection()
+            try:
+                out.extend(_fold_rows(raw.cursor().execute(sql, tuple(chunk)).fetchall()))
+            finally:
+                raw.close()
+        return out
+
+    def retraction_effects(self, after: int, upto: int) -> tuple[set[int], list[int]]:
+        """What the retractions mean for a fold from `after` to `upto`: the positions in (after, upto]
+        to skip (retracted by `upto`), and the positions at or before `after` to fold back out
+        (retracted in (after, upto])."""
+        skip = sa.select(_r.c.target_position).where(_r.c.position <= upto, _r.c.target_position > after)
+        undo = sa.select(_r.c.target_position).where(_r.c.position > after, _r.c.position <= upto, _r.c.target_position <= after)
+        with self.engine.connect() as conn:
+            return set(conn.execute(skip).scalars()), sorted(conn.execute(undo).scalars())
+
+    # --- the chain -----------------------------------------------------------------------------------------
+    def chain_rows(self, after: int = 0, upto: int | None = None) -> Iterator[tuple[dict[str, Any], str]]:
+        """(the hashed payload, the stored hash) of every row in position order, as stored."""
+        cursor = after
+        while True:
+            query = sa.select(_t).where(_t.c.position > cursor).order_by(_t.c.position).limit(READ_BATCH)
+            if upto is not None:
+                query = query.where(_t.c.position <= upto)
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+            for row in rows:
+                payload = chain_payload(
+                    position=row.position, event_id=row.event_id, type=row.type, schema_version=row.schema_version,
+                    house=row.house, occurred_on=row.occurred_on, recorded_at=row.recorded_at,
+                    recorded_by=row.recorded_by, data=row.data, prev_hash=row.prev_hash,
+                )
+                yield payload, row.hash
+            if len(rows) < READ_BATCH:
+                return
+            cursor = rows[-1].position
+
+    # --- look-ups for people: a company, the history, a target's newest events ------------------------------
+    def company_hint(self, house: str, cvr: str) -> CompanyHint | None:
+        """Where a company is known to be: the municipality of its newest course or referral that names
+        one and was not retracted, with the newest company name logged for it (the CVR index)."""
+        query = (
+            sa.select(_t)
+            .where(json_text(_t, "company_cvr", self.dialect) == cvr, _t.c.house == house, _t.c.type.in_(COMPANY_TYPES))
+            .order_by(_t.c.position.desc())
+            .limit(50)
+        )
+        with self.engine.connect() as conn:
+            events = [to_recorded_event(r) for r in conn.execute(query)]
+            retracted = retracted_among(conn, [e.event_id for e in events])
+        live = [e for e in events if e.event_id not in retracted]
+        placed = next((e for e in live if getattr(e.data, "municipality", None)), None)
+        if placed is None:
+            return None
+        name = next((e.data.company_name for e in live if isinstance(e.data, CourseCompletedView) and e.data.company_name), None)
+        return CompanyHint(cvr, str(getattr(placed.data, "municipality", "")), name, placed.position)
+
+    def _connect(self) -> Connection:
+        conn = self.engine.connect()
+        if is_sqlite(self.engine):
+            # SQLite's lower() and LIKE fold ASCII only; "Æblegården" must match "æble".
+            driver: Any = conn.connection.driver_connection
+            driver.create_function(_CASEFOLD, 1, lambda v: None if v is None else str(v).casefold(), deterministic=True)
+        return conn
+
+    def _unindexed(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
+        """The column with SQLite's unary "+", which keeps its planner off the column's index. The
+        pages want the newest few events: walking the position index from the top finds them at once,
+        where the (house, occurred_on) index would fetch and sort a whole year first."""
+        if self.dialect != "sqlite":
+            return column
+        return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
+
+    def _contains(self, column: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+        escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        folded = getattr(sa.func, _CASEFOLD)(column) if self.dialect == "sqlite" else sa.func.lower(column)
+        return folded.like(f"%{escaped}%", escape="\\")
+
+    def _named(self, conn: Connection, text: str) -> ColumnElement[bool]:
+        """Events of the companies whose logged name contains `text`: a name is written on courses;
+        referrals and evaluations carry the CVR only, so a name finds every event of those CVRs."""
+        escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        c = company_names_table
+        pairs = conn.execute(sa.select(c.c.cvr, c.c.name).where(c.c.folded.like(f"%{escaped}%", escape="\\"))).all()
+        cvrs = sorted({cvr for cvr, _name in pairs if cvr})
+        names = sorted({name for cvr, name in pairs if not cvr})
+        conditions: list[ColumnElement[bool]] = [sa.false()]
+        if cvrs:
+            conditions.append(json_text(_t, "company_cvr", self.dialect).in_(cvrs))
+        if names:
+            conditions.append(sa.and_(_t.c.type == "course.completed", json_text(_t, "company_name", self.dialect).in_(names)))
+        return sa.or_(*conditions)
+
+    def _history_conditions(self, conn: Connection, house: str, q: HistoryQuery) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [self._unindexed(_t.c.house) == house]
+        if q.type:
+            where.append(_t.c.type == q.type)
+        if q.municipality:
+            where.append(json_text(_t, "municipality", self.dialect) == q.municipality)
+        if q.consultant and q.consultant.strip():
+            text = q.consultant.strip()
+            consultant = json_text(_t, "consultant", self.dialect)
+            where.append(sa.or_(self._contains(_t.c.recorded_by, text), self._contains(consultant, text)))
+        narrow = q.occurred_from and q.occurred_to and (q.occurred_to - q.occurred_from).days <= NARROW_PERIOD_DAYS
+        occurred_on = _t.c.occurred_on if narrow else self._unindexed(_t.c.occurred_on)
+        if q.occurred_from:
+            where.append(occurred_on >= q.occurred_from)
+        if q.occurred_to:
+            where.append(occurred_on <= q.occurred_to)
+        company = (q.company or "").strip()
+        if company.isascii() and company.isdigit() and len(company) == 8:
+            where.append(json_text(_t, "company_cvr", self.dialect) == company)
+        elif company:
+            where.append(self._named(conn, company))
+        return where
+
+    def find_history(self, house: str, q: HistoryQuery) -> HistoryPage:
+        """One page of the log, newest first, each event with its retraction (who, when, why) if any."""
+        with self._connect() as conn:
+            where = self._history_conditions(conn, house, q)
+            query = sa.select(_t).where(*where)
+            if q.after is not None:
+                query = query.where(_t.c.position > q.after).order_by(_t.c.position.asc())
+            else:
+                if q.before is not None:
+                    query = query.where(_t.c.position < q.before)
+                query = query.order_by(_t.c.position.desc())
+            rows = list(conn.execute(query.limit(q.limit + 1)).all())
+            more = len(rows) > q.limit
+            rows = rows[: q.limit]
+            if q.after is not None:
+                rows.reverse()
+            events = [to_recorded_event(r) for r in rows]
+            if not events:
+                return HistoryPage([], None, None)
+            top, bottom = events[0].position, events[-1].position
+
+            def exists(condition: ColumnElement[bool]) -> bool:
+                return conn.execute(sa.select(_t.c.position).where(*where, condition).limit(1)).first() is not None
+
+            newer = top if (more if q.after is not None else q.before is not None and exists(_t.c.position > top)) else None
+            older = bottom if (more if q.after is None else exists(_t.c.position < bottom)) else None
+            retracted = _retractions(conn, [e.event_id for e in events])
+        return HistoryPage([HistoryEntry(e, retracted.get(e.event_id)) for e in events], newer, older)
+
+    def _target_conditions(self, goal_id: str, target: Target, kind: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+        """What makes an event count towards a target: its type (`kind`, the type column) and the
+        target's metric parameters."""
+        p, d = target.params, self.dialect
+
+        def one_of(field: str, values: Sequence[str]) -> list[ColumnElement[bool]]:
+            return [json_text(_t, field, d).in_(list(values))] if values else []
+
+        metric = target.metric
+        if metric in ("courses", "geographic_deviation"):
+            where = [kind == "course.completed", *one_of("course_type", p.course_types)]
+            if p.topic:  # a JSON list in the data: its text holds the topic in quotes
+                where.append(sa.cast(_t.c.data, sa.Text).like(f'%"{p.topic}"%'))
+            return where
+        if metric in ("meetings", "meeting_municipalities"):
+            return [kind == "meeting.held", *one_of("meeting_kind", p.meeting_kinds)]
+        if metric == "newsletters":
+            return [kind == "newsletter.sent"]
+        if metric == "events":
+            where = [kind == "event.held", *one_of("event_kind", p.event_kinds)]
+            if p.min_participants is not None:
+                where.append(sa.cast(json_text(_t, "participants", d), sa.Integer) >= p.min_participants)
+            return where
+        if metric == "agreements":
+            return [kind == "agreement.signed", *one_of("agreement_kind", p.agreement_kinds)]
+        if metric == "staff":
+            return [kind == "staff.designated", json_text(_t, "role", d) == (p.role or "")]
+        if metric in ("evaluation_rate", "nps"):
+            return [kind == "evaluation.received", *one_of("course_type", p.course_types)]
+        if metric == "referral_rate":
+            return [kind == "company.referred", *one_of("from_course", p.course_types)]
+        return [kind == "milestone.reached", json_text(_t, "milestone", d) == f"{goal_id}.{target.key}"]
+
+    def events_towards(
+        self, house: str, year: int, goal_id: str, target: Target, upto: int, limit: int = 5
+    ) -> list[RecordedEvent]:
+        """The newest events that count towards a target in a year, as known at position `upto`,
+        minus those retracted by then. Two steps, because a target's event type may be half the log
+        or a handful of rows: first the newest `RECENT_WINDOW` positions, walked from the top (finds
+        a common type at once); only if that is not enough, the older positions through the type index."""
+        retracted = sa.select(_r.c.target_position).where(_r.c.position <= upto)
+        common = [
+            self._unindexed(_t.c.house) == house,
+            self._unindexed(_t.c.occurred_on) >= date(year, 1, 1),
+            self._unindexed(_t.c.occurred_on) <= date(year, 12, 31),
+            _t.c.position.not_in(retracted.scalar_subquery()),
+        ]
+        recent = max(0, upto - RECENT_WINDOW)
+        newest = sa.select(_t).where(
+            _t.c.position > recent, _t.c.position <= upto, *common,
+            *self._target_conditions(goal_id, target, self._unindexed(_t.c.type)),
+        )
+        older = sa.select(_t).where(_t.c.position <= recent, *common, *self._target_conditions(goal_id, target, _t.c.type))
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(newest.order_by(_t.c.position.desc()).limit(limit)))
+            if len(rows) < limit and recent > 0:
+                rows += conn.execute(older.order_by(_t.c.position.desc()).limit(limit - len(rows))).all()
+        return [to_recorded_event(row) for row in rows]
+
+def _retractions(conn: Connection, event_ids: Sequence[str]) -> dict[str, Retraction]:
+    found: dict[str, Retraction] = {}
+    for chunk in _chunks(event_ids):
+        query = sa.select(_r.c.target_event_id, _t).join_from(_r, _t, _t.c.position == _r.c.position)
+        for row in conn.execute(query.where(_r.c.target_event_id.in_(chunk))):
+            found[row.target_event_id] = Retraction(row.event_id, row.position, row.recorded_by, utc(row.recorded_at), row.data["reason"])
+    return found

@@ -352,7 +352,7 @@ def _psycopg_raw(events: Sequence[Triple], pg_url: str, want: Fold) -> dict[str,
 # --- PostgreSQL's own database for the peer ----------------------------------------------------
 
 
-def _pg_admin(pg_url: str) -> psycopg.Connection[Any]:
+def pg_admin(pg_url: str) -> psycopg.Connection[Any]:
     return psycopg.connect(pg_url, dbname="postgres", autocommit=True, connect_timeout=5)
 
 
@@ -360,20 +360,20 @@ def _pg_admin(pg_url: str) -> psycopg.Connection[Any]:
 def _pg_database(pg_url: str) -> Iterator[None]:
     """Create ehsj_bench_peer afresh, and drop it afterwards (also after a failure)."""
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(PG_DATABASE))
-    with _pg_admin(pg_url) as admin:
+    with pg_admin(pg_url) as admin:
         admin.execute(drop)
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PG_DATABASE)))
     try:
         yield
     finally:
-        with _pg_admin(pg_url) as admin:
+        with pg_admin(pg_url) as admin:
             admin.execute(drop)
 
 
 def _pg_reachable(pg_url: str) -> str | None:
     """None when the server answers, else why not."""
     try:
-        with _pg_admin(pg_url) as admin:
+        with pg_admin(pg_url) as admin:
             admin.execute("SELECT 1")
     except psycopg.Error as error:
         return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -433,15 +433,16 @@ class EventSpool:
         self._file = path.open("wb")
 
     def add(self, events: Sequence[Any]) -> None:
-        """`events` are NewEvent objects (.type, .occurred_on as a date, .data)."""
-        self._file.write(orjson.dumps([(e.type, e.occurred_on, e.data) for e in events]) + b"\n")
+        """`events` are NewEvent objects (.event_id, .type, .occurred_on as a date, .data)."""
+        self._file.write(orjson.dumps([(e.event_id, e.type, e.occurred_on, e.data) for e in events]) + b"\n")
 
-    def triples(self) -> list[Triple]:
+    def read(self) -> list[tuple[str, str, str, dict[str, Any]]]:
+        """(event_id, type, occurred_on, data) of every event added, once: the file is removed."""
         self._file.close()
         with self.path.open("rb") as file:
-            triples = [(kind, day, data) for line in file for kind, day, data in orjson.loads(line)]
+            rows = [(event_id, kind, day, data) for line in file for event_id, kind, day, data in orjson.loads(line)]
         self.path.unlink()
-        return triples
+        return rows
 
 
 def versus_eventsourcing(ours_append: float, ours_replay: float, peer: dict[str, Any]) -> dict[str, Any]:

@@ -19,10 +19,12 @@ class StoredEvent(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_events_house_occurred_on", "house", "occurred_on"),
         sa.Index("ix_events_type", "type"),
-        sa.Index("ix_events_recorded_at", "recorded_at"),
     )
 
-    position: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    # INTEGER on SQLite: the rowid itself (migration 0004)
+    position: int = Field(
+        sa_column=sa.Column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=False)
+    )
     event_id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False, unique=True))
     type: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     schema_version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))

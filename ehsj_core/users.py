@@ -19,7 +19,7 @@ users_table: sa.Table = User.__table__  # type: ignore[attr-defined]
 Role = Literal["consultant", "director", "auditor", "chief"]
 ROLES: tuple[str, ...] = ("consultant", "director", "auditor", "chief")
 
-# What each role may do: the one table the API and the web app consult (README, "Roles").
+# What each role may do: the one table the rule book, the API and the web app consult (README, "Roles").
 #   read         the overall status (the dashboard; GET /api/goals, /api/goals/{id}, /api/contract) and,
 #                limited by Principal.municipality_scope(), one's own municipality: its page, its row of
 #                GET /api/municipalities, its events in GET /api/events, its quarterly report preview
@@ -29,11 +29,12 @@ ROLES: tuple[str, ...] = ("consultant", "director", "auditor", "chief")
 #   append       log events (the forms, POST /api/events, the imports)
 #   retract_own  retract events one logged oneself (with a reason)
 #   retract_any  retract anybody's events
+#   close_year   close a contract year (period.closed), reopen it, and log or retract for a closed year
 #   admin        users, report recipients, sending reports on purpose
 # A route needing none of these but "read" is open to a chief; every other one answers them 403.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "consultant": frozenset({"read", "browse", "append", "retract_own"}),
-    "director": frozenset({"read", "browse", "audit", "append", "retract_own", "retract_any", "admin"}),
+    "director": frozenset({"read", "browse", "audit", "append", "retract_own", "retract_any", "close_year", "admin"}),
     "auditor": frozenset({"read", "browse", "audit"}),
     "chief": frozenset({"read"}),
 }
@@ -75,8 +76,6 @@ class Principal:
             return False
         return scope is None or (self.may("read") and scope.casefold() == name.casefold())
 
-    def may_retract(self, recorded_by: str) -> bool:
-        return self.may("retract_any") or (self.may("retract_own") and recorded_by == self.name)
 
 
 def hash_token(token: str) -> str:

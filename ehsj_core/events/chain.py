@@ -61,7 +61,6 @@ def hash_payload(payload: dict[str, Any]) -> str:
 
 
 def hash_row(
-    *,
     data_json: bytes,
     event_id: str,
     house: str,
@@ -72,10 +71,12 @@ def hash_row(
     recorded_by: str,
     schema_version: int,
     type: str,
+    /,
 ) -> str:
     """`hash_payload` of a row whose data is already canonical JSON (`canonical_json(data)`), the
     bytes the store also writes to the data column: the append path encodes each event's data once.
-    "data" sorts first among the hashed keys, and the others are given here in sorted order."""
+    "data" sorts first among the hashed keys, and the others are taken here in sorted order
+    (positional: this runs once per appended event)."""
     rest = orjson.dumps(
         {
             "event_id": event_id,

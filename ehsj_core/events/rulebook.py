@@ -42,10 +42,15 @@ from ehsj_core.events.records import (
 )
 from ehsj_core.events.store import EventConflict, EventStore
 from ehsj_core.events.validation import InvalidInput, NewEvent, Problem, parse_event, parse_events
+from ehsj_core.users import PERMISSIONS
 
-DIRECTOR = "director"
-APPENDING_ROLES = frozenset({"consultant", DIRECTOR})
-DIRECTOR_ONLY_TYPES = frozenset({PERIOD_CLOSED})
+
+def permitted(role: str, permission: str) -> bool:
+    """The role table (`users.PERMISSIONS`): append, retract_own, retract_any, close_year."""
+    return permission in PERMISSIONS.get(role, frozenset())
+
+
+ONLY_OWN = "du kan kun tilbagekalde hændelser, du selv har registreret"
 
 
 class Forbidden(InvalidInput):
@@ -100,7 +105,18 @@ class Decision:
 
 def may_retract(by: Appender, recorded_by: str) -> bool:
     """The director retracts anyone's events; a consultant only those they logged themselves."""
-    return by.role == DIRECTOR or (by.role in APPENDING_ROLES and recorded_by == by.name)
+    return permitted(by.role, "retract_any") or (permitted(by.role, "retract_own") and recorded_by == by.name)
+
+
+def retraction_problem(by: Appender, recorded_by: str) -> str | None:
+    """Why `by` may not retract an event `recorded_by` logged; None when they may (so far as the
+    roles go: the target's own state is judged by `decide`)."""
+    return append_problem(by.role) or (None if may_retract(by, recorded_by) else ONLY_OWN)
+
+
+def append_problem(role: str) -> str | None:
+    """Why a role may not log anything at all; None when it may. Every entry point's gate says this."""
+    return None if permitted(role, "append") else f"rollen '{role}' må ikke registrere hændelser"
 
 
 def _same_content(known: StoredSummary, event: NewEvent) -> bool:
@@ -121,13 +137,20 @@ class _Batch:
     placed: dict[str, tuple[NewEvent, int]] = field(default_factory=dict)  # fresh events so far
     retracted_now: set[str] = field(default_factory=set)
 
+    def closed_at(self, house: str, year: int) -> Close | None:
+        """The close in force for (house, year) at the position being judged."""
+        if not self.closes:
+            return None  # the common case, and a bulk append's hot path
+        return CloseHistory(tuple(self.closes)).closed_at(house, year, self.position)
+
     def refuse(self, index: int, name: str, value: Any, problem: str, *, forbidden: bool = False, allowed: list[str] | None = None) -> None:
         prefix = f"events[{index}]." if self.many else ""
         self.refusals.append(Refusal(index, Problem(prefix + name, value, problem, allowed), forbidden))
 
     @property
     def is_director(self) -> bool:
-        return self.by.role == DIRECTOR
+        """Closes, reopens, and logs for a closed year (the permission `close_year`)."""
+        return permitted(self.by.role, "close_year")
 
 
 def decide(events: Sequence[NewEvent], by: Appender, house: str, state: LogState) -> Decision:
@@ -158,17 +181,17 @@ def decide(events: Sequence[NewEvent], by: Appender, house: str, state: LogState
 def _judge(batch: _Batch, index: int, event: NewEvent, targets: dict[str, tuple[str, int]]) -> None:
     if event.house != batch.house:
         batch.refuse(index, "house", event.house, "hændelsen tilhører et andet erhvervshus", allowed=[batch.house])
-    role = batch.by.role
-    if role not in APPENDING_ROLES:
-        batch.refuse(index, "type", event.type, f"rollen '{role}' må ikke registrere hændelser", forbidden=True)
+    problem = append_problem(batch.by.role)
+    if problem is not None:
+        batch.refuse(index, "type", event.type, problem, forbidden=True)
         return
-    if event.type in DIRECTOR_ONLY_TYPES and not batch.is_director:
+    if event.type == PERIOD_CLOSED and not batch.is_director:
         batch.refuse(index, "type", event.type, "kun direktøren kan lukke et år", forbidden=True)
     if event.type == PERIOD_CLOSED:
         _judge_close(batch, index, event)
     elif event.type == RETRACTED:
         _judge_retraction(batch, index, event, targets)
-    else:
+    elif batch.closes:  # no close in the log: nothing to judge (the hot path of a bulk append)
         _judge_closed_year(batch, index, "occurred_on", event.occurred_on.isoformat(), event.house, event.occurred_on.year)
 
 
@@ -177,7 +200,7 @@ def _judge_close(batch: _Batch, index: int, event: NewEvent) -> None:
     if event.occurred_on.year <= year:
         problem = f"et år kan først lukkes, når det er slut: datoen skal ligge efter 31. december {year}"
         batch.refuse(index, "occurred_on", event.occurred_on.isoformat(), problem)
-    already = CloseHistory(tuple(batch.closes)).closed_at(event.house, year, batch.position)
+    already = batch.closed_at(event.house, year)
     if already is not None:
         batch.refuse(index, "data.year", year, f"året er allerede lukket: {already.describe()}")
     batch.closes.append(Close(event.house, year, event.event_id, batch.position, datetime.min.replace(tzinfo=UTC), batch.by.name, None))
@@ -222,7 +245,7 @@ def _judge_retraction(batch: _Batch, index: int, event: NewEvent, targets: dict[
     batch.retracted_now.add(target_id)
     targets[event.event_id] = (target_id, target.position)
     if not may_retract(batch.by, target.recorded_by):
-        batch.refuse(index, name, target_id, "du kan kun tilbagekalde hændelser, du selv har registreret", forbidden=True)
+        batch.refuse(index, name, target_id, ONLY_OWN, forbidden=True)
     if target.type == PERIOD_CLOSED:
         if not batch.is_director:
             batch.refuse(index, name, target_id, "kun direktøren kan genåbne et lukket år", forbidden=True)
@@ -236,16 +259,19 @@ def _reopened(close: Close, position: int) -> Close:
 
 
 def _judge_closed_year(batch: _Batch, index: int, name: str, value: Any, house: str, year: int) -> None:
-    close = CloseHistory(tuple(batch.closes)).closed_at(house, year, batch.position)
+    close = batch.closed_at(house, year)
     if close is not None and not batch.is_director:
         problem = f"{close.describe()}; kun direktøren kan registrere eller tilbagekalde hændelser for et lukket år"
         batch.refuse(index, name, value, problem, forbidden=True)
 
 
 # --- reading what the rules need, and the one way in --------------------------------------------------
-def read_state(conn: Connection, events: Sequence[NewEvent]) -> LogState:
+def read_state(conn: Connection, events: Sequence[NewEvent], *, known: bool = True) -> LogState:
+    """What the rules need, read in `conn`. With `known=False` the batch's own ids are not looked up
+    (the optimistic first try of `submit`): only the events its retractions name."""
     target_ids = [e.data["target_event_id"] for e in events if e.type == RETRACTED]
-    stored = reader.summaries(conn, [*(e.event_id for e in events), *target_ids])
+    ids = [*(e.event_id for e in events), *target_ids] if known else target_ids
+    stored = reader.summaries(conn, ids) if ids else {}
     retracted = reader.retracted_among(conn, target_ids) if target_ids else {}
     return LogState(reader.head(conn), stored, retracted, reader.closes(conn))
 
@@ -265,6 +291,13 @@ def submit(
     if not events:
         return []
     with store.locked() as conn:
+        # Most batches are new events: first try without looking up the batch's own ids. Should the
+        # rules refuse anything, or the insert meet a stored id, decide again knowing what is stored
+        # (a retry of a stored batch is a duplicate, not a refusal); that second decision is final.
+        state = read_state(conn, events, known=False)
+        decision = decide(events, by, house, state)
+        if not decision.refusals and store.try_persist(conn, state.head, decision.fresh, decision.retraction_targets, by.name, recorded_at):
+            return list(decision.results)
         state = read_state(conn, events)
         decision = decide(events, by, house, state)
         decision.raise_refusals()

@@ -17,7 +17,6 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from ehsj_core.db import is_sqlite, write_transaction
@@ -25,15 +24,16 @@ from ehsj_core.events.chain import format_recorded_at, hash_row
 from ehsj_core.events.records import Head, utc
 from ehsj_core.events.schemas import SCHEMA_VERSIONS
 from ehsj_core.events.validation import NewEvent
-from ehsj_core.tables import CompanyName, RetractionIndex
+from ehsj_core.tables import RetractionIndex
 
 retractions_table: sa.Table = RetractionIndex.__table__  # type: ignore[attr-defined]
-company_names_table: sa.Table = CompanyName.__table__  # type: ignore[attr-defined]
 # Any constant works; it names "the append lock" among PostgreSQL's advisory locks.
 APPEND_LOCK_KEY = 0x45485341  # "EHSA"
 COLUMNS = "position, event_id, type, schema_version, house, occurred_on, recorded_at, recorded_by, data, prev_hash, hash"
 SQLITE_INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 POSTGRES_COPY = f"COPY events ({COLUMNS}) FROM STDIN"
+SQLITE_NAMES = "INSERT OR IGNORE INTO company_names (cvr, name, folded, position) VALUES (?, ?, ?, ?)"
+POSTGRES_NAMES = "INSERT INTO company_names (cvr, name, folded, position) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
 SORTED = orjson.OPT_SORT_KEYS
 
 
@@ -61,6 +61,30 @@ class EventStore:
             if not is_sqlite(self.engine):
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
             yield conn
+
+    def try_persist(
+        self,
+        conn: Connection,
+        head: Head,
+        events: Sequence[NewEvent],
+        retraction_targets: Mapping[str, tuple[str, int]],
+        recorded_by: str,
+        recorded_at: datetime | None = None,
+    ) -> bool:
+        """`persist` inside a savepoint; False, with nothing written, when the database refuses a row
+        (an event id stored already): the caller then decides again, knowing what is stored."""
+        refused = (sa.exc.IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError)  # rows go to the driver itself
+        savepoint = conn.begin_nested()
+        try:
+            self.persist(conn, head, events, retraction_targets, recorded_by, recorded_at)
+        except refused:
+            savepoint.rollback()
+            return False
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+        return True
 
     def persist(
         self,
@@ -109,10 +133,13 @@ class EventStore:
                 names.setdefault((event.data.get("company_cvr") or "", name), positions[event.event_id])
         if not names:
             return
-        dialect = sqlite if is_sqlite(self.engine) else postgresql
-        statement = dialect.insert(company_names_table).on_conflict_do_nothing()
-        values = [{"cvr": cvr, "name": name, "folded": name.casefold(), "position": p} for (cvr, name), p in names.items()]
-        conn.execute(statement, values)
+        values = [(cvr, name, name.casefold(), p) for (cvr, name), p in names.items()]
+        driver: Any = conn.connection.driver_connection
+        if is_sqlite(self.engine):
+            driver.executemany(SQLITE_NAMES, values)
+        else:
+            with driver.cursor() as cursor:
+                cursor.executemany(POSTGRES_NAMES, values)
 
 
 Row = tuple[int, str, str, int, str, str, str, str, str, str, str]
@@ -124,15 +151,13 @@ def _rows(events: Sequence[NewEvent], head: Head, now: datetime, recorded_by: st
     moment = format_recorded_at(now)
     position, prev_hash = head.position, head.hash
     rows: list[Row] = []
+    dumps, versions = orjson.dumps, SCHEMA_VERSIONS
     for event in events:
         position += 1
-        data_json = orjson.dumps(event.data, option=SORTED)
-        version = SCHEMA_VERSIONS[event.type]
+        data_json = dumps(event.data, option=SORTED)
+        version = versions[event.type]
         day = event.occurred_on.isoformat()
-        digest = hash_row(
-            data_json=data_json, event_id=event.event_id, house=event.house, occurred_on=day, position=position,
-            prev_hash=prev_hash, recorded_at=moment, recorded_by=recorded_by, schema_version=version, type=event.type,
-        )
+        digest = hash_row(data_json, event.event_id, event.house, day, position, prev_hash, moment, recorded_by, version, event.type)
         rows.append((position, event.event_id, event.type, version, event.house, day, moment, recorded_by, data_json.decode(), prev_hash, digest))
         prev_hash = digest
     return rows

@@ -17,7 +17,7 @@ from typing import Any
 
 from ehsj_core.events import rulebook
 from ehsj_core.events.rulebook import Appender
-from ehsj_core.events.validation import InvalidInput, NewEvent, parse_event
+from ehsj_core.events.validation import InvalidInput, NewEvent, Problem, parse_event
 from ehsj_core.imports import values as v
 from ehsj_core.imports.mapping import FORMATS, Format, column_of, event_id, locate, map_row
 from ehsj_core.imports.readers import Cell, Sheet, read_sheet
@@ -77,6 +77,9 @@ def import_file(
     skip_bad: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
+    problem = rulebook.append_problem(by.role)
+    if problem is not None:
+        raise rulebook.Forbidden([Problem("role", by.role, problem)])
     fmt = FORMATS[kind]
     sheet = read_sheet(data, filename)
     report = ImportReport(kind, filename, sheet.encoding, rows=len(sheet.rows))

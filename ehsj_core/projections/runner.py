@@ -97,15 +97,15 @@ class ProjectionRunner:
 
     def _fold_stretch(self, facts: LogFacts, after: int, upto: int) -> None:
         skip, undo = self.log.retraction_effects(after, upto)
-        for row in self.log.fold_rows_at(undo):
-            apply(facts, row.type, row.house, row.day, row.data, -1)
+        for _position, event_type, house, day, data in self.log.fold_rows_at(undo):
+            apply(facts, event_type, house, day, data, -1)
         if skip:
-            for row in self.log.fold_rows(after, upto):
-                if row.position not in skip:
-                    apply(facts, row.type, row.house, row.day, row.data, 1)
+            for position, event_type, house, day, data in self.log.fold_rows(after, upto):
+                if position not in skip:
+                    apply(facts, event_type, house, day, data, 1)
         else:
-            for row in self.log.fold_rows(after, upto):
-                apply(facts, row.type, row.house, row.day, row.data, 1)
+            for _position, event_type, house, day, data in self.log.fold_rows(after, upto):
+                apply(facts, event_type, house, day, data, 1)
 
     def live(self) -> tuple[LogFacts, int]:
         """The facts at the head of the log. Call with `self.lock` held while reading the result."""

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ehsj_core.events.rulebook import append_problem
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import Principal, authenticate
 
@@ -64,4 +65,13 @@ def outside_scope(what: str) -> HTTPException:
 Reader = Annotated[Principal, Depends(require("read"))]
 # Every other reading route: not for a chief.
 Browser = Annotated[Principal, Depends(require("browse"))]
-Appender = Annotated[Principal, Depends(require("append"))]
+def appender(user: CurrentUser) -> Principal:
+    """Who may log events at all: the rule book's answer (`rulebook.append_problem`), which every
+    entry point gives in the same words."""
+    problem = append_problem(user.role)
+    if problem is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=problem[:1].upper() + problem[1:])
+    return user
+
+
+Appender = Annotated[Principal, Depends(appender)]

@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ehsj_core.events.validation import InvalidInput
 from ehsj_core.imports.run import ImportReport, import_file
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import NotFound, Tracker
@@ -69,6 +70,10 @@ def _run(kind: str, file: Path, skip_bad: bool, bad_rows: Path | None, as_user: 
             report = import_file(tracker, kind, file.read_bytes(), file.name, by=by, skip_bad=skip_bad, progress=advance)
         except NotFound as exc:
             console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        except InvalidInput as exc:  # refused whole by the rule book (the role of --as)
+            for p in exc.problems:
+                console.print(f"[red]{p.problem}[/red]")
             raise typer.Exit(2) from None
     _show(report)
     if report.bad_rows_csv is not None:

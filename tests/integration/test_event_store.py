@@ -72,6 +72,14 @@ class TestEventStore:
         assert (first[0].duplicate, again[0].duplicate) == (False, True)
         assert LogReader(engine).head().position == 1
 
+    def test_a_retried_batch_with_a_retraction_is_a_duplicate_not_a_refusal(self, engine: Engine) -> None:
+        target = new_course()
+        batch = [target, new_retraction(target.event_id)]
+        first = append(engine, batch)
+        again = append(engine, batch)  # the retraction's target is retracted by now: by this very batch
+        assert [r.position for r in again] == [r.position for r in first] == [1, 2]
+        assert all(r.duplicate for r in again) and LogReader(engine).head().position == 2
+
     def test_the_same_id_with_other_content_is_a_conflict_and_stores_nothing(self, engine: Engine) -> None:
         event_id = new_id()
         append(engine, [new_course("Lolland", event_id)])

@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from ehsj_core.accounts import SignedIn, principal_for_session
+from ehsj_core.events.rulebook import append_problem
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import Principal
 from services.api.deps import TrackerDep
@@ -104,7 +105,15 @@ def allow(permission: str) -> Callable[[Principal], Principal]:
 
 
 Browser = Annotated[Principal, Depends(allow("browse"))]
-Writer = Annotated[Principal, Depends(allow("append"))]
+def writer(user: WebUser) -> Principal:
+    """Who may open the forms that log events: the rule book's answer, in its words."""
+    problem = append_problem(user.role)
+    if problem is not None:
+        raise NoAccess(user, problem[:1].upper() + problem[1:] + ".")
+    return user
+
+
+Writer = Annotated[Principal, Depends(writer)]
 Admin = Annotated[Principal, Depends(allow("admin"))]
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ehsj_core.events.records import RETRACTED, HistoryQuery, RecordedEvent
-from ehsj_core.events.rulebook import Forbidden, may_retract
+from ehsj_core.events.rulebook import Forbidden, retraction_problem
 from ehsj_core.events.schemas import EVENT_TYPES
 from ehsj_core.events.validation import InvalidInput
 from ehsj_core.tracker import Tracker
@@ -119,8 +119,9 @@ def _retract_page(request: Request, tracker: Tracker, user: Principal, event: Re
 @router.get("/historik/{event_id}/tilbagekald")
 def retract_confirm(event_id: str, request: Request, user: WebUser, tracker: TrackerDep) -> HTMLResponse:
     event = _retractable(tracker, user, event_id)
-    if not may_retract(user, event.recorded_by):  # the rule book decides the POST; this spares a form it would refuse
-        raise NoAccess(user, "Du kan kun tilbagekalde hændelser, du selv har registreret.")
+    problem = retraction_problem(user, event.recorded_by)  # the rule book decides the POST; this spares a form it would refuse
+    if problem is not None:
+        raise NoAccess(user, problem[:1].upper() + problem[1:] + ".")
     return _retract_page(request, tracker, user, event)
 
 

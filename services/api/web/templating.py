@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ehsj_core.events.rulebook import may_retract
 from ehsj_core.reports import labels
 from ehsj_core.users import Principal
 from services.api.web import svg
@@ -49,6 +50,7 @@ def environment() -> Environment:
         event_titles=EVENT_TITLES,
         field_labels=FIELD_LABELS,
         role_titles=ROLE_TITLES,
+        may_retract=may_retract,
         status_colours=labels.STATUS_COLOURS,
         svg=svg,
     )

@@ -114,7 +114,7 @@ def main() -> None:
     results["generate_and_validate_events_per_s"] = round(appended / validate_seconds)
 
     # 2. Full replay of the projection, streamed from the log, without snapshots.
-    runner = ProjectionRunner(tracker.log, settings.snapshot_every)
+    runner = ProjectionRunner(tracker.log, settings.snapshot_key(), settings.snapshot_every)
     start = time.perf_counter()
     runner.fold(LogFacts(), 0, None)
     results["replay_events_per_s"] = round(appended / (time.perf_counter() - start))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import warnings
 from functools import lru_cache
@@ -49,7 +50,7 @@ class Settings(BaseSettings):
 
     secret_key: SecretStr | None = Field(
         default=None,
-        description="signs the web app's session cookie; required in production (at least 32 "
+        description="signs the web app's session cookie and the projection's snapshots; required in production (at least 32 "
         "characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`); "
         "elsewhere a random key per process is made when unset",
     )
@@ -93,6 +94,12 @@ class Settings(BaseSettings):
         elif unsafe:
             warnings.warn("EHSJ_SECRET_KEY is a placeholder or short: never use it in production", stacklevel=2)
         return self
+
+
+    def snapshot_key(self) -> bytes:
+        """The key the projection signs its snapshots with (runner.SnapshotStore), from the secret key."""
+        assert self.secret_key is not None  # _safe_secret_key makes one when unset
+        return hashlib.sha256(b"ehsj-snapshots|" + self.secret_key.get_secret_value().encode()).digest()
 
 
 @lru_cache

@@ -88,7 +88,7 @@ class Tracker:
         self.engine = engine if engine is not None else engine_for(settings.database_url)
         self.store = EventStore(self.engine)
         self.log = LogReader(self.engine)
-        self.runner = ProjectionRunner(self.log, settings.snapshot_every)
+        self.runner = ProjectionRunner(self.log, settings.snapshot_key(), settings.snapshot_every)
         self.tz = ZoneInfo(settings.timezone)
         self.house = settings.house
         self._book: ContractBook | None = None

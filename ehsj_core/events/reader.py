@@ -54,6 +54,7 @@ READ_BATCH = 10_000
 COMPANY_TYPES = ("course.completed", "company.referred")
 NARROW_PERIOD_DAYS = 92  # a period this short is found fastest through the occurred_on index
 RECENT_WINDOW = 20_000  # positions searched first for the newest events of a target
+MANY_COMPANIES = 200  # a name search matching more companies walks the log from the top (`_named`)
 _CASEFOLD = "ehsj_casefold"  # a SQLite function registered per connection: Python's str.casefold
 _t, _r = events_table, retractions_table
 
@@ -412,18 +413,25 @@ class LogReader:
 
     def _named(self, conn: Connection, text: str) -> ColumnElement[bool]:
         """Events of the companies whose logged name contains `text`: a name is written on courses;
-        referrals and evaluations carry the CVR only, so a name finds every event of those CVRs."""
+        referrals and evaluations carry the CVR only, so a name finds every event of those CVRs.
+
+        A few companies: their events through the CVR index, then sorted. Many (a common fragment
+        such as "sen"): their events are dense in the log, so walking the positions from the top finds
+        a page sooner than fetching and sorting every event of every company."""
         escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         c = company_names_table
-        pairs = conn.execute(sa.select(c.c.cvr, c.c.name).where(c.c.folded.like(f"%{escaped}%", escape="\\"))).all()
-        cvrs = sorted({cvr for cvr, _name in pairs if cvr})
-        names = sorted({name for cvr, name in pairs if not cvr})
-        conditions: list[ColumnElement[bool]] = [sa.false()]
-        if cvrs:
-            conditions.append(json_text(_t, "company_cvr", self.dialect).in_(cvrs))
-        if names:
-            conditions.append(sa.and_(_t.c.type == "course.completed", json_text(_t, "company_name", self.dialect).in_(names)))
-        return sa.or_(*conditions)
+        matching = c.c.folded.like(f"%{escaped}%", escape="\\")
+        pairs = conn.execute(sa.select(c.c.cvr, c.c.name).where(matching).limit(MANY_COMPANIES + 1)).all()
+        cvr_column = json_text(_t, "company_cvr", self.dialect)
+        name_column = json_text(_t, "company_name", self.dialect)
+        if len(pairs) > MANY_COMPANIES:  # the database keeps the list: no round trip of thousands of CVRs
+            cvrs: Any = sa.select(c.c.cvr).where(matching, c.c.cvr != "").scalar_subquery()
+            names: Any = sa.select(c.c.name).where(matching, c.c.cvr == "").scalar_subquery()
+            cvr_column, name_column = self._unindexed(cvr_column), self._unindexed(name_column)
+        else:
+            cvrs = sorted({cvr for cvr, _name in pairs if cvr})
+            names = sorted({name for cvr, name in pairs if not cvr})
+        return sa.or_(cvr_column.in_(cvrs), sa.and_(_t.c.type == "course.completed", name_column.in_(names)))
 
     def _history_conditions(self, conn: Connection, house: str, q: HistoryQuery) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = [self._unindexed(_t.c.house) == house]

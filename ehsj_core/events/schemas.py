@@ -7,6 +7,7 @@ reads it from the validation context: `Model.model_validate(data, context={"cont
 from __future__ import annotations
 
 import operator
+from functools import lru_cache
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -26,11 +27,12 @@ from ehsj_core.contract.model import CourseTypeKey as CourseType
 CVR_WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
 
 
+@lru_cache(maxsize=1 << 16)  # bulk imports name the same companies again and again
 def is_valid_cvr(value: str) -> bool:
     """Danish CVR: 8 digits, first not 0, weighted sum (2,7,6,5,4,3,2,1) divisible by 11."""
     if len(value) != 8 or not value.isascii() or not value.isdigit() or value[0] == "0":
         return False
-    return bool(sum(map(operator.mul, map(int, value), CVR_WEIGHTS)) % 11 == 0)  # bulk imports call this often
+    return bool(sum(map(operator.mul, map(int, value), CVR_WEIGHTS)) % 11 == 0)
 
 
 def _check_cvr(value: str) -> str:

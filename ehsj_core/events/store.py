@@ -33,7 +33,10 @@ COLUMNS = "position, event_id, type, schema_version, house, occurred_on, recorde
 SQLITE_INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 POSTGRES_COPY = f"COPY events ({COLUMNS}) FROM STDIN"
 SQLITE_NAMES = "INSERT OR IGNORE INTO company_names (cvr, name, folded, position) VALUES (?, ?, ?, ?)"
-POSTGRES_NAMES = "INSERT INTO company_names (cvr, name, folded, position) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
+POSTGRES_NAMES = (
+    "INSERT INTO company_names (cvr, name, folded, position)"
+    " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[]) ON CONFLICT DO NOTHING"
+)
 SORTED = orjson.OPT_SORT_KEYS
 
 
@@ -137,9 +140,9 @@ class EventStore:
         driver: Any = conn.connection.driver_connection
         if is_sqlite(self.engine):
             driver.executemany(SQLITE_NAMES, values)
-        else:
+        else:  # one statement over four arrays: psycopg's executemany would make a round trip a row
             with driver.cursor() as cursor:
-                cursor.executemany(POSTGRES_NAMES, values)
+                cursor.execute(POSTGRES_NAMES, [list(column) for column in zip(*values, strict=True)])
 
 
 Row = tuple[int, str, str, int, str, str, str, str, str, str, str]

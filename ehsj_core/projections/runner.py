@@ -8,11 +8,13 @@ is never trusted: it is simply not found.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import inspect
+import marshal
+import sys
 import threading
 from datetime import UTC, datetime
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -24,24 +26,41 @@ from ehsj_core.tables import ProjectionSnapshot
 
 snapshots_table: sa.Table = ProjectionSnapshot.__table__  # type: ignore[attr-defined]
 PROJECTION_NAME = "goal_facts"
-PROJECTION_VERSION = hashlib.sha256(inspect.getsource(facts_module).encode()).hexdigest()[:16]
+# The fold's source and the marshal format of this Python (the snapshot's bytes, facts.LogFacts.dumps)
+PROJECTION_VERSION = hashlib.sha256(
+    inspect.getsource(facts_module).encode() + f"|{sys.version_info[:2]}|{marshal.version}".encode()
+).hexdigest()[:16]
+MAC_BYTES = 32
 AT_CACHE_SIZE = 4
 
 
 class SnapshotStore:
-    def __init__(self, engine: Engine) -> None:
+    """Snapshots of the facts, signed with the installation's secret key.
+
+    A snapshot is a cache the replay trusts, so a row someone wrote into the table by other means
+    must not count: each blob carries an HMAC-SHA256 of its name, version, position and bytes, and a
+    row whose MAC does not verify is passed over. The key's fingerprint is part of the version, so
+    processes with different keys (development, where a key is made per process) keep apart.
+    """
+
+    def __init__(self, engine: Engine, key: bytes) -> None:
         self.engine = engine
+        self.key = key
+        self.version = f"{PROJECTION_VERSION}-{hashlib.sha256(key).hexdigest()[:8]}"
+
+    def _mac(self, position: int, blob: bytes) -> bytes:
+        return hmac.new(self.key, f"{PROJECTION_NAME}|{self.version}|{position}|".encode() + blob, hashlib.sha256).digest()
 
     def save(self, position: int, state: LogFacts) -> None:
-        blob = orjson.dumps(state.to_json())
+        blob = state.dumps()
         try:
             with self.engine.begin() as conn:
                 conn.execute(
                     snapshots_table.insert().values(
                         name=PROJECTION_NAME,
-                        version=PROJECTION_VERSION,
+                        version=self.version,
                         position=position,
-                        state=blob,
+                        state=self._mac(position, blob) + blob,
                         created_at=datetime.now(UTC),
                     )
                 )
@@ -50,24 +69,27 @@ class SnapshotStore:
 
     def newest(self, at_most: int) -> tuple[int, LogFacts] | None:
         t = snapshots_table
+        query = (
+            sa.select(t.c.position, t.c.state)
+            .where(t.c.name == PROJECTION_NAME, t.c.version == self.version, t.c.position <= at_most)
+            .order_by(t.c.position.desc())
+            .limit(5)
+        )
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(t.c.position, t.c.state)
-                .where(t.c.name == PROJECTION_NAME, t.c.version == PROJECTION_VERSION, t.c.position <= at_most)
-                .order_by(t.c.position.desc())
-                .limit(1)
-            ).first()
-        if row is None:
-            return None
-        return row.position, LogFacts.from_json(orjson.loads(row.state))
+            rows = conn.execute(query).all()
+        for position, state in rows:
+            mac, blob = bytes(state[:MAC_BYTES]), bytes(state[MAC_BYTES:])
+            if hmac.compare_digest(mac, self._mac(position, blob)):
+                return position, LogFacts.loads(blob)
+        return None
 
 
 class ProjectionRunner:
     """Holds the live facts of one process and folds what the log added since the checkpoint."""
 
-    def __init__(self, log: LogReader, snapshot_every: int = 20_000) -> None:
+    def __init__(self, log: LogReader, snapshot_key: bytes, snapshot_every: int = 20_000) -> None:
         self.log = log
-        self.snapshots = SnapshotStore(log.engine)
+        self.snapshots = SnapshotStore(log.engine, snapshot_key)
         self.snapshot_every = snapshot_every
         self.lock = threading.RLock()
         self._facts: LogFacts | None = None

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ehsj_core.events.rulebook import append_problem
+from ehsj_core.events.rulebook import Forbidden, append_problem
+from ehsj_core.events.validation import Problem
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import Principal, authenticate
 
@@ -70,7 +71,7 @@ def appender(user: CurrentUser) -> Principal:
     entry point gives in the same words."""
     problem = append_problem(user.role)
     if problem is not None:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=problem[:1].upper() + problem[1:])
+        raise Forbidden([Problem("role", user.role, problem)])
     return user
 
 

@@ -50,3 +50,17 @@ def test_the_history_finds_by_consultant_and_company_and_names_the_retraction(tr
     assert tracker.log.company_hint(tracker.house, cvr(3)) is None  # its only course is retracted
     hint = tracker.log.company_hint(tracker.house, cvr(4))
     assert hint is not None and hint.municipality == "Faxe"
+
+
+def test_a_name_many_companies_share_still_finds_their_newest_events_and_only_theirs(tracker: Tracker) -> None:
+    from ehsj_core.events.reader import MANY_COMPANIES
+
+    shared = [course("action_plan", "Køge", company=n, company_name=f"Jensen & Søn {n} ApS") for n in range(1, MANY_COMPANIES + 6)]
+    other = [course("action_plan", "Køge", company=n, company_name=f"Andersen {n}") for n in range(500, 510)]
+    tracker.append({"events": [*shared, *other]}, by=Actor("Karen"))
+    page = tracker.log.find_history(tracker.house, HistoryQuery(company="JENSEN", limit=50))
+    assert len(page.entries) == 50 and page.older is not None
+    assert all("Jensen" in str(getattr(e.event.data, "company_name", "")) for e in page.entries)
+    assert [e.event.position for e in page.entries] == list(range(len(shared), len(shared) - 50, -1))
+    few = tracker.log.find_history(tracker.house, HistoryQuery(company="andersen 50"))
+    assert len(few.entries) == 10

@@ -29,6 +29,7 @@ from tests.factories import Actor, cvr
 
 MUNICIPALITIES = ("Lolland", "Sorø", "Køge")
 DIRECTOR = Actor("Dorte Direktør", "director")
+KEY = b"k" * 32
 
 
 def raw_event(kind: int, company: int, month: int, pick: int) -> dict[str, object]:
@@ -77,7 +78,7 @@ def test_the_fold_through_the_index_equals_a_naive_fold_live_and_as_of_any_posit
         engine = create_db_engine(url)
         initialise(engine, CONTRACTS)
         tracker = Tracker(Settings(database_url=url, contracts_dir=CONTRACTS, environment="test"), engine)
-        live = ProjectionRunner(tracker.log, snapshot_every=5)
+        live = ProjectionRunner(tracker.log, KEY, snapshot_every=5)
         targets: list[str] = []  # events not yet retracted, in order
         for batch in batches:
             raws: list[dict[str, object]] = []
@@ -100,6 +101,6 @@ def test_the_fold_through_the_index_equals_a_naive_fold_live_and_as_of_any_posit
         head = len(everything)
         for probe in [0, head, *probes]:
             upto = probe % (head + 1)
-            fresh = ProjectionRunner(tracker.log, snapshot_every=5)  # the snapshots the live runner wrote
+            fresh = ProjectionRunner(tracker.log, KEY, snapshot_every=5)  # the snapshots the live runner wrote
             assert fresh.at(upto) == naive_facts(everything, upto), upto
         engine.dispose()

@@ -191,7 +191,8 @@ def via_import(world: World, role: str, raw: dict[str, Any]) -> Outcome | None:
     body = answer.json()
     if answer.status_code == 201:
         return Outcome(True, "")
-    text = body["detail"] if answer.status_code == 403 else " ".join(p["problem"] for p in body["problems"])
+    problems = body["detail"] if answer.status_code == 403 else body["problems"]
+    text = " ".join(p["problem"] for p in problems)
     return Outcome(False, folded(text))
 
 

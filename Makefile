@@ -3,20 +3,40 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 EHSJ   := $(VENV)/bin/ehsj
 STAMP  := $(VENV)/.installed-stamp
+RUN_STAMP := $(VENV)/.run-installed-stamp
 PYTHON ?= python3
+# The dependencies come from the locks (every package pinned, with hashes): requirements/run.lock
+# for running, requirements/dev.lock for the tests and tools too; then the project with --no-deps.
+INSTALL_LOCK := $(PY) -m pip install --quiet --require-hashes -r
+UV_VERSION := 0.13.9
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet
 
-.PHONY: run test lint typecheck pytest bench services chromium clean
+.PHONY: run test lint typecheck pytest bench services chromium clean lock
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+
+$(RUN_STAMP): requirements/run.lock pyproject.toml | $(PY)
+	$(INSTALL_LOCK) requirements/run.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): requirements/dev.lock pyproject.toml | $(PY)
+	$(INSTALL_LOCK) requirements/dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP) $(RUN_STAMP)
 
 ## run: set up everything (venv, database under var/, contract, demo year, director token) and serve
-run: $(STAMP)
-	$(EHSJ) bootstrap
-	$(EHSJ) serve
+run: $(RUN_STAMP)
+	EHSJ_DATA_DIR="$(CURDIR)/var" $(EHSJ) bootstrap
+	EHSJ_DATA_DIR="$(CURDIR)/var" $(EHSJ) serve
+
+## lock: regenerate requirements/*.lock from pyproject.toml (LOCK_ARGS="--upgrade-package NAME" to move one)
+lock: | $(PY)
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) $(LOCK_ARGS) -o requirements/run.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) $(LOCK_ARGS) -o requirements/dev.lock
 
 ## test: lint, type-check and the whole test suite on SQLite and the local PostgreSQL, and in Chromium
 test: $(STAMP) services chromium lint typecheck pytest

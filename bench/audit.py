@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ehsj_core.audit.statement import build_statement
 from ehsj_core.audit.statement_render import statement_html, statement_xlsx
 from ehsj_core.demo import DemoAppender
 from ehsj_core.events.schemas import is_valid_cvr
@@ -39,7 +38,7 @@ def audit_figures(tracker: Tracker, workdir: Path) -> dict[str, Any]:
 
     results: dict[str, Any] = {"audit_replay": percentiles(timed(replay, 20))}
     start = time.perf_counter()
-    statement = build_statement(tracker, 2019)
+    statement = tracker.statement(2019)
     statement_xlsx(statement), statement_html(statement)
     results["final_statement_s"] = round(time.perf_counter() - start, 2)
     results["crm_import_rows_per_s"] = crm_import(workdir)
@@ -68,7 +67,7 @@ def crm_import(workdir: Path) -> int:
     path = workdir / "crm-100k.csv"
     path.write_bytes(crm_export(CRM_ROWS, [m.name for m in tracker.contract(2019).contract.municipalities]))
     start = time.perf_counter()
-    report = import_file(tracker, "crm", path.read_bytes(), path.name, by=BENCH_DIRECTOR)
+    report = import_file(tracker.import_destination(), "crm", path.read_bytes(), path.name, by=BENCH_DIRECTOR)
     seconds = time.perf_counter() - start
     assert report.stored == CRM_ROWS and not report.problems, report.as_dict()
     return round(CRM_ROWS / seconds)

@@ -64,7 +64,7 @@ def batches(tracker: Tracker, total: int) -> Iterator[tuple[list[NewEvent], Any]
     """The demo's mix, scaled up to `total` events, validated, in batches with their recorded_at."""
     contract = tracker.contract(2019).contract
     probe = sum(1 for _ in iter_year(contract, seed=1, scale=1.0))
-    book, today = tracker.book, date(2026, 1, 1)
+    book, today = tracker.contract_book(), date(2026, 1, 1)
     batch: list[NewEvent] = []
     produced = 0
     for demo_event in iter_year(contract, seed=1, scale=max(1.0, total / probe * 1.06)):
@@ -155,7 +155,7 @@ def quarterly_emails(tracker: Tracker) -> float:
     position = tracker.log.head().position
     start = time.perf_counter()
     for municipality in tracker.contract(2019).contract.municipalities:
-        render(build_quarterly(tracker, period, municipality.name, position))
+        render(build_quarterly(tracker.facts_at(period.year, position), period, municipality.name))
     return time.perf_counter() - start
 
 

@@ -24,9 +24,11 @@ from zoneinfo import ZoneInfo
 from ehsj_core import demo_companies as demo_data
 from ehsj_core.contract.model import Contract
 from ehsj_core.demo_companies import CompanyPool, Deck, allocate
+from ehsj_core.events import rulebook
+from ehsj_core.events.reader import LogReader
 from ehsj_core.events.schemas import TOPICS
 from ehsj_core.events.validation import parse_event
-from ehsj_core.tracker import Tracker
+from ehsj_core.imports.run import Destination
 
 NAMESPACE = uuid.UUID("5d2c4a1e-7b3f-5e09-9c61-e45f0a8d2019")
 _NAMESPACE_BYTES = NAMESPACE.bytes
@@ -70,20 +72,19 @@ def iter_year(contract: Contract, seed: int = 2019, scale: float = 1.0, now: dat
         yield event
 
 
-def load_demo(tracker: Tracker, seed: int = 2019, year: int | None = None) -> int:
+def load_demo(dest: Destination, contract: Contract, tz: ZoneInfo, seed: int = 2019) -> int:
     """Fill an empty log with the demo year, one append per sitting (recorded_at, recorded_by).
 
     Each sitting is atomic, the whole year is not: the generator only yields valid events (tested).
     """
-    if tracker.log.head().position > 0:
+    if LogReader(dest.store.engine).head().position > 0:
         raise DemoError("Demoåret kan kun indlæses i en tom log; loggen indeholder allerede hændelser.")
-    contract = tracker.contract(year).contract
-    book, today, appended = tracker.book, tracker.today(), 0
+    book, today, appended = dest.book, dest.today, 0
     for (recorded_at, recorded_by), sitting in groupby(iter_year(contract, seed), _sitting):
-        on = max(today, recorded_at.astimezone(tracker.tz).date())  # occurred_on may not lie after it
-        batch = [parse_event(event.raw, book, tracker.house, on) for event in sitting]
+        on = max(today, recorded_at.astimezone(tz).date())  # occurred_on may not lie after it
+        batch = [parse_event(event.raw, book, dest.house, on) for event in sitting]
         by = DemoAppender(recorded_by, "director" if recorded_by == demo_data.DIRECTOR else "consultant")
-        results = tracker.append_events(batch, by, recorded_at=recorded_at)
+        results = rulebook.submit(dest.store, batch, by, dest.house, recorded_at=recorded_at)
         appended += sum(1 for r in results if not r.duplicate)
     return appended
 

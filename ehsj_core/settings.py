@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import warnings
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The contract files ship inside the package (ehsj_core/contracts, in the checkout a link to contracts/).
+PACKAGED_CONTRACTS = Path(str(files("ehsj_core") / "contracts"))
+DEFAULT_SECRETS_DIR = "/run/secrets"
 PLACEHOLDER_SECRETS = frozenset({"changethis", "change-me", "changeme", "secret", "development", "test"})
 
 
@@ -24,12 +35,19 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = Field(
         default="development", description="production refuses unsafe defaults"
     )
+    data_dir: Path = Field(
+        default_factory=lambda: Path.cwd() / "var",
+        description="where the default SQLite database and outbox live (var/ under the working directory)",
+    )
     database_url: str = Field(
-        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'ehsj.sqlite3'}",
+        default_factory=lambda data: f"sqlite:///{data['data_dir'] / 'ehsj.sqlite3'}",
         description="SQLAlchemy URL: sqlite:///path (embedded) or postgresql+psycopg://user@host/db",
     )
+    database_password: SecretStr | None = Field(
+        default=None, description="put into database_url when that has no password (a Docker secret)"
+    )
     contracts_dir: Path = Field(
-        default=PROJECT_ROOT / "contracts", description="folder of contract files loaded by `ehsj init`"
+        default=PACKAGED_CONTRACTS, description="folder of contract files loaded by `ehsj init`"
     )
     house: str = Field(default="sjaelland", description="the business house events are logged for")
     timezone: str = Field(default="Europe/Copenhagen", description="business time zone")
@@ -64,12 +82,21 @@ class Settings(BaseSettings):
     )
 
     smtp_host: str | None = Field(default=None, description="SMTP server; unset: emails go to outbox_dir")
-    smtp_port: int = 587
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="587 for STARTTLS, 465 for implicit TLS")
     smtp_user: str | None = None
-    smtp_password: str | None = None
-    smtp_starttls: bool = True
+    smtp_password: SecretStr | None = None  # or the file <secrets dir>/ehsj_smtp_password
+    smtp_tls: Literal["starttls", "implicit", "none"] | None = Field(
+        default=None,
+        description="starttls: STARTTLS on a plain connection (port 587); implicit: TLS from the first byte "
+        "(port 465); none: no TLS (a local relay only). The certificate is always verified. "
+        "Unset: EHSJ_SMTP_STARTTLS decides (true → starttls, false → none)",
+    )
+    smtp_starttls: bool = Field(default=True, description="older switch, used only when EHSJ_SMTP_TLS is unset")
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0, description="connecting to and talking with the SMTP server")
     mail_from: str = Field(default="Erhvervshus Sjælland <rapporter@erhvervshussjaelland.dk>")
-    outbox_dir: Path = Field(default=PROJECT_ROOT / "var" / "outbox", description=".eml files when no SMTP")
+    outbox_dir: Path = Field(
+        default_factory=lambda data: data["data_dir"] / "outbox", description=".eml files when no SMTP"
+    )
     catch_up_days: int = Field(
         default=14, ge=0, description="a report whose send date passed longer ago is not sent by itself"
     )
@@ -78,6 +105,56 @@ class Settings(BaseSettings):
     sending_timeout_seconds: int = Field(
         default=600, ge=1, description="a dispatch left 'sending' this long (a crash) is tried again"
     )
+
+    log_format: Literal["text", "json"] | None = Field(
+        default=None, description="log lines: text (for people) or json (one object a line); unset: json in production, text elsewhere"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="the lowest level logged (every process)"
+    )
+    heartbeat_interval_seconds: int = Field(
+        default=60, ge=1, description="the scheduler writes its heartbeat row this often"
+    )
+    heartbeat_max_age_seconds: int = Field(
+        default=180, ge=1, description="`ehsj health scheduler` fails when the newest heartbeat is older than this"
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    def effective_log_format(self) -> Literal["text", "json"]:
+        """EHSJ_LOG_FORMAT, or by default json in production and text elsewhere."""
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment == "production" else "text"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Docker secrets: a file named like the variable (`ehsj_secret_key`, `ehsj_database_password`,
+        `ehsj_smtp_password`, …) in EHSJ_SECRETS_DIR (default /run/secrets), below the environment."""
+        secrets_dir = Path(os.environ.get("EHSJ_SECRETS_DIR") or DEFAULT_SECRETS_DIR)
+        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings, dotenv_settings)
+        if secrets_dir.is_dir():
+            sources += (SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir),)
+        return sources
+
+    @model_validator(mode="after")
+    def _password_into_url(self) -> Settings:
+        if self.database_password is not None:
+            url = make_url(self.database_url)
+            if url.password is None:
+                url = url.set(password=self.database_password.get_secret_value())
+                self.database_url = url.render_as_string(hide_password=False)
+        return self
 
     @model_validator(mode="after")
     def _safe_secret_key(self) -> Settings:
@@ -95,6 +172,13 @@ class Settings(BaseSettings):
             warnings.warn("EHSJ_SECRET_KEY is a placeholder or short: never use it in production", stacklevel=2)
         return self
 
+
+    @property
+    def smtp_security(self) -> Literal["starttls", "implicit", "none"]:
+        """The TLS mode in effect: EHSJ_SMTP_TLS, else the older EHSJ_SMTP_STARTTLS."""
+        if self.smtp_tls is not None:
+            return self.smtp_tls
+        return "starttls" if self.smtp_starttls else "none"
 
     def snapshot_key(self) -> bytes:
         """The key the projection signs its snapshots with (runner.SnapshotStore), from the secret key."""

@@ -147,3 +147,15 @@ class Dispatch(SQLModel, table=True):
     created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     claimed_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
     sent_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+
+
+class SchedulerHeartbeat(SQLModel, table=True):
+    """The scheduler's sign of life: one row per scheduler name, rewritten every minute
+    (`ehsj_core/heartbeat.py`); `ehsj health scheduler` fails when it is too old."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    name: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    last_run_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    host: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    pid: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))

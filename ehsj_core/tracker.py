@@ -1,85 +1,36 @@
-"""The composition root: one `Tracker` per process wires the store, the projection and the contracts.
+"""The composition root: one `Tracker` per process wires the store, the reader, the projection and
+the contracts.
 
-The API routes, the CLI commands and (later) the worker tasks all call these methods, so each use
-case has exactly one implementation.
+Only entry points use it — the API, the CLI and the worker. Core modules never import it: they are
+handed what they need (facts at a position, the contract, the reader, the store), and an orchestrator
+that must resolve positions of its own is handed the narrow `moment.MomentSource`, which a Tracker is.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ehsj_core.audit.diff import DEFAULT_LIMIT, AuditDiff, diff
+from ehsj_core.audit.statement import FinalStatement, build_statement
 from ehsj_core.contract.loader import ContractBook, LoadedContract, contracts_table
 from ehsj_core.db import engine_for
+from ehsj_core.demo import load_demo
+from ehsj_core.errors import NotFound
 from ehsj_core.events import rulebook
 from ehsj_core.events.reader import LogReader
 from ehsj_core.events.records import AppendResult
 from ehsj_core.events.rulebook import Appender
 from ehsj_core.events.store import EventStore
 from ehsj_core.events.validation import InvalidInput, NewEvent, Problem, parse_event
-from ehsj_core.projections.facts import LogFacts
-from ehsj_core.projections.municipalities import MunicipalityFigures, municipality_figures
+from ehsj_core.imports.run import Destination
+from ehsj_core.projections.moment import AsOf, FactsAt, MunicipalityReport, StatusReport
 from ehsj_core.projections.runner import ProjectionRunner
-from ehsj_core.projections.status import GoalStatus, goal_statuses
+from ehsj_core.projections.status import GoalStatus
 from ehsj_core.settings import Settings
-
-
-class NotFound(LookupError):
-    pass
-
-
-@dataclass(frozen=True)
-class AsOf:
-    """A resolved moment of the log: a position and the business date status is judged on."""
-
-    position: int
-    on_date: date
-    label: str | None  # what the caller asked for; None for live
-
-
-@dataclass(frozen=True)
-class StatusReport:
-    contract: LoadedContract
-    year: int
-    as_of: AsOf
-    goals: list[GoalStatus]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "contract": contract_summary(self.contract),
-            "year": self.year,
-            "position": self.as_of.position,
-            "as_of": self.as_of.label,
-            "on_date": self.as_of.on_date.isoformat(),
-            "goals": [g.as_dict() for g in self.goals],
-        }
-
-
-@dataclass(frozen=True)
-class MunicipalityReport:
-    contract: LoadedContract
-    year: int
-    as_of: AsOf
-    municipalities: list[MunicipalityFigures]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "contract": contract_summary(self.contract),
-            "year": self.year,
-            "position": self.as_of.position,
-            "as_of": self.as_of.label,
-            "municipalities": [m.as_dict() for m in self.municipalities],
-        }
-
-
-def contract_summary(item: LoadedContract) -> dict[str, Any]:
-    c = item.contract
-    return {"house": c.house, "year": c.year, "title": c.title, "sha256": item.sha256, "filename": item.filename}
 
 
 class Tracker:
@@ -92,12 +43,11 @@ class Tracker:
         self.tz = ZoneInfo(settings.timezone)
         self.house = settings.house
         self._book: ContractBook | None = None
-        self._book_marker: Any = None
+        self._book_marker: int | None = None
 
     # --- contracts -------------------------------------------------------------------------------
-    @property
-    def book(self) -> ContractBook:
-        """The contracts in force, re-read when a new version has been stored."""
+    def contract_book(self) -> ContractBook:
+        """The contracts in force (a query: re-read when a new version has been stored)."""
         with self.engine.connect() as conn:
             marker = conn.execute(sa.select(sa.func.max(contracts_table.c.id))).scalar()
         if self._book is None or marker != self._book_marker:
@@ -105,7 +55,7 @@ class Tracker:
         return self._book
 
     def contract(self, year: int | None = None) -> LoadedContract:
-        book = self.book
+        book = self.contract_book()
         years = book.years(self.house)
         if not years:
             raise NotFound("der er ingen kontrakt indlæst; kør `ehsj init`")
@@ -139,66 +89,69 @@ class Tracker:
         return AsOf(self.log.position_at(moment), moment.astimezone(self.tz).date(), moment.isoformat())
 
     # --- writing -----------------------------------------------------------------------------------
-    def validate(self, raw: Any) -> NewEvent:
-        return parse_event(raw, self.book, self.house, self.today())
+    def validate(self, raw: object) -> NewEvent:
+        return parse_event(raw, self.contract_book(), self.house, self.today())
 
-    def append(self, raw: Any, by: Appender) -> list[AppendResult]:
+    def append(self, raw: object, by: Appender) -> list[AppendResult]:
         """Validate one event or a batch ({"events": [...]}) and append it atomically, through the
         rule book (events/rulebook.py): every entry point's one way in."""
-        return rulebook.submit_raw(self.store, raw, by, self.book, self.house, self.today())
+        return rulebook.submit_raw(self.store, raw, by, self.contract_book(), self.house, self.today())
 
     def append_events(self, events: list[NewEvent], by: Appender, recorded_at: datetime | None = None) -> list[AppendResult]:
         """Append events validated already (`validate`), through the rule book. `recorded_at`: the demo."""
         return rulebook.submit(self.store, events, by, self.house, recorded_at=recorded_at)
 
+    def load_demo(self, seed: int = 2019, year: int | None = None) -> int:
+        """Fill an empty log with the demo year of the contract of `year` (demo.py)."""
+        return load_demo(self.import_destination(), self.contract(year).contract, self.tz, seed)
+
+    def import_destination(self) -> Destination:
+        """Where an import of this installation goes (imports/run.py)."""
+        return Destination(self.store, self.contract_book(), self.house, self.today())
+
     # --- reading -----------------------------------------------------------------------------------
-    def _with_facts(self, as_of: AsOf, build: Any) -> Any:
-        if as_of.label is None:
-            with self.runner.lock:
-                facts, position = self.runner.live()
-                live = AsOf(position, as_of.on_date, None)
-                return build(facts, live)
-        return build(self.runner.at(as_of.position), as_of)
-
-    def status(
-        self, year: int | None = None, as_of: str | int | datetime | None = None, until: date | None = None
-    ) -> StatusReport:
-        """Status of every goal, as known at `as_of` (default: now). With `until` (the last day of a
-        month), only what occurred by the end of that month counts, judged on that day."""
+    def facts_at(self, year: int | None, as_of: str | int | datetime | None) -> FactsAt:
+        """The facts at a moment of the log and the contract of `year`: what reports, the audit and the
+        month-by-month pages are built from. Folded from the newest snapshot at or before the position,
+        never the live facts (which move on under other requests); see `moment.FactsAt`."""
         contract = self.contract(year)
-        resolved = self.resolve_as_of(as_of)
-        c = contract.contract
-        month = None if until is None else until.isoformat()[:7]
+        at = self.resolve_as_of(as_of)  # None: the head (label None), folded like any other position
+        return FactsAt(contract, self.runner.at(at.position), at)
 
-        def build(facts: LogFacts, at: AsOf) -> StatusReport:
-            on_date = at.on_date if until is None else min(at.on_date, until)
-            goals = goal_statuses(c, facts.year(c.house, c.year), on_date, month)
-            return StatusReport(contract, c.year, AsOf(at.position, on_date, at.label), goals)
+    def status(self, year: int | None = None, as_of: str | int | datetime | None = None, until: date | None = None) -> StatusReport:
+        """Status of every goal, as known at `as_of` (default: now, from the live facts). With `until`
+        (the last day of a month), only what occurred by the end of that month counts."""
+        contract = self.contract(year)
+        at = self.resolve_as_of(as_of)
+        if at.label is not None:
+            return FactsAt(contract, self.runner.at(at.position), at).status(until)
+        with self.runner.lock:  # the live facts: read while no other request folds into them
+            facts, position = self.runner.live()
+            return FactsAt(contract, facts, AsOf(position, at.on_date, None)).status(until)
 
-        report: StatusReport = self._with_facts(resolved, build)
-        return report
+    def diff(self, year: int | None, start: str | int, end: str | int, limit: int = DEFAULT_LIMIT) -> AuditDiff:
+        """Which targets changed between two moments (positions or timestamps), each explained."""
+        return diff(self.facts_at(year, start), self.facts_at(year, end), self.log, self.tz, limit)
+
+    def statement(self, year: int, as_of: str | int | datetime | None = None) -> FinalStatement:
+        """The final statement of `year` as known at `as_of` (default: now)."""
+        return build_statement(self.facts_at(year, as_of), self.log, self.engine, self.tz)
 
     def goal(self, goal_id: str, year: int | None = None, as_of: str | int | datetime | None = None) -> tuple[StatusReport, GoalStatus]:
         report = self.status(year, as_of)
-        for goal in report.goals:
-            if goal.id.casefold() == goal_id.casefold():
-                return report, goal
-        raise NotFound(f"mål {goal_id!r} findes ikke; mål: {', '.join(g.id for g in report.goals)}")
+        return report, report.goal(goal_id)
 
     def municipalities(
         self, year: int | None = None, as_of: str | int | datetime | None = None, months: set[str] | None = None
     ) -> MunicipalityReport:
         """The municipalities side by side; `months` ("YYYY-MM") narrows the figures to a period."""
         contract = self.contract(year)
-        resolved = self.resolve_as_of(as_of)
-        c = contract.contract
-
-        def build(facts: LogFacts, at: AsOf) -> MunicipalityReport:
-            figures = municipality_figures(c, facts.year(c.house, c.year), months)
-            return MunicipalityReport(contract, c.year, at, figures)
-
-        report: MunicipalityReport = self._with_facts(resolved, build)
-        return report
+        at = self.resolve_as_of(as_of)
+        if at.label is not None:
+            return FactsAt(contract, self.runner.at(at.position), at).municipalities(months)
+        with self.runner.lock:
+            facts, position = self.runner.live()
+            return FactsAt(contract, facts, AsOf(position, at.on_date, None)).municipalities(months)
 
 
 def _parse_moment(value: str) -> datetime:

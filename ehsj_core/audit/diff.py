@@ -2,7 +2,7 @@
 explain each change — new, retracted (the retraction and the event it withdraws), recorded late for
 an earlier quarter, recorded after the year was closed.
 
-Both moments are folded by the same projection as everything else (`Tracker.status`); the events
+Both moments are folded by the same projection as everything else (`FactsAt`, handed in); the events
 between them are then matched against each changed target's metric (touches.py).
 """
 
@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 from ehsj_core.audit.touches import touches
 from ehsj_core.contract.model import Target
 from ehsj_core.events.closes import CloseHistory
+from ehsj_core.events.reader import LogReader
 from ehsj_core.events.records import PERIOD_CLOSED, RETRACTED, RecordedEvent
 from ehsj_core.events.validation import InvalidInput, Problem
 from ehsj_core.events.views import EventRetractedView
 from ehsj_core.projections.metrics import Value
+from ehsj_core.projections.moment import AsOf, FactsAt, StatusReport
 from ehsj_core.projections.status import STATUS_LABELS, TargetStatus
-from ehsj_core.tracker import AsOf, StatusReport, Tracker
 
 DEFAULT_LIMIT = 50
 
@@ -134,21 +135,21 @@ def late_text(occurred_on: date, recorded_at: datetime, tz: ZoneInfo) -> str | N
     return f"hændt i {quarter_label(occurred_on)}, registreret i {quarter_label(recorded)}"
 
 
-def diff(tracker: Tracker, year: int | None, start: str | int, end: str | int, limit: int = DEFAULT_LIMIT) -> AuditDiff:
-    """The targets that changed from `start` to `end` (positions or timestamps), each explained."""
-    before_at, after_at = tracker.resolve_as_of(start), tracker.resolve_as_of(end)
+def diff(start: FactsAt, end: FactsAt, log: LogReader, tz: ZoneInfo, limit: int = DEFAULT_LIMIT) -> AuditDiff:
+    """The targets that changed from `start` to `end` (two moments of the log), each explained."""
+    before_at, after_at = start.at, end.at
     if before_at.position > after_at.position:
         problem = f"'fra' (position {before_at.position}) skal ligge før 'til' (position {after_at.position})"
-        raise InvalidInput([Problem("from", str(start), problem)])
-    before, after = tracker.status(year, before_at.label), tracker.status(year, after_at.label)
+        raise InvalidInput([Problem("from", before_at.label or str(before_at.position), problem)])
+    before, after = start.status(), end.status()
     contract = after.contract.contract
     targets = {(g.id, t.key): t for g in contract.goals for t in g.targets}
     changed = [(g, t, old) for g, t, old in _pairs(before, after) if old.actual != t.actual or old.status != t.status]
     wanted = [(goal_id, targets[(goal_id, t.key)]) for goal_id, t, _old in changed]
 
-    closes = tracker.log.closes(upto=after_at.position)
+    closes = log.closes(upto=after_at.position)
     events_between, in_year, candidates = 0, 0, []
-    for event in tracker.log.read_all(after=before_at.position, upto=after_at.position):
+    for event in log.read_all(after=before_at.position, upto=after_at.position):
         events_between += 1
         if event.type == RETRACTED:
             candidates.append(event)  # counted below, by the year of the event it withdraws
@@ -157,7 +158,7 @@ def diff(tracker: Tracker, year: int | None, start: str | int, end: str | int, l
             closed = closes.closed_at(event.house, contract.year, event.position) is not None
             if closed or any(touches(g, tg, event.data) for g, tg in wanted):
                 candidates.append(event)
-    retracted = tracker.log.get_many([e.data.target_event_id for e in candidates if isinstance(e.data, EventRetractedView)])
+    retracted = log.get_many([e.data.target_event_id for e in candidates if isinstance(e.data, EventRetractedView)])
 
     found: dict[tuple[str, str], list[Explanation]] = {(g, t.key): [] for g, t in wanted}
     after_close: list[EventRef] = []
@@ -167,7 +168,7 @@ def diff(tracker: Tracker, year: int | None, start: str | int, end: str | int, l
             continue
         if event.type == RETRACTED:
             in_year += 1
-        explanation = _explain(event, subject, closes, tracker.tz)
+        explanation = _explain(event, subject, closes, tz)
         if explanation.after_close and subject.type != PERIOD_CLOSED:
             after_close.append(explanation.event)
         for goal_id, target in wanted:

@@ -17,10 +17,10 @@ from email.policy import default
 from pathlib import Path
 from typing import Any
 
+from ehsj_core.errors import NotFound
 from ehsj_core.notify import ledger
-from ehsj_core.notify.dispatch import build_row
+from ehsj_core.notify.dispatch import SendingSource, build_row
 from ehsj_core.reports.render import RenderedReport, digest, render
-from ehsj_core.tracker import NotFound, Tracker
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,8 @@ class Reproduction:
         }
 
 
-def reproduce(tracker: Tracker, dispatch_id: int) -> Reproduction:
+def reproduce(tracker: SendingSource, dispatch_id: int) -> Reproduction:
+    """`tracker`: what sending needs (dispatch.SendingSource), to rebuild the report as it was sent."""
     row = ledger.get_row(tracker.engine, dispatch_id)
     if row is None:
         raise NotFound(f"forsendelse {dispatch_id} findes ikke i forsendelsesloggen")

@@ -1,6 +1,6 @@
 """The final statement ("den endelige resultatopgørelse") of a contract year, as data.
 
-Built from the projection at one log position (`Tracker.status` and `Tracker.municipalities`), the
+Built from the facts at one log position (`moment.FactsAt`, handed in), the
 dispatch ledger and the closes of the year; nothing here reads the clock except a live statement's
 "now". `as_dict()` is canonical, and `content_digest` (SHA-256 of it) is printed in both documents:
 the same as-of gives the same data, the same digest and — the renderers being pure — the same bytes.
@@ -14,8 +14,10 @@ from datetime import UTC, date, datetime
 from fractions import Fraction
 from functools import cached_property
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
+from sqlalchemy.engine import Engine
 
 from ehsj_core.audit.diff import EventRef
 from ehsj_core.events.closes import Close
@@ -24,11 +26,11 @@ from ehsj_core.events.records import PERIOD_CLOSED, RETRACTED
 from ehsj_core.events.views import EventRetractedView
 from ehsj_core.notify import ledger
 from ehsj_core.projections.metrics import round_half_up
+from ehsj_core.projections.moment import FactsAt
 from ehsj_core.projections.municipalities import MunicipalityFigures
 from ehsj_core.projections.status import GoalStatus
 from ehsj_core.reports.data import to_json
 from ehsj_core.reports.labels import AUDIENCES, DISPATCH_KINDS
-from ehsj_core.tracker import Tracker
 
 
 @dataclass(frozen=True)
@@ -99,13 +101,15 @@ def per_course(contribution_dkk: int, courses: int) -> int | None:
     return None if courses == 0 else int(round_half_up(Fraction(contribution_dkk, courses)))
 
 
-def build_statement(tracker: Tracker, year: int, as_of: str | int | datetime | None = None) -> FinalStatement:
-    status = tracker.status(year, as_of)
+def build_statement(moment: FactsAt, log: LogReader, engine: Engine, tz: ZoneInfo) -> FinalStatement:
+    """The statement of the moment's year from the facts at its position, the log (the closes, the
+    events after a close) and the dispatch ledger (the reports sent by then)."""
+    status = moment.status()
     at = status.as_of
     c = status.contract.contract
-    figures = tracker.municipalities(year, as_of=at.position).municipalities
-    closes = tracker.log.closes(upto=at.position).for_year(c.house, c.year)
-    late = _after_close(tracker.log, c.house, c.year, closes, at.position)
+    figures = moment.municipalities().municipalities
+    closes = log.closes(upto=at.position).for_year(c.house, c.year)
+    late = _after_close(log, c.house, c.year, closes, at.position)
     return FinalStatement(
         house_name=c.house_name,
         contract_title=c.title,
@@ -113,26 +117,26 @@ def build_statement(tracker: Tracker, year: int, as_of: str | int | datetime | N
         contract_sha256=status.contract.sha256,
         year=c.year,
         position=at.position,
-        position_hash=tracker.log.hash_at(at.position),
+        position_hash=log.hash_at(at.position),
         as_of=at.label,
         judged_on=at.on_date,
         timezone=c.timezone,
         course_types=tuple((ct.key, ct.name) for ct in c.course_types),
         goals=tuple(status.goals),
         municipalities=tuple(MunicipalityLine(m, per_course(m.contribution_dkk, m.specialised_courses)) for m in figures),
-        reports=tuple(_sent_reports(tracker, c.year, _moment(tracker, at.label, at.position))),
+        reports=tuple(_sent_reports(engine, c.year, _moment(log, tz, at.label, at.position))),
         closes=tuple(ClosedYear(x.recorded_by, x.recorded_at, x.position, x.note, x.reopened_at) for x in closes),
         after_close=tuple(late),
     )
 
 
-def _moment(tracker: Tracker, label: str | None, position: int) -> datetime | None:
+def _moment(log: LogReader, tz: ZoneInfo, label: str | None, position: int) -> datetime | None:
     """Reports sent up to this moment are listed: the as-of timestamp, or the moment the as-of
     position was recorded; None (every report) for a statement as of now."""
     if label is None:
         return None
     if label.isascii() and label.isdigit():
-        return tracker.log.recorded_at(position) or datetime.min.replace(tzinfo=tracker.tz)
+        return log.recorded_at(position) or datetime.min.replace(tzinfo=tz)
     return datetime.fromisoformat(label)
 
 
@@ -140,9 +144,9 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _sent_reports(tracker: Tracker, year: int, moment: datetime | None) -> list[SentReport]:
+def _sent_reports(engine: Engine, year: int, moment: datetime | None) -> list[SentReport]:
     rows = [
-        r for r in ledger.find_rows(tracker.engine, state="sent", limit=1_000_000)
+        r for r in ledger.find_rows(engine, state="sent", limit=1_000_000)
         if r.period.startswith(str(year)) and r.sent_at is not None and (moment is None or _utc(r.sent_at) <= moment)
     ]
     out = []

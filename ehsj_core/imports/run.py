@@ -15,15 +15,28 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ehsj_core.contract.loader import ContractBook
+from ehsj_core.errors import NotFound
 from ehsj_core.events import rulebook
 from ehsj_core.events.rulebook import Appender
+from ehsj_core.events.store import EventStore
 from ehsj_core.events.validation import InvalidInput, NewEvent, Problem, parse_event
 from ehsj_core.imports import values as v
 from ehsj_core.imports.mapping import FORMATS, Format, column_of, event_id, locate, map_row
 from ehsj_core.imports.readers import Cell, Sheet, read_sheet
-from ehsj_core.tracker import Tracker
 
 BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where an import goes: the store the rule book appends to, the contracts the rows are checked
+    against, the installation's house, and today (no row may lie after it)."""
+
+    store: EventStore
+    book: ContractBook
+    house: str
+    today: date
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -68,7 +81,7 @@ class ImportReport:
 
 
 def import_file(
-    tracker: Tracker,
+    dest: Destination,
     kind: str,
     data: bytes,
     filename: str = "",
@@ -94,8 +107,8 @@ def import_file(
                 hint = f"filen ligner en {other.title}: vælg importtypen {other.kind} (ehsj import {other.kind})"
                 report.problems.append(RowProblem(1, "", "", hint))
         return report
-    events, problems = _check_rows(tracker, fmt, sheet, where, progress)
-    logged, known = _against_the_log(tracker, events, by, sheet.headers[where["date"]])
+    events, problems = _check_rows(dest, fmt, sheet, where, progress)
+    logged, known = _against_the_log(dest, events, by, sheet.headers[where["date"]])
     problems += logged
     report.duplicates = len(known)
     report.problems = sorted(problems, key=lambda p: p.row)
@@ -108,7 +121,7 @@ def import_file(
         report.bad_rows_csv = bad_rows_csv(sheet, problems)
     new = [e for _number, e in good if e.event_id not in known]
     for start in range(0, len(new), BATCH):
-        results = tracker.append_events(new[start : start + BATCH], by)
+        results = rulebook.submit(dest.store, new[start : start + BATCH], by, dest.house)
         report.stored += sum(not r.duplicate for r in results)
         report.duplicates += sum(r.duplicate for r in results)
         if progress:
@@ -117,12 +130,15 @@ def import_file(
 
 
 def _check_rows(
-    tracker: Tracker, fmt: Format, sheet: Sheet, where: dict[str, int], progress: Progress | None
+    dest: Destination, fmt: Format, sheet: Sheet, where: dict[str, int], progress: Progress | None
 ) -> tuple[list[tuple[int, NewEvent]], list[RowProblem]]:
     """Every row mapped and validated; the valid ones with their deterministic event ids."""
-    book, house, today = tracker.book, tracker.house, tracker.today()
+    book, house, today = dest.book, dest.house, dest.today
     titles = {c.field: (sheet.headers[where[c.field]] if c.field in where else c.title) for c in fmt.columns}
-    fallback = v.CourseTypes.of(tracker.contract().contract)
+    current = book.for_validation(house, today.year)
+    if current is None:
+        raise NotFound("der er ingen kontrakt indlæst; kør `ehsj init`")
+    fallback = v.CourseTypes.of(current)
     vocabularies: dict[int, v.CourseTypes] = {}
     occurrences: dict[str, int] = {}
     events: list[tuple[int, NewEvent]] = []
@@ -171,12 +187,12 @@ def _check_rows(
 
 
 def _against_the_log(
-    tracker: Tracker, events: list[tuple[int, NewEvent]], by: Appender, date_title: str
+    dest: Destination, events: list[tuple[int, NewEvent]], by: Appender, date_title: str
 ) -> tuple[list[RowProblem], set[str]]:
     """What the rule book would say of every row now (`rulebook.review`): rows already in the log
     (duplicates, or the same id with other content) and rows it refuses (a closed year, the role).
     Returns the problems by row and the ids of the rows already stored; the append decides again."""
-    decision = rulebook.review(tracker.store, [e for _n, e in events], by, tracker.house)
+    decision = rulebook.review(dest.store, [e for _n, e in events], by, dest.house)
     problems: list[RowProblem] = []
     for index, _event_id, position in decision.conflicts:
         problem = (f"rækken er importeret før (position {position}) med andet indhold; "

@@ -9,35 +9,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import Engine
+
+from ehsj_core.contract.loader import ContractBook, LoadedContract
 from ehsj_core.events.validation import InvalidInput, Problem
 from ehsj_core.notify import ledger
-from ehsj_core.notify.mail import TransientMailError, compose, deliver_message
-from ehsj_core.notify.recipients import AUDIENCE_ROLE, RecipientRow, get_recipient, list_recipients
-from ehsj_core.reports.consultant import build_consultant_reminder
-from ehsj_core.reports.data import (
-    FailedDispatch,
-    build_annual,
-    build_half_year,
-    build_quarterly,
-    build_reminder,
-)
-from ehsj_core.reports.periods import Period, parse_period, periods_of
+from ehsj_core.notify.mail import MailError, MailFailure, compose, deliver_message
+from ehsj_core.notify.recipients import RecipientRow, get_recipient, list_recipients
+from ehsj_core.reports import kinds
+from ehsj_core.reports.data import FailedDispatch
+from ehsj_core.reports.periods import Period, periods_of
 from ehsj_core.reports.render import digest, render
-from ehsj_core.tracker import Tracker
+from ehsj_core.settings import Settings
 
-REPORT_KINDS: dict[str, tuple[str, str]] = {
-    # kind → (period kind, audience)
-    "quarterly_status": ("quarter", "business_chiefs"),
-    "half_year_report": ("half_year", "k17"),
-    "annual_status": ("year", "kkr"),
-    "reminder": ("week", "director"),
-    "consultant_reminder": ("week", "consultants"),
-}
-WEEKLY = ("reminder", "consultant_reminder")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Outcome = Literal["sent", "not_claimed", "retry", "failed"]
+
+
+class SendingSource(kinds.ReportSource, Protocol):
+    """What sending needs of the composition root (`ehsj_core.tracker.Tracker` is one): the
+    settings, the database, the contracts, and the facts the reports are built from."""
+
+    settings: Settings
+    engine: Engine
+    tz: ZoneInfo
+    house: str
+
+    def contract_book(self) -> ContractBook: ...
+
+    def contract(self, year: int | None = None) -> LoadedContract: ...
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of one delivery attempt, and the classified SMTP problem when there was one."""
+
+    outcome: Outcome
+    failure: MailFailure | None = None
 
 
 @dataclass(frozen=True)
@@ -47,17 +58,18 @@ class Due:
     send_at: datetime
 
 
-def _at(day: date, hhmm: str, tracker: Tracker) -> datetime:
+def _at(day: date, hhmm: str, tracker: SendingSource) -> datetime:
     hour, minute = (int(x) for x in hhmm.split(":"))
     return datetime.combine(day, time(hour, minute), tzinfo=tracker.tz)
 
 
-def due_reports(tracker: Tracker, now: datetime) -> list[Due]:
+def due_reports(tracker: SendingSource, now: datetime) -> list[Due]:
     """Reports whose send moment has passed, no longer ago than the catch-up window."""
     window = timedelta(days=tracker.settings.catch_up_days)
     due: list[Due] = []
-    for year in tracker.book.years(tracker.house):
-        item = tracker.book.get(tracker.house, year)
+    book = tracker.contract_book()
+    for year in book.years(tracker.house):
+        item = book.get(tracker.house, year)
         assert item is not None
         for scheduled in item.contract.calendar.reports:
             for period in periods_of(scheduled.every, year):
@@ -67,10 +79,10 @@ def due_reports(tracker: Tracker, now: datetime) -> list[Due]:
     return due
 
 
-def due_reminder(tracker: Tracker, now: datetime) -> Due | None:
+def due_reminder(tracker: SendingSource, now: datetime) -> Due | None:
     """This week's reminder, once its weekday and time have come (a week old at most)."""
     local = now.astimezone(tracker.tz)
-    contract = tracker.book.get(tracker.house, local.year)
+    contract = tracker.contract_book().get(tracker.house, local.year)
     if contract is None:
         return None
     rules = contract.contract.calendar.reminders
@@ -83,41 +95,29 @@ def due_reminder(tracker: Tracker, now: datetime) -> Due | None:
 
 
 def resolve_period(kind: str, period: str) -> Period | date:
-    if kind not in REPORT_KINDS:
-        raise InvalidInput([Problem("kind", kind, "ukendt rapporttype", list(REPORT_KINDS))])
-    if kind in WEEKLY:
-        try:
-            year, week = period.split("-W")
-            return date.fromisocalendar(int(year), int(week), 1)
-        except ValueError:
-            raise InvalidInput([Problem("period", period, "skal være en ISO-uge, fx 2026-W48")]) from None
-    return parse_period(period, REPORT_KINDS[kind][0])
+    return kinds.get(kind).resolve(period)
 
 
-def prepare(tracker: Tracker, kind: str, period: str, position: int | None = None) -> list[ledger.DispatchRow]:
-    """The ledger rows of one report for every active recipient of its audience (made once)."""
-    resolved = resolve_period(kind, period)
-    role = AUDIENCE_ROLE[REPORT_KINDS[kind][1]]
-    recipients = list_recipients(tracker.engine, role)
+def prepare(tracker: SendingSource, kind: str, period: str, position: int | None = None) -> list[ledger.DispatchRow]:
+    """The ledger rows of one report for every active recipient of its audience (made once). A kind
+    that is `only_when_open` gets rows only for the recipients whose report has something to say."""
+    spec = kinds.get(kind)
+    spec.resolve(period)  # an unknown period is the caller's error, before anything is made
+    recipients = list_recipients(tracker.engine, spec.role)
     at = tracker.log.head().position if position is None else position
-    if kind == "reminder":
-        assert isinstance(resolved, date)
-        if build_reminder(tracker, resolved, at, failed_dispatches(tracker)).is_empty:
-            return []
-    if kind == "consultant_reminder":  # only to the consultants who have something open
-        assert isinstance(resolved, date)
-        recipients = [r for r in recipients if not build_consultant_reminder(tracker, r.name, resolved, at).is_empty]
+    if spec.only_when_open:
+        recipients = [r for r in recipients if not build_for(tracker, kind, period, r.municipality, at, r.name).is_empty]
     return ledger.ensure_rows(tracker.engine, kind, period, recipients, at, tracker.settings.mail_from)
 
 
-def failed_dispatches(tracker: Tracker) -> list[FailedDispatch]:
+def failed_dispatches(tracker: SendingSource) -> list[FailedDispatch]:
     return [
         FailedDispatch(r.kind, r.period, r.email, r.last_error or "")
         for r in ledger.find_rows(tracker.engine, state="failed")
     ]
 
 
-def build_row(tracker: Tracker, row: ledger.DispatchRow, recipient: RecipientRow | None = None) -> Any:
+def build_row(tracker: SendingSource, row: ledger.DispatchRow, recipient: RecipientRow | None = None) -> Any:
     """The report data of one ledger row, from the row's log position (and its recipient)."""
     recipient = recipient or get_recipient(tracker.engine, row.recipient_id)
     name = recipient.name if recipient else None
@@ -125,58 +125,55 @@ def build_row(tracker: Tracker, row: ledger.DispatchRow, recipient: RecipientRow
 
 
 def build_for(
-    tracker: Tracker, kind: str, period: str, municipality: str | None, position: int, recipient_name: str | None = None
+    tracker: SendingSource, kind: str, period: str, municipality: str | None, position: int, recipient_name: str | None = None
 ) -> Any:
-    """The report data of one report, from a log position."""
-    resolved = resolve_period(kind, period)
-    if kind == "quarterly_status":
-        assert isinstance(resolved, Period) and municipality is not None
-        return build_quarterly(tracker, resolved, municipality, position)
-    if kind == "half_year_report":
-        assert isinstance(resolved, Period)
-        return build_half_year(tracker, resolved, position)
-    if kind == "annual_status":
-        assert isinstance(resolved, Period)
-        return build_annual(tracker, resolved.year, position)
-    assert isinstance(resolved, date)
-    if kind == "consultant_reminder":
-        assert recipient_name is not None
-        return build_consultant_reminder(tracker, recipient_name, resolved, position)
-    return build_reminder(tracker, resolved, position, failed_dispatches(tracker))
+    """The report data of one report, from a log position (the registry calls the builder)."""
+    spec = kinds.get(kind)
+    request = kinds.BuildRequest(
+        spec.resolve(period), position, municipality, recipient_name, failed=lambda: failed_dispatches(tracker)
+    )
+    return spec.build(tracker, request)
 
 
-def deliver(tracker: Tracker, dispatch_id: int) -> Outcome:
-    """One attempt at one row: claim, build at the row's position, render, send, record."""
+def deliver(tracker: SendingSource, dispatch_id: int) -> Outcome:
+    """One attempt at one row (see `attempt_delivery`): only its outcome."""
+    return attempt_delivery(tracker, dispatch_id).outcome
+
+
+def attempt_delivery(tracker: SendingSource, dispatch_id: int) -> Attempt:
+    """One attempt at one row: claim, build at the row's position, render, send, record. Never
+    sleeps: a row worth retrying goes back to `pending`, due again `ledger.next_attempt_at`."""
     settings = tracker.settings
     row = ledger.claim(tracker.engine, dispatch_id, settings.sending_timeout_seconds)
     if row is None:
-        return "not_claimed"
+        return Attempt("not_claimed")
     try:
         recipient = get_recipient(tracker.engine, row.recipient_id)
         rendered = render(build_row(tracker, row, recipient))
         name = recipient.name if recipient else row.email
         message = compose(rendered, to_name=name, to_email=row.email, mail_from=settings.mail_from, message_id=row.message_id)
         deliver_message(settings, message)
-    except TransientMailError as exc:
-        final = row.attempts >= settings.max_attempts
-        ledger.mark_attempt_failed(tracker.engine, row.id, str(exc), final=final)
-        return "failed" if final else "retry"
+    except MailError as exc:
+        final = not exc.failure.retry or row.attempts >= settings.max_attempts
+        ledger.mark_attempt_failed(tracker.engine, row.id, exc.failure.text, final=final)
+        return Attempt("failed" if final else "retry", exc.failure)
     except Exception as exc:
         ledger.mark_attempt_failed(tracker.engine, row.id, f"{type(exc).__name__}: {exc}", final=True)
         raise
     ledger.mark_sent(tracker.engine, row.id, digest(rendered))
-    return "sent"
+    return Attempt("sent")
 
 
 def retry_delay(backoff_seconds: float, attempts: int) -> float:
     """Exponential backoff: the first retry after `backoff_seconds`, then twice as long each time."""
-    return float(backoff_seconds * 2 ** max(0, attempts - 1))
+    return ledger.retry_delay(backoff_seconds, attempts)
 
 
-def preview_report(tracker: Tracker, kind: str, period: str, municipality: str | None = None) -> tuple[Any, int]:
+def preview_report(tracker: SendingSource, kind: str, period: str, municipality: str | None = None) -> tuple[Any, int]:
     """The report as it would be sent now: (rendered report, the log position it was built at)."""
-    if kind == "quarterly_status":
-        resolved = resolve_period(kind, period)
+    spec = kinds.get(kind)
+    if spec.per_municipality:
+        resolved = spec.resolve(period)
         assert isinstance(resolved, Period)
         contract = tracker.contract(resolved.year).contract
         canonical = contract.canonical_municipality(municipality or "")

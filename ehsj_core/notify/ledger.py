@@ -128,27 +128,50 @@ def mark_sent(engine: Engine, dispatch_id: int, sha256: str) -> None:
 
 
 def mark_attempt_failed(engine: Engine, dispatch_id: int, error: str, final: bool) -> None:
-    """Record a failed attempt: back to `pending` for a retry, or `failed` after the last one."""
+    """Record a failed attempt: back to `pending` for a retry, or `failed` after the last one. The
+    attempt's time stays in `claimed_at`, so the next attempt is due `retry_delay` after it."""
     t = dispatches_table
     with engine.begin() as conn:
         conn.execute(
             t.update()
             .where(t.c.id == dispatch_id, t.c.state == "sending")
-            .values(state="failed" if final else "pending", last_error=error[:2000], claimed_at=None)
+            .values(state="failed" if final else "pending", last_error=error[:2000])
         )
 
 
-def open_rows(engine: Engine, sending_timeout_seconds: int) -> list[DispatchRow]:
-    """Rows that still need an attempt: pending, or left sending past the timeout."""
+def retry_delay(backoff_seconds: float, attempts: int) -> float:
+    """Exponential backoff: the first retry after `backoff_seconds`, then twice as long each time."""
+    return float(backoff_seconds * 2 ** max(0, attempts - 1))
+
+
+def next_attempt_at(row: DispatchRow, backoff_seconds: float) -> datetime | None:
+    """When a pending row is due again: at once when never tried, else `retry_delay` after its last
+    attempt. None for a row that is not pending."""
+    if row.state != "pending":
+        return None
+    if row.attempts == 0 or row.claimed_at is None:
+        return _utc(row.created_at)
+    return _utc(row.claimed_at) + timedelta(seconds=retry_delay(backoff_seconds, row.attempts))
+
+
+def open_rows(
+    engine: Engine, sending_timeout_seconds: int, backoff_seconds: float | None = None, now: datetime | None = None
+) -> list[DispatchRow]:
+    """Rows that still need an attempt: pending, or left sending past the timeout. With
+    `backoff_seconds`, only the pending rows whose next attempt has come (`next_attempt_at`)."""
     t = dispatches_table
-    stale = datetime.now(UTC) - timedelta(seconds=sending_timeout_seconds)
+    now = now or datetime.now(UTC)
+    stale = now - timedelta(seconds=sending_timeout_seconds)
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(t)
             .where(sa.or_(t.c.state == "pending", sa.and_(t.c.state == "sending", t.c.claimed_at < stale)))
             .order_by(t.c.id)
         ).all()
-    return [_row(r) for r in rows]
+    found = [_row(r) for r in rows]
+    if backoff_seconds is None:
+        return found
+    return [r for r in found if r.state == "sending" or (at := next_attempt_at(r, backoff_seconds)) is None or at <= now]
 
 
 def find_rows(
@@ -170,3 +193,11 @@ def get_row(engine: Engine, dispatch_id: int) -> DispatchRow | None:
     with engine.connect() as conn:
         row = conn.execute(sa.select(dispatches_table).where(dispatches_table.c.id == dispatch_id)).first()
     return None if row is None else _row(row)
+
+
+def count_by_state(engine: Engine) -> dict[str, int]:
+    """How many ledger rows are in each state (every state named, 0 when none): `/metrics`."""
+    t = dispatches_table
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(t.c.state, sa.func.count()).group_by(t.c.state)).all()
+    return dict.fromkeys(STATES, 0) | {str(state): int(count) for state, count in rows}

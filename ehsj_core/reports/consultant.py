@@ -16,8 +16,8 @@ from ehsj_core.contract.model import SPECIALISED_COURSE_TYPES
 from ehsj_core.events.reader import LogReader
 from ehsj_core.events.records import RecordedEvent
 from ehsj_core.events.views import CompanyReferredView, CourseCompletedView, EvaluationReceivedView
+from ehsj_core.projections.moment import FactsAt
 from ehsj_core.reports.data import Basis, basis_of
-from ehsj_core.tracker import Tracker
 
 EVALUATION_GRACE_DAYS = 30
 TYPES = ("course.completed", "company.referred", "evaluation.received")
@@ -65,10 +65,12 @@ def _year_events(log: LogReader, house: str, year: int, on_date: date, position:
     return list(log.read_all(upto=position, types=TYPES, house=house, occurred_from=date(year, 1, 1), occurred_to=last, live_only=True))
 
 
-def build_consultant_reminder(tracker: Tracker, consultant: str, on_date: date, position: int) -> ConsultantReminder:
-    """The consultant's open ends on `on_date`, from the log as it was at `position`."""
-    status = tracker.status(on_date.year, as_of=position)
-    rows = _year_events(tracker.log, tracker.house, on_date.year, on_date, position)
+def build_consultant_reminder(moment: FactsAt, log: LogReader, consultant: str, on_date: date) -> ConsultantReminder:
+    """The consultant's open ends on `on_date`, from the log as it was at the moment's position (the
+    facts of `on_date`'s year)."""
+    status = moment.status()
+    house = moment.contract.contract.house
+    rows = _year_events(log, house, on_date.year, on_date, moment.at.position)
     referred = {(r.data.from_course, r.data.company_cvr) for r in rows if isinstance(r.data, CompanyReferredView)}
     evaluated = {(r.data.course_type, r.data.company_cvr) for r in rows if isinstance(r.data, EvaluationReceivedView)}
     courses: dict[tuple[str, str], OpenCourse] = {}

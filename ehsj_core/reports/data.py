@@ -1,8 +1,9 @@
 """Reports as data: each built from the projection at a stated log position, so that it can be built
 again, exactly, from that position later (the dispatch ledger stores the position and the digest).
 
-Builders read through `Tracker.status` and `Tracker.municipalities` with `as_of=position`; nothing
-here reads the clock. A report's `as_dict()` is JSON-able and deterministic.
+Builders are handed the facts at that position (`moment.FactsAt`, resolved by the composition root)
+and compute every status and figure from them; nothing here reads the log or the clock. A report's
+`as_dict()` is JSON-able and deterministic.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Any
 
 from ehsj_core.events.validation import InvalidInput, Problem
 from ehsj_core.projections.metrics import Value
+from ehsj_core.projections.moment import FactsAt, StatusReport
 from ehsj_core.projections.municipalities import MunicipalityFigures
 from ehsj_core.projections.status import GoalStatus, TargetStatus
 from ehsj_core.reports.periods import Period, period_of
-from ehsj_core.tracker import StatusReport, Tracker
 
 PACE_KINDS = ("count", "range")  # targets with a pace (expected_by_now)
 RATE_KINDS = ("rate", "score")  # evaluation and referral figures
@@ -197,20 +198,20 @@ def to_json(value: Any) -> Any:
 
 
 # --- builders ----------------------------------------------------------------------------------------
-def build_quarterly(tracker: Tracker, period: Period, municipality: str, position: int) -> QuarterlyStatus:
-    _expect(period, "quarter")
-    status = tracker.status(period.year, as_of=position, until=period.end)
+def build_quarterly(moment: FactsAt, period: Period, municipality: str) -> QuarterlyStatus:
+    _expect(moment, period, "quarter")
+    status = moment.status(until=period.end)
     contract = status.contract.contract
     name = contract.canonical_municipality(municipality)
     if name is None:
         names = [m.name for m in contract.municipalities]
         raise InvalidInput([Problem("municipality", municipality, "ukendt kommune", names)])
-    quarter = _figures(tracker, period.year, position, period.months)
-    to_date = _figures(tracker, period.year, position, period.months_to_date)
+    quarter = _figures(moment, period.months)
+    to_date = _figures(moment, period.months_to_date)
     previous = period.previous()
     changes: tuple[Change, ...] = ()
     if previous is not None:
-        before = tracker.status(period.year, as_of=position, until=previous.end)
+        before = moment.status(until=previous.end)
         changes = _changes(before, status)
     return QuarterlyStatus(
         basis=basis_of(status),
@@ -225,10 +226,10 @@ def build_quarterly(tracker: Tracker, period: Period, municipality: str, positio
     )
 
 
-def build_half_year(tracker: Tracker, period: Period, position: int) -> HalfYearReport:
-    _expect(period, "half_year")
-    status = tracker.status(period.year, as_of=position, until=period.end)
-    figures = _figures(tracker, period.year, position, period.months_to_date)
+def build_half_year(moment: FactsAt, period: Period) -> HalfYearReport:
+    _expect(moment, period, "half_year")
+    status = moment.status(until=period.end)
+    figures = _figures(moment, period.months_to_date)
     return HalfYearReport(
         basis=basis_of(status),
         period=period,
@@ -239,10 +240,10 @@ def build_half_year(tracker: Tracker, period: Period, position: int) -> HalfYear
     )
 
 
-def build_annual(tracker: Tracker, year: int, position: int) -> AnnualStatus:
-    period = Period("year", year)
-    status = tracker.status(year, as_of=position, until=period.end)
-    figures = _figures(tracker, year, position, period.months)
+def build_annual(moment: FactsAt) -> AnnualStatus:
+    period = Period("year", moment.year)
+    status = moment.status(until=period.end)
+    figures = _figures(moment, period.months)
     fulfilment = tuple(
         GoalFulfilment(g.id, g.title, sum(t.status in ("met", "met_late") for t in g.targets), len(g.targets))
         for g in status.goals
@@ -257,13 +258,11 @@ def build_annual(tracker: Tracker, year: int, position: int) -> AnnualStatus:
     )
 
 
-def build_reminder(
-    tracker: Tracker, on_date: date, position: int, failed_dispatches: list[FailedDispatch]
-) -> Reminder:
-    """Judged on `on_date` (or the day `position` was recorded, if earlier). `Tracker.status` cuts
-    off at month ends, so what occurred later in `on_date`'s month counts too — for the weekly
-    reminder of today at the head of the log, nothing can have occurred later."""
-    status = tracker.status(on_date.year, as_of=position, until=on_date)
+def build_reminder(moment: FactsAt, on_date: date, failed_dispatches: list[FailedDispatch]) -> Reminder:
+    """Judged on `on_date` (or the day the moment's position was recorded, if earlier), with the facts
+    of `on_date`'s year. Statuses cut off at month ends, so what occurred later in `on_date`'s month
+    counts too — for the weekly reminder of today at the head of the log, nothing can have occurred later."""
+    status = moment.status(until=on_date)
     contract = status.contract.contract
     judged_on = status.as_of.on_date
     warning = contract.calendar.reminders.deadline_warning_days
@@ -276,7 +275,7 @@ def build_reminder(
         if t.kind == "milestone" and t.deadline and t.reached_on is None
         and ((deadline := date.fromisoformat(t.deadline)) - judged_on).days <= warning
     )
-    quarter, label = _quarter_without_local_meeting(tracker, status, judged_on, position)
+    quarter, label = _quarter_without_local_meeting(moment, status, judged_on)
     return Reminder(
         basis=basis_of(status),
         on_date=on_date,
@@ -290,9 +289,11 @@ def build_reminder(
 
 
 # --- helpers -----------------------------------------------------------------------------------------
-def _expect(period: Period, kind: str) -> None:
+def _expect(moment: FactsAt, period: Period, kind: str) -> None:
     if period.kind != kind:
         raise InvalidInput([Problem("period", period.key, f"rapporten dækker en periode af typen {kind}", [kind])])
+    if period.year != moment.year:
+        raise InvalidInput([Problem("period", period.key, f"faktaene gælder kontraktåret {moment.year}")])
 
 
 def basis_of(status: StatusReport) -> Basis:
@@ -308,8 +309,8 @@ def basis_of(status: StatusReport) -> Basis:
     )
 
 
-def _figures(tracker: Tracker, year: int, position: int, months: tuple[str, ...]) -> dict[str, MunicipalityFigures]:
-    report = tracker.municipalities(year, as_of=position, months=set(months))
+def _figures(moment: FactsAt, months: tuple[str, ...]) -> dict[str, MunicipalityFigures]:
+    report = moment.municipalities(set(months))
     return {m.name: m for m in report.municipalities}
 
 
@@ -339,7 +340,7 @@ def _deviation_limit(status: StatusReport) -> float | None:
 
 
 def _quarter_without_local_meeting(
-    tracker: Tracker, status: StatusReport, judged_on: date, position: int
+    moment: FactsAt, status: StatusReport, judged_on: date
 ) -> tuple[Period | None, str | None]:
     """The quarter of `judged_on`, if no meeting with the local actors has occurred in it yet."""
     found = [
@@ -355,5 +356,5 @@ def _quarter_without_local_meeting(
 
     quarter = period_of("quarter", judged_on)
     previous = quarter.previous()
-    before = 0.0 if previous is None else held(tracker.status(status.year, as_of=position, until=previous.end))
+    before = 0.0 if previous is None else held(moment.status(until=previous.end))
     return (quarter if held(status) <= before else None), target.label

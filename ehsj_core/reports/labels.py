@@ -39,21 +39,34 @@ STATUS_BAR_COLOURS: dict[str, str] = {
     "not_started": "#a0aec0",
 }
 
-REPORT_TITLES = {
-    "quarterly_status": "Kvartalsstatus",
-    "half_year_report": "Halvårsrapport",
-    "annual_status": "Årsstatus",
-    "reminder": "Påmindelse",
-    "consultant_reminder": "Påmindelse",
-}
-AUDIENCES = {
-    "quarterly_status": "erhvervscheferne i de 17 kommuner",
-    "half_year_report": "kommunaldirektørkredsen K17",
-    "annual_status": "KKR Sjælland",
-    "reminder": "direktøren",
-    "consultant_reminder": "forretningsudvikleren",
-}
-DISPATCH_KINDS = {**REPORT_TITLES, "final_statement": "Endelig resultatopgørelse"}
+# The titles and audiences of the report kinds live in their registry (kinds.py); REPORT_TITLES,
+# AUDIENCES and DISPATCH_KINDS are read from it on first use (below), as the ledger's Danish names.
+FINAL_STATEMENT = {"final_statement": "Endelig resultatopgørelse"}  # a dispatch, not a report kind
+
+
+def report_titles() -> dict[str, str]:
+    from ehsj_core.reports.kinds import KINDS  # kinds → data → periods → labels: import on use
+
+    return {name: k.label for name, k in KINDS.items()}
+
+
+def audiences() -> dict[str, str]:
+    from ehsj_core.reports.kinds import KINDS
+
+    return {name: k.audience for name, k in KINDS.items()}
+
+
+def dispatch_kinds() -> dict[str, str]:
+    return {**report_titles(), **FINAL_STATEMENT}
+
+
+def __getattr__(name: str) -> dict[str, str]:
+    """REPORT_TITLES, AUDIENCES, DISPATCH_KINDS: the registry's names, as before (PEP 562)."""
+    made = {"REPORT_TITLES": report_titles, "AUDIENCES": audiences, "DISPATCH_KINDS": dispatch_kinds}.get(name)
+    if made is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return made()
+
 
 TEXT = {
     "goal": "Mål",

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,9 +19,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup, escape
 
 from ehsj_core.projections.status import GoalStatus
-from ehsj_core.reports import charts, labels, xlsx
+from ehsj_core.reports import charts, kinds, labels, xlsx
 from ehsj_core.reports.consultant import ConsultantReminder
-from ehsj_core.reports.data import AnnualStatus, HalfYearReport, QuarterlyStatus, Report
+from ehsj_core.reports.data import AnnualStatus, HalfYearReport, QuarterlyStatus, Reminder, Report
 
 STATUS_ORDER = ("met", "met_late", "on_track", "behind", "missed", "not_started")
 
@@ -49,47 +49,65 @@ class RenderedReport:
     attachments: tuple[Attachment, ...] = ()
 
 
+Parts = tuple[str, dict[str, InlineImage], tuple[Attachment, ...]]  # subject, named images, attachments
+
+
+def _quarterly_parts(report: QuarterlyStatus) -> Parts:
+    key = report.period.key
+    subject = (
+        f"Status for resultatkontrakten, {report.period.label}: {report.municipality} Kommune"
+        f" – {report.basis.house_name}"
+    )
+    slug = _slug(report.municipality)
+    named = {
+        "progress": _image("progress", key, charts.progress_chart(report.goals)),
+        "share": _image(f"share-{slug}", key, charts.share_chart(report.year_to_date, report.deviation_limit_pp)),
+    }
+    return subject, named, ()
+
+
+def _overview_parts(report: HalfYearReport | AnnualStatus, audience: str, stem: str) -> Parts:
+    spec = kinds.of_report(report)
+    key = report.period.key
+    subject = f"{spec.label} {report.period.label} til {audience} – {report.basis.house_name}"
+    named = {
+        "progress": _image("progress", key, charts.progress_chart(report.goals)),
+        "deviation": _image("deviation", key, charts.deviation_chart(report.municipalities, report.deviation_limit_pp)),
+    }
+    return subject, named, (Attachment(f"{stem}-{key}.xlsx", xlsx.MIMETYPE, xlsx.workbook_bytes(report)),)
+
+
+def _reminder_parts(report: Reminder) -> Parts:
+    count = report.attention_count
+    what = "intet kræver opmærksomhed" if report.is_empty else f"{count} forhold kræver opmærksomhed"
+    return f"Påmindelse {labels.long_date(report.on_date)}: {what} – {report.basis.house_name}", {}, ()
+
+
+def _consultant_parts(report: ConsultantReminder) -> Parts:
+    what = "intet åbent" if report.is_empty else f"{report.attention_count} åbne forløb"
+    return f"Dine åbne forløb {labels.long_date(report.on_date)}: {what} – {report.basis.house_name}", {}, ()
+
+
+# The e-mail parts of each template of the registry (kinds.ReportKind.template).
+PARTS: dict[str, Callable[[Any], Parts]] = {
+    "quarterly_status": _quarterly_parts,
+    "half_year_report": lambda r: _overview_parts(r, "K17", "halvaarsrapport"),
+    "annual_status": lambda r: _overview_parts(r, "KKR Sjælland", "aarsstatus"),
+    "reminder": _reminder_parts,
+    "consultant_reminder": _consultant_parts,
+}
+
+
 def render(report: Report | ConsultantReminder) -> RenderedReport:
     """The e-mail of a report; charts for the status reports, an XLSX for half-year and annual."""
-    named: dict[str, InlineImage] = {}  # the template's name of an image → the image
-    attachments: tuple[Attachment, ...] = ()
-    if isinstance(report, QuarterlyStatus):
-        kind, key = "quarterly_status", report.period.key
-        subject = (
-            f"Status for resultatkontrakten, {report.period.label}: {report.municipality} Kommune"
-            f" – {report.basis.house_name}"
-        )
-        slug = _slug(report.municipality)
-        named = {
-            "progress": _image("progress", key, charts.progress_chart(report.goals)),
-            "share": _image(f"share-{slug}", key, charts.share_chart(report.year_to_date, report.deviation_limit_pp)),
-        }
-    elif isinstance(report, HalfYearReport | AnnualStatus):
-        kind = "half_year_report" if isinstance(report, HalfYearReport) else "annual_status"
-        key = report.period.key
-        audience = "K17" if kind == "half_year_report" else "KKR Sjælland"
-        subject = f"{labels.REPORT_TITLES[kind]} {report.period.label} til {audience} – {report.basis.house_name}"
-        named = {
-            "progress": _image("progress", key, charts.progress_chart(report.goals)),
-            "deviation": _image("deviation", key, charts.deviation_chart(report.municipalities, report.deviation_limit_pp)),
-        }
-        stem = "halvaarsrapport" if kind == "half_year_report" else "aarsstatus"
-        attachments = (Attachment(f"{stem}-{key}.xlsx", xlsx.MIMETYPE, xlsx.workbook_bytes(report)),)
-    elif isinstance(report, ConsultantReminder):
-        kind = "consultant_reminder"
-        what = "intet åbent" if report.is_empty else f"{report.attention_count} åbne forløb"
-        subject = f"Dine åbne forløb {labels.long_date(report.on_date)}: {what} – {report.basis.house_name}"
-    else:
-        kind, key = "reminder", report.on_date.isoformat()
-        count = report.attention_count
-        what = "intet kræver opmærksomhed" if report.is_empty else f"{count} forhold kræver opmærksomhed"
-        subject = f"Påmindelse {labels.long_date(report.on_date)}: {what} – {report.basis.house_name}"
+    spec = kinds.of_report(report)
+    subject, named, attachments = PARTS[spec.template](report)
     context = {
         "r": report,
-        "kind": kind,
+        "kind": spec.name,
         "subject": subject,
-        "title": labels.REPORT_TITLES[kind],
-        "audience": labels.AUDIENCES[kind],
+        "title": spec.label,
+        "audience": spec.audience,
         "images": named,
         "attachments": attachments,
         "summary": _summary(getattr(report, "goals", ())),
@@ -97,8 +115,8 @@ def render(report: Report | ConsultantReminder) -> RenderedReport:
         "names": dict(report.basis.course_types),
     }
     env = _environment()
-    html = env.get_template(f"{kind}.html").render(context)
-    text = env.get_template(f"{kind}.txt").render(context)
+    html = env.get_template(f"{spec.template}.html").render(context)
+    text = env.get_template(f"{spec.template}.txt").render(context)
     return RenderedReport(subject, html, _tidy(text), tuple(named.values()), attachments)
 
 
@@ -193,5 +211,5 @@ def _environment() -> Environment:
         wanted=_wanted,
         before=lambda c: labels.actual_text(c.kind, c.actual_before),
     )
-    env.globals.update(colours=labels.STATUS_COLOURS, dispatch_kinds=labels.DISPATCH_KINDS)
+    env.globals.update(colours=labels.STATUS_COLOURS, dispatch_kinds=labels.dispatch_kinds())
     return env

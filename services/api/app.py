@@ -10,11 +10,13 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
+from ehsj_core.logging_setup import configure_logging
 from ehsj_core.settings import Settings, get_settings
 from ehsj_core.tracker import Tracker
 from services.api.deps import TrackerDep
 from services.api.errors import install_error_handlers
-from services.api.routes import audit, events, imports, reports, status
+from services.api.observability import install_observability
+from services.api.routes import audit, events, imports, metrics, reports, status
 from services.api.schemas import Health
 from services.api.web import install_web
 from services.worker.app import create_celery
@@ -25,11 +27,12 @@ def create_app(settings: Settings | None = None, tracker: Tracker | None = None,
     """The app. `run_scheduler` only for the single process of embedded mode (`ehsj serve`): the
     distributed setup never runs a scheduler inside API processes."""
     settings = settings or get_settings()
+    configure_logging(settings)
     tracker = tracker or Tracker(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        scheduler = start_scheduler(settings, tracker.book) if run_scheduler else None
+        scheduler = start_scheduler(settings, tracker.contract_book()) if run_scheduler else None
         yield
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -49,7 +52,9 @@ def create_app(settings: Settings | None = None, tracker: Tracker | None = None,
     app.include_router(reports.router)
     app.include_router(audit.router)
     app.include_router(imports.router)
+    app.include_router(metrics.router)
     install_web(app, settings)
+    install_observability(app, tracker)  # last: its middleware is the outermost
 
     @app.get("/api/healthz", tags=["health"])
     def healthz(tracker: TrackerDep) -> Health:

@@ -6,10 +6,10 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from ehsj_core.errors import NotFound
 from ehsj_core.events.rulebook import Forbidden
 from ehsj_core.events.store import EventConflict
 from ehsj_core.events.validation import InvalidInput, Problem, problem_from_error
-from ehsj_core.tracker import NotFound
 
 
 def problems_response(problems: list[Problem]) -> JSONResponse:

@@ -16,10 +16,11 @@ from rich.table import Table
 from ehsj_core.audit import diff as diff_core
 from ehsj_core.audit import export as export_core
 from ehsj_core.audit.integrity import verify as verify_core
+from ehsj_core.errors import NotFound
 from ehsj_core.events.validation import InvalidInput
 from ehsj_core.projections.status import STATUS_LABELS
 from ehsj_core.settings import get_settings
-from ehsj_core.tracker import NotFound, Tracker
+from ehsj_core.tracker import Tracker
 
 # Rendering (ehsj_core.reports pulls in matplotlib) loads inside the commands that use it, so that
 # `ehsj` starts quickly for every other command.
@@ -121,7 +122,7 @@ def diff(
 
     tracker = _tracker()
     try:
-        result = diff_core.diff(tracker, year, start, end, limit)
+        result = tracker.diff(year, start, end, limit)
     except (InvalidInput, NotFound) as exc:
         raise _refuse(exc) from None
     if as_json:
@@ -222,7 +223,6 @@ def statement(
     as_of: Annotated[str, typer.Option("--as-of", help="logposition eller tidspunkt (standard: nu)")] = "",
 ) -> None:
     """Den endelige resultatopgørelse som regneark (.xlsx) eller side til udskrift på A4 (.html)."""
-    from ehsj_core.audit.statement import build_statement
     from ehsj_core.audit.statement_render import statement_html, statement_xlsx
 
     suffix = out_file.suffix.lower()
@@ -230,7 +230,7 @@ def statement(
         err.print(f"[red]--out: filen skal ende på .xlsx eller .html, ikke {suffix or '(ingen endelse)'}[/red]")
         raise typer.Exit(2)
     try:
-        result = build_statement(_tracker(), year, as_of or None)
+        result = _tracker().statement(year, as_of or None)
     except (InvalidInput, NotFound) as exc:
         raise _refuse(exc) from None
     out_file.write_bytes(statement_xlsx(result) if suffix == ".xlsx" else statement_html(result))

@@ -58,7 +58,7 @@ def append(
     lines = read_jsonl(file)
     events: list[NewEvent] = []
     problems: list[str] = []
-    book, today = tracker.book, tracker.today()  # read once, not once per line
+    book, today = tracker.contract_book(), tracker.today()  # read once, not once per line
     for number, item in lines:
         try:
             events.append(parse_event(item, book, tracker.house, today))

@@ -22,10 +22,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ehsj_core.errors import NotFound
 from ehsj_core.events.validation import InvalidInput
 from ehsj_core.imports.run import ImportReport, import_file
 from ehsj_core.settings import get_settings
-from ehsj_core.tracker import NotFound, Tracker
+from ehsj_core.tracker import Tracker
 from ehsj_core.users import UserError, principal_named
 
 app = typer.Typer(help="Indlæs eksporter fra CRM og evalueringssystemet (CSV eller XLSX).", no_args_is_help=True)
@@ -67,7 +68,7 @@ def _run(kind: str, file: Path, skip_bad: bool, bad_rows: Path | None, as_user: 
             progress.update(tasks[stage], completed=done, total=total)
 
         try:
-            report = import_file(tracker, kind, file.read_bytes(), file.name, by=by, skip_bad=skip_bad, progress=advance)
+            report = import_file(tracker.import_destination(), kind, file.read_bytes(), file.name, by=by, skip_bad=skip_bad, progress=advance)
         except NotFound as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None

@@ -11,12 +11,14 @@ from rich.console import Console
 from rich.table import Table
 
 from ehsj_core.contract.loader import ContractError
+from ehsj_core.errors import NotFound
 from ehsj_core.events.validation import InvalidInput
 from ehsj_core.settings import get_settings
 from ehsj_core.setup import initialise, wait_for_database
-from ehsj_core.tracker import NotFound, Tracker
+from ehsj_core.tracker import Tracker
 from services.cli import audit as audit_cli
 from services.cli import events as events_cli
+from services.cli import health as health_cli
 from services.cli import imports as imports_cli
 from services.cli import reports as reports_cli
 from services.cli import users as users_cli
@@ -31,7 +33,21 @@ app.command("scheduler")(reports_cli.scheduler)
 app.add_typer(audit_cli.app, name="audit")
 app.command("statement")(audit_cli.statement)
 app.add_typer(imports_cli.app, name="import")
+app.add_typer(health_cli.app, name="health")
 console = Console()
+
+
+@app.callback()
+def _start(ctx: typer.Context) -> None:
+    """Every command: the one logging configuration of the process (ehsj_core/logging_setup.py)."""
+    from ehsj_core.logging_setup import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+    if ctx.invoked_subcommand == "worker":  # Celery leaves logging alone when someone answers this
+        from celery.signals import setup_logging
+
+        setup_logging.connect(lambda **_: configure_logging(settings), weak=False)
 
 
 def tracker() -> Tracker:
@@ -68,7 +84,8 @@ def serve(
 
     settings = get_settings()
     app_ = create_app(settings, run_scheduler=settings.mode == "embedded")
-    uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="info")
+    # log_config=None: the logging of ehsj_core/logging_setup.py; the middleware logs each request
+    uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_config=None, access_log=False)
 
 
 @app.command()
@@ -77,7 +94,7 @@ def demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing when the log has events")] = False,
 ) -> None:
     """Fill an empty log with a realistic, deterministic 2019."""
-    from ehsj_core.demo import DemoError, load_demo
+    from ehsj_core.demo import DemoError
     from ehsj_core.notify.recipients import add_demo_recipients
 
     t = tracker()
@@ -85,7 +102,7 @@ def demo(
         console.print(f"Loggen har allerede {t.log.head().position} hændelser; demoen springes over.")
         return
     try:
-        count = load_demo(t, seed=seed)
+        count = t.load_demo(seed=seed)
     except DemoError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ehsj_core.events.validation import InvalidInput
@@ -25,34 +26,22 @@ report_app = typer.Typer(help="Reports: preview or send.", no_args_is_help=True)
 recipients_app = typer.Typer(help="Report recipients (personal data).", no_args_is_help=True)
 console = Console(stderr=True)
 
-SEND_TASKS = {
-    "quarterly_status": "reports.send_quarterly",
-    "half_year_report": "reports.send_half_year",
-    "annual_status": "reports.send_annual",
-}
-
-
 def _fail(exc: InvalidInput) -> typer.Exit:
     for p in exc.problems:
         console.print(f"[red]{p.field}: {p.problem} ({p.value!r})[/red]")
     return typer.Exit(2)
 
 
-def _run(kind: str, period: str, municipality: str | None, preview: Path | None, send_now: bool) -> None:
+def _run(kind_names: tuple[str, ...], period: str, municipality: str | None, preview: Path | None, send_now: bool) -> None:
     from ehsj_core.notify import dispatch
     from ehsj_core.reports.render import preview_html
-    from services.worker.app import create_celery, send
 
     tracker = Tracker(get_settings())
     try:
         if send_now:
-            rows = dispatch.prepare(tracker, kind, period)
-            send(create_celery(tracker.settings), SEND_TASKS[kind], period)
-            rows = [ledger.get_row(tracker.engine, r.id) or r for r in rows]
-            states = {r.state for r in rows}
-            console.print(f"{len(rows)} modtager(e); status: {', '.join(sorted(states)) or 'ingen'}")
+            _send(tracker, kind_names, period)
             return
-        rendered, position = dispatch.preview_report(tracker, kind, period, municipality)
+        rendered, position = dispatch.preview_report(tracker, kind_names[0], period, municipality)
     except InvalidInput as exc:
         raise _fail(exc) from None
     if preview is not None:
@@ -60,6 +49,37 @@ def _run(kind: str, period: str, municipality: str | None, preview: Path | None,
         console.print(f"Forhåndsvisning skrevet til {preview} (bygget ved position {position}).")
     else:
         typer.echo(rendered.text)
+
+
+def _send(tracker: Tracker, kind_names: tuple[str, ...], period: str) -> None:
+    """Make the ledger rows, check the SMTP server, then send (in process, or through a worker).
+    An SMTP problem is one line and exit code 1; the rows stay pending for the next attempt (a
+    refused recipient's row is failed)."""
+    from ehsj_core.notify import dispatch
+    from ehsj_core.notify.mail import MailError, check_server
+    from services.worker.app import create_celery, send
+
+    settings = tracker.settings
+    rows = [row for kind in kind_names for row in dispatch.prepare(tracker, kind, period)]
+    try:
+        if any(r.state == "pending" for r in rows):
+            check_server(settings)
+    except MailError as exc:
+        console.print(f"[red]{escape(exc.failure.text)}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    app = create_celery(settings)
+    for kind in kind_names:
+        send(app, "reports.send", kind, period)
+    rows = [ledger.get_row(tracker.engine, r.id) or r for r in rows]
+    states = {r.state for r in rows}
+    console.print(f"{len(rows)} modtager(e); status: {', '.join(sorted(states)) or 'ingen'}")
+    if not app.conf.task_always_eager:
+        return  # a worker sends; `ehsj report list` shows how it went
+    errors = sorted({r.last_error for r in rows if r.state != "sent" and r.last_error})
+    for error in errors:
+        console.print(f"[red]{escape(error)}[/red]", soft_wrap=True)
+    if errors:
+        raise typer.Exit(1)
 
 
 Period = Annotated[str, typer.Option("--period", help="e.g. 2019Q3, 2019H1, 2019")]
@@ -71,19 +91,19 @@ Send = Annotated[bool, typer.Option("--send", help="send it (once per recipient,
 @report_app.command("quarterly")
 def quarterly(period: Period, municipality: Muni = None, preview: Preview = None, send_now: Send = False) -> None:
     """The quarterly status to the 17 business chiefs."""
-    _run("quarterly_status", period, municipality, preview, send_now)
+    _run(("quarterly_status",), period, municipality, preview, send_now)
 
 
 @report_app.command("half-year")
 def half_year(period: Period, preview: Preview = None, send_now: Send = False) -> None:
     """The half-year report to K17."""
-    _run("half_year_report", period, None, preview, send_now)
+    _run(("half_year_report",), period, None, preview, send_now)
 
 
 @report_app.command("annual")
 def annual(period: Period, preview: Preview = None, send_now: Send = False) -> None:
     """The annual status to KKR."""
-    _run("annual_status", period, None, preview, send_now)
+    _run(("annual_status",), period, None, preview, send_now)
 
 
 @report_app.command("reminders")
@@ -92,9 +112,13 @@ def reminders(
     send_now: Send = False,
     week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W48 (default: this week)")] = None,
 ) -> None:
-    """The director's reminder: targets behind pace, deadlines, failed dispatches."""
+    """The director's reminder: targets behind pace, deadlines, failed dispatches. `--send` sends
+    the week's reminders to the director and to each consultant with something open."""
+    from ehsj_core.reports import kinds
+
     iso = datetime.now(UTC).isocalendar()
-    _run("reminder", week or f"{iso.year}-W{iso.week:02d}", None, preview, send_now)
+    weekly = tuple(k.name for k in kinds.on_calendar(kinds.REMINDERS))  # the director's first
+    _run(weekly, week or f"{iso.year}-W{iso.week:02d}", None, preview, send_now)
 
 
 @report_app.command("list")
@@ -164,7 +188,7 @@ def scheduler() -> None:
     from services.worker.scheduler import start_scheduler
 
     settings = get_settings()
-    running = start_scheduler(settings, Tracker(settings).book)
+    running = start_scheduler(settings, Tracker(settings).contract_book())
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

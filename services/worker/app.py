@@ -1,24 +1,44 @@
-"""The Celery application and its tasks, built by a factory (nothing happens at import time).
+"""The Celery application, built by a factory, and its tasks, defined once at module level.
 
-Tasks take ids or periods, open what they need, and are idempotent through the dispatch ledger —
-which is what makes `acks_late` (redelivery after a worker dies) safe.
+The tasks are `shared_task`s with explicit names: every app the factory builds (the API's, the
+scheduler's, a worker's) registers the very same functions, so no name is ever registered twice to
+different callables. Importing this module does no work; a task finds its settings in the app's
+configuration (`ehsj_settings`, put there by the factory) and makes its Tracker on first use, one
+per settings object per process.
+
+Tasks take ids, kinds and periods, and are idempotent through the dispatch ledger — which is what
+makes `acks_late` (redelivery after a worker dies) safe:
+
+    reports.send(kind, period)      make the ledger rows of one report, deliver each open one
+    reports.deliver(dispatch_id)    one attempt at one row
+    reports.dispatch_due(now=None)  what the calendar says is due, and every open row whose time came
+    reports.send_reminders(now=None)  this week's reminders (director and consultants)
+    reports.retry_open()            every open row whose next attempt has come
+
+In embedded mode the tasks run in process (eager) and never sleep: a failed attempt leaves its row
+pending with a next-attempt time, which `reports.retry_open` (every minute) picks up.
 """
 
 from __future__ import annotations
 
 import logging
-import time
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, shared_task
 
 from ehsj_core.notify import dispatch, ledger
+from ehsj_core.reports import kinds
 from ehsj_core.settings import Settings, get_settings
 from ehsj_core.tracker import Tracker
 
 log = logging.getLogger("ehsj.worker")
-EAGER_MAX_WAIT_SECONDS = 30.0
+SETTINGS_KEY = "ehsj_settings"
+TASK_OPTIONS: dict[str, Any] = {"acks_late": True, "reject_on_worker_lost": True}
+
+_trackers: dict[int, tuple[Settings, Tracker]] = {}  # id(settings) → (settings, its tracker), per process
+_trackers_lock = threading.Lock()
 
 
 def create_celery(settings: Settings | None = None) -> Celery:
@@ -36,78 +56,114 @@ def create_celery(settings: Settings | None = None) -> Celery:
         timezone=settings.timezone,
         enable_utc=True,
     )
-    _register_tasks(app, settings)
+    app.conf[SETTINGS_KEY] = settings
     return app
 
 
-def _register_tasks(app: Celery, settings: Settings) -> None:
-    trackers: list[Tracker] = []  # one per worker process, made on first use
-
-    def tracker() -> Tracker:
-        if not trackers:
-            trackers.append(Tracker(settings))
-        return trackers[0]
-
-    @app.task(name="reports.deliver", bind=True, max_retries=None)
-    def deliver(self: Task, dispatch_id: int) -> str:
-        outcome = dispatch.deliver(tracker(), dispatch_id)
-        if outcome == "retry":
-            row_attempts = _attempts(tracker(), dispatch_id)
-            countdown = dispatch.retry_delay(settings.retry_backoff_seconds, row_attempts)
-            log.warning("dispatch %s: SMTP refused, retry %s in %.1fs", dispatch_id, row_attempts, countdown)
-            if self.request.is_eager:  # in process, Celery would retry at once: wait here instead
-                time.sleep(min(countdown, EAGER_MAX_WAIT_SECONDS))
-            raise self.retry(countdown=countdown)
-        log.info("dispatch %s: %s", dispatch_id, outcome)
-        return outcome
-
-    def fan_out(kind: str, period: str) -> int:
-        rows = dispatch.prepare(tracker(), kind, period)
-        for row in rows:
-            if row.state in ("pending", "sending"):
-                deliver.delay(row.id)
-        return len(rows)
-
-    @app.task(name="reports.send_quarterly")
-    def send_quarterly(period: str) -> int:
-        return fan_out("quarterly_status", period)
-
-    @app.task(name="reports.send_half_year")
-    def send_half_year(period: str) -> int:
-        return fan_out("half_year_report", period)
-
-    @app.task(name="reports.send_annual")
-    def send_annual(period: str) -> int:
-        return fan_out("annual_status", period)
-
-    @app.task(name="reminders.send")
-    def send_reminders(now: str | None = None) -> int:
-        moment = datetime.fromisoformat(now) if now else datetime.now(UTC)
-        due = dispatch.due_reminder(tracker(), moment)
-        if due is None:
-            return 0
-        return fan_out("reminder", due.period) + fan_out("consultant_reminder", due.period)
-
-    @app.task(name="reports.dispatch_due")
-    def dispatch_due(now: str | None = None) -> int:
-        """Everything the calendar says is due now, plus every open ledger row (caught up)."""
-        moment = datetime.fromisoformat(now) if now else datetime.now(UTC)
-        count = 0
-        for due in dispatch.due_reports(tracker(), moment):
-            count += fan_out(due.kind, due.period)
-        for row in ledger.open_rows(tracker().engine, settings.sending_timeout_seconds):
-            deliver.delay(row.id)
-        return count
+def settings_of(app: Celery) -> Settings:
+    settings = app.conf.get(SETTINGS_KEY)
+    return settings if isinstance(settings, Settings) else get_settings()
 
 
-def _attempts(tracker: Tracker, dispatch_id: int) -> int:
-    row = ledger.get_row(tracker.engine, dispatch_id)
-    return row.attempts if row else 1
+def tracker_for(settings: Settings) -> Tracker:
+    """One Tracker per settings object and process (a forked worker child makes its own)."""
+    with _trackers_lock:
+        entry = _trackers.get(id(settings))
+        if entry is None or entry[0] is not settings:
+            entry = (settings, Tracker(settings))
+            _trackers[id(settings)] = entry
+        return entry[1]
+
+
+def _tracker(task: Task) -> Tracker:
+    return tracker_for(settings_of(task.app))
+
+
+def _now(now: str | None) -> datetime:
+    return datetime.fromisoformat(now) if now else datetime.now(UTC)
+
+
+# --- the tasks -----------------------------------------------------------------------------------------
+@shared_task(name="reports.deliver", bind=True, max_retries=None, **TASK_OPTIONS)
+def deliver(self: Task, dispatch_id: int) -> str:
+    """One attempt at one ledger row. A worker retries a failed attempt with exponential backoff;
+    in process (embedded) the row is left pending for `reports.retry_open` instead of sleeping."""
+    tracker = _tracker(self)
+    attempt = dispatch.attempt_delivery(tracker, dispatch_id)
+    if attempt.failure is not None:  # in process the caller says it (the CLI, the reports page)
+        level = logging.DEBUG if self.request.is_eager else logging.WARNING
+        log.log(level, "dispatch %s: %s (%s)", dispatch_id, attempt.failure.text, attempt.outcome)
+    if attempt.outcome == "retry" and not self.request.is_eager:
+        row = ledger.get_row(tracker.engine, dispatch_id)
+        countdown = ledger.retry_delay(tracker.settings.retry_backoff_seconds, row.attempts if row else 1)
+        raise self.retry(countdown=countdown)
+    if attempt.failure is None:
+        log.info("dispatch %s: %s", dispatch_id, attempt.outcome)
+    return attempt.outcome
+
+
+def _deliver_later(task: Task, dispatch_id: int) -> None:
+    """`reports.deliver` on the task's own app (not Celery's "current" one)."""
+    task.app.tasks["reports.deliver"].delay(dispatch_id)
+
+
+def _fan_out(task: Task, tracker: Tracker, kind: str, period: str) -> int:
+    rows = dispatch.prepare(tracker, kind, period)
+    for row in rows:
+        if row.state in ("pending", "sending"):
+            _deliver_later(task, row.id)
+    return len(rows)
+
+
+@shared_task(name="reports.send", bind=True, **TASK_OPTIONS)
+def send_report(self: Task, kind: str, period: str) -> int:
+    """One report (any kind of the registry) to every recipient of its audience, once each."""
+    kinds.get(kind)
+    return _fan_out(self, _tracker(self), kind, period)
+
+
+@shared_task(name="reports.send_reminders", bind=True, **TASK_OPTIONS)
+def send_reminders(self: Task, now: str | None = None) -> int:
+    """This week's reminders, once their weekday and time have come: every kind on the calendar's
+    reminders entry (the director's, and the consultants' own)."""
+    tracker = _tracker(self)
+    due = dispatch.due_reminder(tracker, _now(now))
+    if due is None:
+        return 0
+    return sum(_fan_out(self, tracker, spec.name, due.period) for spec in kinds.on_calendar(kinds.REMINDERS))
+
+
+@shared_task(name="reports.dispatch_due", bind=True, **TASK_OPTIONS)
+def dispatch_due(self: Task, now: str | None = None) -> int:
+    """Everything the calendar says is due now, plus every open ledger row whose time has come."""
+    tracker = _tracker(self)
+    count = 0
+    for due in dispatch.due_reports(tracker, _now(now)):
+        count += _fan_out(self, tracker, due.kind, due.period)
+    _deliver_open(self, tracker)
+    return count
+
+
+@shared_task(name="reports.retry_open", bind=True, **TASK_OPTIONS)
+def retry_open(self: Task) -> int:
+    """Every open ledger row whose next attempt has come (a retry, a crash, a broker that was down)."""
+    return _deliver_open(self, _tracker(self))
+
+
+def _deliver_open(task: Task, tracker: Tracker) -> int:
+    settings = tracker.settings
+    rows = ledger.open_rows(tracker.engine, settings.sending_timeout_seconds, settings.retry_backoff_seconds)
+    for row in rows:
+        _deliver_later(task, row.id)
+    return len(rows)
+
+
+TASK_NAMES = ("reports.send", "reports.deliver", "reports.dispatch_due", "reports.send_reminders", "reports.retry_open")
 
 
 def send(app: Celery, task: str, *args: Any) -> None:
-    """Enqueue a task by name (the scheduler and the API only ever do this); in embedded mode the
-    task runs here and now, the very same code a worker would run."""
+    """Enqueue a task by name (the scheduler, the API and the CLI only ever do this); in embedded
+    mode the task runs here and now, the very same code a worker would run."""
     if app.conf.task_always_eager:
         app.tasks[task].apply(args=args).get()
     else:

@@ -9,12 +9,14 @@ fires once when it is back, and the fired task then finds what is due from the c
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from celery import Celery
 
 from ehsj_core.contract.loader import ContractBook
@@ -23,6 +25,8 @@ from services.worker.app import create_celery, send
 
 log = logging.getLogger("ehsj.scheduler")
 MISFIRE_GRACE_SECONDS = 7 * 24 * 3600
+RETRY_EVERY_SECONDS = 60  # how often open ledger rows whose next attempt has come are tried again
+CATCH_UP_JOB = "catch-up-on-start"
 
 
 @lru_cache(maxsize=1)
@@ -39,10 +43,12 @@ def enqueue(task: str) -> None:
         log.exception("could not enqueue %s; the next firing will catch up", task)
 
 
-def calendar_triggers(book: ContractBook, house: str, timezone: str) -> dict[str, CronTrigger]:
-    """job id → trigger: a daily look at the reports at each send time of the calendars, and the
-    weekly reminder. All times lie outside 02:00–03:00, the hour daylight saving skips or repeats."""
-    triggers: dict[str, CronTrigger] = {}
+def calendar_triggers(book: ContractBook, house: str, timezone: str) -> dict[str, CronTrigger | IntervalTrigger]:
+    """job id (the task's name, @ a time when there are several) → trigger: a daily look at the
+    reports at each send time of the calendars, the weekly reminders, and every minute a retry of
+    the open ledger rows whose next attempt has come. All calendar times lie outside 02:00–03:00,
+    the hour daylight saving skips or repeats."""
+    triggers: dict[str, CronTrigger | IntervalTrigger] = {}
     for year in book.years(house):
         item = book.get(house, year)
         assert item is not None
@@ -53,9 +59,10 @@ def calendar_triggers(book: ContractBook, house: str, timezone: str) -> dict[str
             triggers[f"reports.dispatch_due@{report.send_time}"] = CronTrigger(hour=hour, minute=minute, timezone=timezone)
         hour, minute = (int(x) for x in calendar.reminders.send_time.split(":"))
         _check_hour(hour, "reminders")
-        triggers["reminders.send"] = CronTrigger(
+        triggers["reports.send_reminders"] = CronTrigger(
             day_of_week=calendar.reminders.weekday, hour=hour, minute=minute, timezone=timezone
         )
+    triggers["reports.retry_open"] = IntervalTrigger(seconds=RETRY_EVERY_SECONDS, timezone=timezone)
     return triggers
 
 
@@ -72,10 +79,14 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
     )
 
 
-def install_jobs(scheduler: BaseScheduler, triggers: dict[str, CronTrigger]) -> None:
+def install_jobs(scheduler: BaseScheduler, triggers: dict[str, CronTrigger | IntervalTrigger]) -> None:
     """Add the calendar's jobs to a started (paused) scheduler. A job already in the store keeps
     its next run time, so one missed while the scheduler was down still fires (once) on resume;
-    a job whose trigger changed is rescheduled."""
+    a job whose trigger changed is rescheduled; a stored job no longer wanted (a task renamed, a
+    send time changed) is removed."""
+    for job in scheduler.get_jobs():
+        if job.id not in triggers and job.id != CATCH_UP_JOB:
+            scheduler.remove_job(job.id)
     for job_id, trigger in triggers.items():
         task = job_id.split("@")[0]
         job = scheduler.get_job(job_id)
@@ -84,7 +95,7 @@ def install_jobs(scheduler: BaseScheduler, triggers: dict[str, CronTrigger]) -> 
         elif str(job.trigger) != str(trigger):
             scheduler.reschedule_job(job_id, trigger=trigger)
     # Also look once at every start, so that what fell due while no scheduler ran goes out now.
-    scheduler.add_job(enqueue, args=["reports.dispatch_due"], id="catch-up-on-start", replace_existing=True)
+    scheduler.add_job(enqueue, args=["reports.dispatch_due"], id=CATCH_UP_JOB, replace_existing=True)
 
 
 def start_scheduler(settings: Settings, book: ContractBook) -> BackgroundScheduler:
@@ -92,5 +103,29 @@ def start_scheduler(settings: Settings, book: ContractBook) -> BackgroundSchedul
     scheduler = build_scheduler(settings)
     scheduler.start(paused=True)
     install_jobs(scheduler, calendar_triggers(book, settings.house, settings.timezone))
+    install_heartbeat(scheduler, settings)
     scheduler.resume()
     return scheduler
+
+
+def install_heartbeat(scheduler: BaseScheduler, settings: Settings) -> None:
+    """Write the heartbeat row now and every `heartbeat_interval_seconds` (`ehsj health scheduler`).
+    In a memory job store: nothing to keep across restarts, and the job may hold the engine."""
+    from apscheduler.jobstores.memory import MemoryJobStore
+
+    from ehsj_core.db import engine_for
+    from ehsj_core.heartbeat import beat
+
+    engine = engine_for(settings.database_url)
+
+    def heartbeat() -> None:
+        try:
+            beat(engine)
+        except Exception:
+            log.exception("could not write the scheduler heartbeat")
+
+    scheduler.add_jobstore(MemoryJobStore(), "heartbeat")
+    scheduler.add_job(
+        heartbeat, "interval", seconds=settings.heartbeat_interval_seconds, id="heartbeat", jobstore="heartbeat",
+        next_run_time=datetime.now(UTC), misfire_grace_time=settings.heartbeat_interval_seconds,
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from ehsj_core.demo import load_demo
 from tests.e2e.conftest import ARTIFACTS, DESKTOP, PHONE, LiveApp, sign_in
 
 PAGES = {
@@ -29,7 +28,7 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
 
 @pytest.fixture
 def demo_app(live_app: LiveApp) -> LiveApp:
-    load_demo(live_app.tracker)
+    live_app.tracker.load_demo()
     return live_app
 
 

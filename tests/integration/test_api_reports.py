@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from ehsj_core.demo import load_demo
 from ehsj_core.notify.recipients import add_demo_recipients
 from ehsj_core.tracker import Tracker
 from tests.conftest import auth
@@ -37,7 +36,7 @@ def test_the_director_manages_recipients_with_validated_addresses(client: TestCl
 
 
 def test_previews_send_nothing_and_chiefs_see_only_their_own(client: TestClient, tokens: dict[str, str], tracker: Tracker) -> None:
-    load_demo(tracker)
+    tracker.load_demo()
     add_demo_recipients(tracker.engine, tracker.contract(2019).contract)
     params = {"kind": "quarterly_status", "period": "2019Q3", "municipality": "Lolland"}
     own = client.get("/api/reports/preview", params=params, headers=auth(tokens["chief"]))
@@ -47,3 +46,18 @@ def test_previews_send_nothing_and_chiefs_see_only_their_own(client: TestClient,
     bad = client.get("/api/reports/preview", params={**params, "period": "2019Q5"}, headers=auth(tokens["director"]))
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "period"
     assert client.get("/api/reports", headers=auth(tokens["director"])).json() == {"dispatches": []}
+
+
+def test_one_registry_names_every_report_kind() -> None:
+    from typing import get_args
+
+    from ehsj_core.contract.model import ReportKind
+    from ehsj_core.reports import kinds, labels
+    from ehsj_core.reports.render import PARTS
+
+    assert set(kinds.KINDS) == set(kinds.NAMES)
+    assert set(get_args(ReportKind)) - {"final_statement"} <= {k.calendar for k in kinds.KINDS.values()}
+    assert {k.template for k in kinds.KINDS.values()} == set(PARTS)
+    assert [k.name for k in kinds.on_calendar(kinds.REMINDERS)] == ["reminder", "consultant_reminder"]
+    assert labels.REPORT_TITLES["half_year_report"] == kinds.get("half_year_report").label
+    assert labels.DISPATCH_KINDS["final_statement"] == "Endelig resultatopgørelse"

@@ -10,8 +10,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ehsj_core.audit.diff import diff
-from ehsj_core.audit.statement import build_statement
 from ehsj_core.events.rulebook import Forbidden
 from ehsj_core.events.validation import InvalidInput
 from ehsj_core.tracker import Tracker
@@ -36,10 +34,10 @@ def test_a_consultant_is_refused_a_late_event_for_a_closed_year_and_the_director
     tracker.append(course(occurred_on="2020-01-16", company=3), by=Actor("Karen", "consultant"))  # 2020 is open
     [late] = tracker.append(course(occurred_on="2019-12-19", company=2), by=Actor("Dorte Direktør", "director"))
 
-    statement = build_statement(tracker, 2019)
+    statement = tracker.statement(2019)
     assert [e.position for e in statement.after_close] == [late.position]
     assert statement.closes[0].by == "Dorte Direktør" and statement.closes[0].note == "Regnskabet er afsluttet"
-    result = diff(tracker, 2019, closed.position, late.position)
+    result = tracker.diff(2019, closed.position, late.position)
     [change] = [c for c in result.changes if c.key == "action_plans"]
     assert [e.event.position for e in change.explanations] == [late.position]
     assert change.explanations[0].after_close is not None and "registreret efter lukning" in change.explanations[0].label

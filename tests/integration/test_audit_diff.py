@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
-from ehsj_core.audit.diff import TargetChange, diff
+from ehsj_core.audit.diff import TargetChange
 from ehsj_core.tracker import Tracker
 from tests.conftest import CONTRACTS, auth
 from tests.factories import Actor, course, new_id, retraction
@@ -55,7 +55,7 @@ def change(changes: tuple[TargetChange, ...], key: str) -> TargetChange:
 def test_a_diff_explains_a_retraction_and_a_late_recording_by_naming_the_events(tracker: Tracker) -> None:
     t = timeline(tracker)
     p = t["positions"]
-    result = diff(tracker, 2019, "2019-06-30T23:00", "2019-07-05T00:00")
+    result = tracker.diff(2019, "2019-06-30T23:00", "2019-07-05T00:00")
     assert (result.before.position, result.after.position) == (p["wrong"], p["meeting"])
     assert result.events_between == 4
 
@@ -80,7 +80,7 @@ def test_a_diff_explains_a_retraction_and_a_late_recording_by_naming_the_events(
 
 def test_a_target_that_moved_only_because_time_passed_says_so(tracker: Tracker) -> None:
     timeline(tracker)
-    result = diff(tracker, 2019, "2019-04-12T12:00", "2019-07-01T12:00")  # past the June deadline of goal 8
+    result = tracker.diff(2019, "2019-04-12T12:00", "2019-07-01T12:00")  # past the June deadline of goal 8
     assert result.events_between == 0
     [draft] = [c for c in result.changes if c.kind == "milestone"]
     assert (draft.goal_id, draft.status_before, draft.status_after) == ("8", "not_started", "behind")
@@ -90,7 +90,7 @@ def test_a_target_that_moved_only_because_time_passed_says_so(tracker: Tracker) 
 def test_from_after_to_is_refused(tracker: Tracker) -> None:
     timeline(tracker)
     try:
-        diff(tracker, 2019, 5, 2)
+        tracker.diff(2019, 5, 2)
     except Exception as exc:
         assert "skal ligge før" in str(exc)
     else:

@@ -17,10 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ehsj_core.audit.reproduce import reproduce
-from ehsj_core.audit.statement import build_statement
 from ehsj_core.contract.loader import parse_contract, store_contracts
 from ehsj_core.db import create_db_engine
-from ehsj_core.demo import load_demo
 from ehsj_core.notify import ledger
 from ehsj_core.notify.dispatch import deliver, prepare
 from ehsj_core.notify.recipients import add_demo_recipients
@@ -45,7 +43,7 @@ def demo(tmp_path: Path) -> Iterator[Tracker]:
     engine = create_db_engine(settings.database_url)
     initialise(engine, settings.contracts_dir)
     tracker = Tracker(settings, engine)
-    load_demo(tracker)
+    tracker.load_demo()
     add_demo_recipients(engine, tracker.contract(2019).contract)
     yield tracker
     engine.dispose()
@@ -87,7 +85,7 @@ def test_replaying_at_the_position_of_each_quarterly_send_reproduces_its_digest(
         assert result.identical, (row.period, row.municipality, result.verdict)
         assert result.rebuilt_digest == row.sha256 and result.text_diff == ""
 
-    statement = build_statement(fresh, 2019)
+    statement = fresh.statement(2019)
     assert sorted((r.id, r.sha256) for r in statement.reports) == sorted((r.id, r.sha256 or "") for r in sent)
     assert len(statement.after_close) == 1 and statement.after_close[0].recorded_by == "Dorte"
 

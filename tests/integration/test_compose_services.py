@@ -3,6 +3,7 @@ Redis and a test SMTP server: prestart, api (uvicorn), worker and scheduler — 
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -131,3 +132,20 @@ def enqueue_with(settings: Settings, task: str) -> None:
 
     send(create_celery(settings), task)
 
+
+
+def test_the_compose_file_pins_its_images_keeps_secrets_out_of_the_environment_and_mailpit_in_development() -> None:
+    production = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    development = yaml.safe_load((ROOT / "docker-compose.override.yml").read_text())
+    images = [s["image"] for s in [*production["services"].values(), *development["services"].values()] if "image" in s]
+    assert images and all(re.fullmatch(r"[\w./-]+:v?\d+\.\d+(\.\d+)?(-[a-z]+)?", i) for i in images), images  # exact versions
+    assert "mailpit" not in production["services"] and "mailpit" in development["services"]
+    for name in ("prestart", "api", "worker", "scheduler"):
+        service = production["services"][name]
+        assert not any(("PASSWORD" in key or "SECRET" in key) and not key.endswith("_DIR") for key in service["environment"]), name
+        assert {"ehsj_secret_key", "ehsj_smtp_password"} <= {s if isinstance(s, str) else s["target"] for s in service["secrets"]}
+        assert "healthcheck" in service or name == "prestart"
+    assert production["services"]["scheduler"]["deploy"]["replicas"] == 1
+    assert set(production["volumes"]) == {"pgdata", "redisdata"}
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "--require-hashes" in dockerfile and "\nUSER ehsj" in dockerfile

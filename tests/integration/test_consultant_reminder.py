@@ -55,7 +55,7 @@ def hand_built_log(tracker: Tracker) -> None:
 def test_the_reminder_lists_the_consultants_own_open_companies(tracker: Tracker) -> None:
     hand_built_log(tracker)
     position = tracker.log.head().position
-    karen = build_consultant_reminder(tracker, "Karen", date(2019, 6, 10), position)
+    karen = build_consultant_reminder(tracker.facts_at(2019, position), tracker.log, "Karen", date(2019, 6, 10))
     assert [(c.company_cvr, c.course_type) for c in karen.unreferred] == [
         (cvr(2), "action_plan"),
         (cvr(3), "growth_plan"),
@@ -63,7 +63,7 @@ def test_the_reminder_lists_the_consultants_own_open_companies(tracker: Tracker)
     ]
     # 30 days before 10 June is 11 May: the May course is not chased yet.
     assert [(c.company_cvr, c.course_type) for c in karen.unevaluated] == [(cvr(1), "action_plan"), (cvr(2), "action_plan")]
-    assert build_consultant_reminder(tracker, "Ole", date(2019, 6, 10), position).is_empty
+    assert build_consultant_reminder(tracker.facts_at(2019, position), tracker.log, "Ole", date(2019, 6, 10)).is_empty
 
 
 def test_only_consultants_with_open_ends_get_a_reminder_and_it_reproduces(tracker: Tracker, tmp_path: Path) -> None:

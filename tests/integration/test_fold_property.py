@@ -90,7 +90,7 @@ def test_the_fold_through_the_index_equals_a_naive_fold_live_and_as_of_any_posit
                     raws.append({"type": RETRACTED, "occurred_on": "2019-12-31", "data": {"target_event_id": target, "reason": "fejl"}})
             if not raws:
                 continue
-            events = [parse_event(raw, tracker.book, tracker.house, tracker.today()) for raw in raws]
+            events = [parse_event(raw, tracker.contract_book(), tracker.house, tracker.today()) for raw in raws]
             tracker.append_events(events, DIRECTOR)
             targets += [e.event_id for e in events if e.type != RETRACTED]
             facts, position = live.live()

@@ -43,7 +43,7 @@ def csv_bytes(rows: list[list[str]], header: str = HEADER, encoding: str = "utf-
 
 
 def crm(tracker: Tracker, data: bytes, name: str = "crm.csv", skip_bad: bool = False) -> ImportReport:
-    return import_file(tracker, "crm", data, name, by=Actor("import"), skip_bad=skip_bad)
+    return import_file(tracker.import_destination(), "crm", data, name, by=Actor("import"), skip_bad=skip_bad)
 
 
 def test_importing_the_same_file_twice_adds_nothing(tracker: Tracker) -> None:
@@ -130,7 +130,7 @@ def test_xlsx_exports_with_excel_dates_and_numbers_import_like_csv(tracker: Trac
     sheet.append([43600, cvr(6), "handlingsplan", "10", "5", "4", *["i lav grad"] * 7])
     buffer = io.BytesIO()
     book.save(buffer)
-    report = import_file(tracker, "evaluations", buffer.getvalue(), "evaluering.xlsx", by=Actor("import"))
+    report = import_file(tracker.import_destination(), "evaluations", buffer.getvalue(), "evaluering.xlsx", by=Actor("import"))
     assert (report.encoding, report.stored, report.problems) == ("XLSX", 2, [])
     [first, second] = list(tracker.log.read_all())
     assert first.occurred_on.isoformat() == "2019-04-02" and second.occurred_on.isoformat() == "2019-05-15"
@@ -139,20 +139,20 @@ def test_xlsx_exports_with_excel_dates_and_numbers_import_like_csv(tracker: Trac
 
 def test_the_example_files_import_cleanly(tracker: Tracker) -> None:
     crm_report = crm(tracker, (EXAMPLES / "crm-eksport.csv").read_bytes())
-    evaluations = import_file(tracker, "evaluations", (EXAMPLES / "evaluering-eksport.csv").read_bytes(), "e.csv", by=Actor("import"))
+    evaluations = import_file(tracker.import_destination(), "evaluations", (EXAMPLES / "evaluering-eksport.csv").read_bytes(), "e.csv", by=Actor("import"))
     assert crm_report.problems == [] and evaluations.problems == []
     assert crm_report.stored == crm_report.rows > 10 and evaluations.stored == evaluations.rows > 5
 
 
 def test_a_consultants_import_is_refused_rows_of_a_closed_year(tracker: Tracker) -> None:
     tracker.append({"type": "period.closed", "occurred_on": "2020-01-20", "data": {"year": 2019}}, by=Actor("Dorte", "director"))
-    report = import_file(tracker, "crm", csv_bytes(crm_rows(3)), "crm.csv", by=Actor("Karen", "consultant"))
+    report = import_file(tracker.import_destination(), "crm", csv_bytes(crm_rows(3)), "crm.csv", by=Actor("Karen", "consultant"))
     assert [p.row for p in report.problems] == [2, 3, 4] and "kun direktøren" in report.problems[0].problem
     assert tracker.log.head().position == 1
     with pytest.raises(Forbidden):  # the lock's own check, should a close slip in between
         tracker.append_events([tracker.validate({"type": "course.completed", "occurred_on": "2019-05-05", "data": {
             "course_type": "short", "municipality": "Sorø", "consultant": "Karen"}})], by=Actor("Karen", "consultant"))
-    assert import_file(tracker, "crm", csv_bytes(crm_rows(3)), "crm.csv", by=Actor("Dorte", "director")).stored == 3
+    assert import_file(tracker.import_destination(), "crm", csv_bytes(crm_rows(3)), "crm.csv", by=Actor("Dorte", "director")).stored == 3
 
 
 def test_the_api_upload_gives_the_same_row_report(client: TestClient, tokens: dict[str, str]) -> None:

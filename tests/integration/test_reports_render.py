@@ -20,7 +20,6 @@ import openpyxl
 import pytest
 
 from ehsj_core.db import create_db_engine
-from ehsj_core.demo import load_demo
 from ehsj_core.events.validation import InvalidInput
 from ehsj_core.projections.municipalities import MunicipalityFigures
 from ehsj_core.reports import (
@@ -63,7 +62,7 @@ def sqlite_tracker(tmp_path: Path) -> Iterator[Tracker]:
 
 
 def demo_year(tracker: Tracker) -> int:
-    load_demo(tracker)
+    tracker.load_demo()
     return tracker.log.head().position
 
 
@@ -128,7 +127,7 @@ def small_log() -> list[dict[str, Any]]:
 # --- the quarterly status --------------------------------------------------------------------------
 def test_the_quarterly_for_lolland_shows_its_own_figures_and_the_overall_status(tracker: Tracker) -> None:
     position = demo_year(tracker)
-    report = build_quarterly(tracker, Q3, "lolland", position)
+    report = build_quarterly(tracker.facts_at(Q3.year, position), Q3, "lolland")
 
     quarter = one(tracker.municipalities(2019, as_of=position, months=set(Q3.months)).municipalities, "Lolland")
     to_date = one(tracker.municipalities(2019, as_of=position, months=set(Q3.months_to_date)).municipalities, "Lolland")
@@ -176,7 +175,7 @@ def test_the_quarterly_for_lolland_shows_its_own_figures_and_the_overall_status(
 
 def test_the_first_quarter_has_nothing_to_compare_with(sqlite_tracker: Tracker) -> None:
     position = demo_year(sqlite_tracker)
-    report = build_quarterly(sqlite_tracker, parse_period("2019Q1", "quarter"), "Sorø", position)
+    report = build_quarterly(sqlite_tracker.facts_at(2019, position), parse_period("2019Q1", "quarter"), "Sorø")
     assert report.previous is None and report.changes == ()
     assert report.year_to_date == report.quarter  # the year so far is the quarter
     assert "ingen tidligere kvartalsstatus" in render(report).text
@@ -184,13 +183,13 @@ def test_the_first_quarter_has_nothing_to_compare_with(sqlite_tracker: Tracker) 
 
 def test_a_report_is_refused_for_an_unknown_municipality_or_the_wrong_period_kind(tracker: Tracker) -> None:
     with pytest.raises(InvalidInput) as caught:
-        build_quarterly(tracker, Q3, "Atlantis", 0)
+        build_quarterly(tracker.facts_at(Q3.year, 0), Q3, "Atlantis")
     assert caught.value.problems[0].field == "municipality"
     assert "Lolland" in (caught.value.problems[0].allowed or [])
     with pytest.raises(InvalidInput):
-        build_quarterly(tracker, H1, "Lolland", 0)
+        build_quarterly(tracker.facts_at(H1.year, 0), H1, "Lolland")
     with pytest.raises(InvalidInput):
-        build_half_year(tracker, Q3, 0)
+        build_half_year(tracker.facts_at(Q3.year, 0), Q3)
 
 
 # --- exactly reproducible --------------------------------------------------------------------------
@@ -198,9 +197,9 @@ def test_building_and_rendering_twice_gives_the_same_digest_also_in_a_fresh_trac
     tracker: Tracker, settings: Settings
 ) -> None:
     position = demo_year(tracker)
-    first = build_quarterly(tracker, Q3, "Lolland", position)
-    second = build_quarterly(tracker, Q3, "Lolland", position)
-    fresh = build_quarterly(Tracker(settings, tracker.engine), Q3, "Lolland", position)
+    first = build_quarterly(tracker.facts_at(Q3.year, position), Q3, "Lolland")
+    second = build_quarterly(tracker.facts_at(Q3.year, position), Q3, "Lolland")
+    fresh = build_quarterly(Tracker(settings, tracker.engine).facts_at(Q3.year, position), Q3, "Lolland")
     assert first == second == fresh
     assert json.dumps(first.as_dict(), sort_keys=True) == json.dumps(fresh.as_dict(), sort_keys=True)
     digests = {digest(render(r)) for r in (first, second, fresh)}
@@ -213,17 +212,17 @@ def test_an_event_after_the_position_changes_only_reports_built_at_the_new_head(
     tracker.append({"events": small_log()}, by=Actor("Dorte Direktør"))
     position = tracker.log.head().position
     q2 = parse_period("2019Q2", "quarter")
-    before = build_quarterly(tracker, q2, "Holbæk", position)
+    before = build_quarterly(tracker.facts_at(q2.year, position), q2, "Holbæk")
     sent = digest(render(before))
     tracker.append(course("action_plan", "Holbæk", "2019-05-15", company=987_654), by=Actor("Karen Konsulent"))
 
-    again = build_quarterly(tracker, q2, "Holbæk", position)
+    again = build_quarterly(tracker.facts_at(q2.year, position), q2, "Holbæk")
     assert again.as_dict() == before.as_dict()
     assert digest(render(again)) == sent
 
     head = tracker.log.head().position
     assert head == position + 1
-    now = build_quarterly(tracker, q2, "Holbæk", head)
+    now = build_quarterly(tracker.facts_at(q2.year, head), q2, "Holbæk")
     assert now.quarter.courses["action_plan"] == before.quarter.courses["action_plan"] + 1 == 1
     assert now.basis.position == head
     assert digest(render(now)) != sent
@@ -233,7 +232,7 @@ def test_an_event_after_the_position_changes_only_reports_built_at_the_new_head(
 def test_the_half_year_report_comes_with_a_workbook_of_goals_and_17_municipalities(sqlite_tracker: Tracker) -> None:
     tracker = sqlite_tracker
     position = demo_year(tracker)
-    report = build_half_year(tracker, H1, position)
+    report = build_half_year(tracker.facts_at(H1.year, position), H1)
     to_date = tracker.municipalities(2019, as_of=position, months=set(H1.months)).municipalities
     status = tracker.status(2019, as_of=position, until=date(2019, 6, 30))
     assert list(report.municipalities) == to_date and list(report.goals) == status.goals
@@ -271,7 +270,7 @@ def test_the_half_year_report_comes_with_a_workbook_of_goals_and_17_municipaliti
 def test_the_annual_status_counts_the_targets_met_per_goal(sqlite_tracker: Tracker) -> None:
     tracker = sqlite_tracker
     position = demo_year(tracker)
-    report = build_annual(tracker, 2019, position)
+    report = build_annual(tracker.facts_at(2019, position))
     status = tracker.status(2019, as_of=position, until=date(2019, 12, 31))
     met = {g.id: sum(t.status in ("met", "met_late") for t in g.targets) for g in status.goals}
     assert {f.goal_id: f.met for f in report.fulfilment} == met
@@ -283,7 +282,7 @@ def test_the_annual_status_counts_the_targets_met_per_goal(sqlite_tracker: Track
     nps = next(t for g in status.goals if g.id == "3" for t in g.targets)
     assert f"opfyldelsesgrad {labels.percent(nps.fulfilment_pct)}" in rendered.html
     assert rendered.attachments[0].filename == "aarsstatus-2019.xlsx"
-    assert digest(render(build_annual(tracker, 2019, position))) == digest(rendered)
+    assert digest(render(build_annual(tracker.facts_at(2019, position)))) == digest(rendered)
     assert_images_are_referenced(rendered)
     write_preview("annual-2019", rendered)
 
@@ -307,7 +306,7 @@ def test_the_reminder_lists_exactly_the_count_targets_behind_pace(tracker: Track
     tracker.append({"events": small_log()}, by=Actor("Dorte Direktør"))
     position = tracker.log.head().position
     failed = [FailedDispatch("quarterly_status", "2019Q1", "erhvervschef@lolland.dk", "421 Service not available")]
-    reminder = build_reminder(tracker, date(2019, 6, 14), position, failed)
+    reminder = build_reminder(tracker.facts_at(date(2019, 6, 14).year, position), date(2019, 6, 14), failed)
 
     assert {(t.goal_id, t.key) for t in reminder.behind_pace} == BEHIND_ON_14_JUNE
     pace = {(t.goal_id, t.key): t.expected_by_now for t in reminder.behind_pace}
@@ -329,7 +328,7 @@ def test_the_reminder_lists_exactly_the_count_targets_behind_pace(tracker: Track
     json.dumps(reminder.as_dict())
     write_preview("reminder-2019-06-14", rendered)
 
-    later = build_reminder(tracker, date(2019, 7, 15), position, [])
+    later = build_reminder(tracker.facts_at(date(2019, 7, 15).year, position), date(2019, 7, 15), [])
     assert ("8", "strategy_workshop") not in {(t.goal_id, t.key) for t in later.behind_pace}  # July counts now
     assert [(a.key, a.days_left) for a in later.milestones] == [("strategy_2020_draft", -15)]
     assert later.quarter_without_local_meeting == Period("quarter", 2019, 3)

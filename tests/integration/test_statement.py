@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 from fastapi.testclient import TestClient
 
-from ehsj_core.audit.statement import build_statement, per_course
+from ehsj_core.audit.statement import per_course
 from ehsj_core.audit.statement_render import statement_html, statement_xlsx
 from ehsj_core.notify import ledger
 from ehsj_core.notify.recipients import add_demo_recipients, list_recipients
@@ -46,15 +46,15 @@ def mark_sent(tracker: Tracker, kind: str, period: str, role: str, position: int
 def test_the_statement_twice_at_the_same_as_of_is_byte_identical(tracker: Tracker) -> None:
     add_demo_recipients(tracker.engine, tracker.contract(2019).contract)
     position = small_year(tracker)
-    first = build_statement(tracker, 2019, position)
+    first = tracker.statement(2019, position)
     xlsx, html = statement_xlsx(first), statement_html(first)
 
     mark_sent(tracker, "half_year_report", "2019H1", "k17", position)  # sent after the as-of moment
     tracker.append(course("short", "Faxe", "2019-07-01", company=0), by=Actor("Karen"))
-    again = build_statement(Tracker(tracker.settings, tracker.engine), 2019, position)
+    again = Tracker(tracker.settings, tracker.engine).statement(2019, position)
     assert statement_xlsx(again) == xlsx and statement_html(again) == html
     assert again.content_digest == first.content_digest and again.reports == ()
-    later = build_statement(tracker, 2019)
+    later = tracker.statement(2019)
     assert later.position == position + 1 and later.content_digest != first.content_digest
     assert [r.period for r in later.reports] == ["2019H1"]
 
@@ -64,7 +64,7 @@ def test_the_statement_holds_the_targets_the_municipalities_the_reports_and_the_
     position = small_year(tracker)
     sent = mark_sent(tracker, "quarterly_status", "2019Q2", "chief", position)
     tracker.append({"type": "period.closed", "occurred_on": "2020-01-20", "data": {"year": 2019}}, by=Actor("Dorte", "director"))
-    statement = build_statement(tracker, 2019)
+    statement = tracker.statement(2019)
 
     assert statement.contract_sha256 == tracker.contract(2019).sha256
     assert (statement.position, statement.position_hash) == (tracker.log.head().position, tracker.log.head().hash)

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ehsj_core.demo import load_demo
 from ehsj_core.notify import ledger
 from ehsj_core.notify.dispatch import build_for
 from ehsj_core.notify.recipients import add_demo_recipients
@@ -63,7 +62,7 @@ def make_stack(tmp_path: Path, refuse: int = 0, delay: float = 0.0) -> Iterator[
         settings = Settings(**{k.removeprefix("EHSJ_").lower(): v for k, v in env.items()})  # type: ignore[arg-type]
         tracker = Tracker(settings)
         initialise(tracker.engine, CONTRACTS)
-        load_demo(tracker)
+        tracker.load_demo()
         add_demo_recipients(tracker.engine, tracker.contract(2019).contract)
         yield Stack(settings, env, tracker, sink, tmp_path)
         tracker.engine.dispose()
@@ -77,7 +76,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 def test_the_quarterly_run_sends_seventeen_emails_built_from_the_projection(stack: Stack) -> None:
     worker = stack.worker()
     try:
-        send(create_celery(stack.settings), "reports.send_quarterly", "2019Q3")
+        send(create_celery(stack.settings), "reports.send", "quarterly_status", "2019Q3")
         rows = stack.wait_sent("quarterly_status", "2019Q3", 17)
         messages = stack.sink.wait_for(17)
     finally:
@@ -108,7 +107,7 @@ def test_running_the_job_again_and_twice_at_once_still_sends_seventeen(stack: St
     try:
         app = create_celery(stack.settings)
         for _ in range(3):
-            send(app, "reports.send_quarterly", "2019Q3")
+            send(app, "reports.send", "quarterly_status", "2019Q3")
         stack.wait_sent("quarterly_status", "2019Q3", 17)
         send(app, "reports.dispatch_due")
         clock.sleep(3)
@@ -123,7 +122,7 @@ def test_an_smtp_server_refusing_twice_gets_the_report_on_the_third_attempt(tmp_
     for stack in make_stack(tmp_path, refuse=2):
         worker = stack.worker()
         try:
-            send(create_celery(stack.settings), "reports.send_half_year", "2019H1")
+            send(create_celery(stack.settings), "reports.send", "half_year_report", "2019H1")
             [row] = stack.wait_sent("half_year_report", "2019H1", 1)
         finally:
             stop(worker)
@@ -137,7 +136,7 @@ def test_a_worker_killed_mid_batch_and_restarted_leaves_one_email_per_chief(tmp_
     for stack in make_stack(tmp_path, delay=0.3):
         worker = stack.worker()
         try:
-            send(create_celery(stack.settings), "reports.send_quarterly", "2019Q2")
+            send(create_celery(stack.settings), "reports.send", "quarterly_status", "2019Q2")
             stack.sink.wait_for(4)
             stop(worker, signal.SIGKILL)
             sent_before_kill = len(stack.sink.messages)

@@ -3,6 +3,7 @@ no entry point appends except through the rule book."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -27,14 +28,39 @@ def test_only_the_rule_book_calls_the_store_to_persist() -> None:
     assert persisting == {"ehsj_core/events/rulebook.py", "ehsj_core/events/store.py"}
 
 
-def test_every_append_goes_through_the_rule_books_submit() -> None:
-    """The tracker's two appending methods are the rule book's `submit` and `submit_raw`, and nothing
-    else in the product writes events."""
-    tracker = source(ROOT / "ehsj_core/tracker.py")
-    assert "rulebook.submit_raw(" in tracker and "rulebook.submit(" in tracker
-    others = {
+def test_only_the_rule_book_takes_the_append_lock() -> None:
+    locking = {p.relative_to(ROOT).as_posix() for p in SOURCES if re.search(r"with [\w.]+\.locked\(\)", source(p))}
+    assert locking == {"ehsj_core/events/rulebook.py"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(source(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_no_core_module_imports_the_composition_root() -> None:
+    """tracker.py is built by the API, the CLI and the worker; the core is handed what it needs."""
+    core = [p for p in (ROOT / "ehsj_core").rglob("*.py") if p.name != "tracker.py"]
+    importing = {
         p.relative_to(ROOT).as_posix()
-        for p in SOURCES
-        if re.search(r"rulebook\.submit(_raw)?\(", source(p)) and p.name != "tracker.py"
+        for p in core
+        if any(name == "ehsj_core.tracker" or name.startswith("ehsj_core.tracker.") for name in _imports(p))
     }
-    assert others == set()
+    assert importing == set()
+
+
+def test_the_core_imports_no_web_framework_and_no_task_queue() -> None:
+    core = list((ROOT / "ehsj_core").rglob("*.py"))
+    offending = {
+        p.relative_to(ROOT).as_posix()
+        for p in core
+        if any(name.split(".")[0] in ("fastapi", "starlette", "celery", "services") for name in _imports(p))
+    }
+    assert offending == set()

@@ -21,7 +21,6 @@ from ehsj_core.demo import (
     event_uuid,
     generate_year,
     iter_year,
-    load_demo,
 )
 from ehsj_core.demo_companies import CompanyPool, cvr_for, working_days
 from ehsj_core.events.schemas import is_valid_cvr
@@ -221,7 +220,7 @@ def demo_tracker(tmp_path: Path) -> Tracker:
 
 
 def test_load_demo_fills_an_empty_log_and_the_status_tells_the_story(demo_tracker: Tracker) -> None:
-    assert load_demo(demo_tracker, year=2019) == len(YEAR)
+    assert demo_tracker.load_demo(year=2019) == len(YEAR)
     store = demo_tracker.log
     assert store.head().position == len(YEAR)
     assert store.recorded_at(1) == YEAR[0].recorded_at and store.recorded_at(len(YEAR)) == YEAR[-1].recorded_at
@@ -238,7 +237,7 @@ def test_load_demo_fills_an_empty_log_and_the_status_tells_the_story(demo_tracke
 
 
 def test_load_demo_refuses_a_log_that_is_not_empty(demo_tracker: Tracker) -> None:
-    demo_tracker.append_events([parse_event(YEAR[0].raw, demo_tracker.book, demo_tracker.house, date(2020, 1, 1))], by=Actor("x"))
+    demo_tracker.append_events([parse_event(YEAR[0].raw, demo_tracker.contract_book(), demo_tracker.house, date(2020, 1, 1))], by=Actor("x"))
     with pytest.raises(DemoError, match="tom log"):
-        load_demo(demo_tracker)
+        demo_tracker.load_demo()
     assert demo_tracker.log.head().position == 1

@@ -145,7 +145,7 @@ def audit_diff(
     limit: Annotated[int, Query(ge=1, le=1000, description="events listed per changed target")] = diff_core.DEFAULT_LIMIT,
 ) -> DiffOut:
     """The targets that changed between two moments, each with the events that explain it."""
-    return DiffOut.model_validate(diff_core.diff(tracker, year, start, end, limit).as_dict())
+    return DiffOut.model_validate(tracker.diff(year, start, end, limit).as_dict())
 
 
 @router.get("/reproduce/{dispatch_id}")
@@ -170,7 +170,6 @@ def audit_statement(
     as_of: Annotated[str | None, Query(max_length=64, description="a position or a timestamp (default: now)")] = None,
 ) -> Response:
     """The final statement of the year, as a download (XLSX or HTML) or as JSON."""
-    from ehsj_core.audit.statement import build_statement
     from ehsj_core.audit.statement_render import (
         HTML_MIMETYPE,
         XLSX_MIMETYPE,
@@ -178,7 +177,7 @@ def audit_statement(
         statement_xlsx,
     )
 
-    statement = build_statement(tracker, year, as_of or None)
+    statement = tracker.statement(year, as_of or None)
     headers = {"X-EHSJ-Position": str(statement.position), "X-EHSJ-Content-Digest": statement.content_digest}
     if format == "json":
         return Response(_json_bytes({**statement.as_dict(), "content_digest": statement.content_digest}), media_type="application/json", headers=headers)

@@ -56,7 +56,7 @@ def upload(
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=f"Filen er for stor (højst {MAX_UPLOAD // 1024 // 1024} MB)")
-    report = import_file(tracker, kind, data, file.filename or "", by=user, skip_bad=skip_bad)
+    report = import_file(tracker.import_destination(), kind, data, file.filename or "", by=user, skip_bad=skip_bad)
     if report.problems and not (skip_bad and report.valid):
         response.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
     elif report.stored == 0:

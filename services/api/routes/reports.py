@@ -11,7 +11,10 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from ehsj_core.notify import dispatch, ledger
+from ehsj_core.notify.mail import MailError, check_server
 from ehsj_core.notify.recipients import add_recipient, deactivate_recipient, list_recipients
+from ehsj_core.reports import kinds
+from ehsj_core.reports.kinds import KindName
 from ehsj_core.reports.render import preview_html
 from ehsj_core.users import Principal
 from services.api.deps import Browser, Reader, TrackerDep, outside_scope, require
@@ -20,12 +23,7 @@ from services.worker.app import send
 router = APIRouter(prefix="/api", tags=["reports"])
 log = logging.getLogger("ehsj.api")
 Director = Annotated[Principal, Depends(require("admin"))]
-Kind = Literal["quarterly_status", "half_year_report", "annual_status", "reminder"]
-SEND_TASKS = {
-    "quarterly_status": "reports.send_quarterly",
-    "half_year_report": "reports.send_half_year",
-    "annual_status": "reports.send_annual",
-}
+Kind = KindName  # the report kinds of the registry (ehsj_core/reports/kinds.py)
 
 
 class DispatchOut(BaseModel):
@@ -51,8 +49,8 @@ class DispatchList(BaseModel):
 
 
 class SendRequest(BaseModel):
-    kind: Literal["quarterly_status", "half_year_report", "annual_status"]
-    period: str = Field(max_length=16, description="2019Q3, 2019H1 or 2019")
+    kind: Kind
+    period: str = Field(max_length=16, description="2019Q3, 2019H1, 2019, or an ISO week (2026-W48) for the reminders")
 
 
 class SendAccepted(BaseModel):
@@ -112,29 +110,50 @@ def preview(
 ) -> HTMLResponse:
     """The report as it would be sent now, as HTML (images inline), without sending anything. A
     business chief previews only their own municipality's quarterly status."""
+    spec = kinds.get(kind)
     scope = user.municipality_scope()
-    if scope is not None and (kind != "quarterly_status" or municipality is None or not user.may_see_municipality(municipality)):
+    if scope is not None and (not spec.per_municipality or municipality is None or not user.may_see_municipality(municipality)):
         raise outside_scope("rapport")
-    if kind == "reminder" and not user.may("admin"):
+    if spec.role == "director" and not user.may("admin"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Ingen adgang: påmindelsen er til direktøren")
     rendered, position = dispatch.preview_report(tracker, kind, period, municipality)
     return HTMLResponse(preview_html(rendered), headers={"X-EHSJ-Position": str(position)})
 
 
-@router.post("/reports/send", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/reports/send",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        502: {"description": "the SMTP server refused (TLS, login, sender); the rows stay pending"},
+        503: {"description": "the SMTP server could not be reached; the rows stay pending"},
+    },
+)
 def send_report(body: SendRequest, user: Director, tracker: TrackerDep, request: Request) -> SendAccepted:
-    """Send a report on purpose. Idempotent: each recipient gets it once, however often this is called."""
+    """Send a report on purpose. Idempotent: each recipient gets it once, however often this is called.
+    The SMTP server is checked first (nothing is sent): a refusal is a 502, an unreachable server a
+    503, each with one line saying what to change; the ledger rows wait as pending meanwhile."""
     rows = dispatch.prepare(tracker, body.kind, body.period)
+    if any(r.state == "pending" for r in rows):
+        try:
+            check_server(tracker.settings)
+        except MailError as exc:
+            raise HTTPException(exc.failure.http_status, detail=exc.failure.text) from None
     celery = request.app.state.celery
-    task = SEND_TASKS[body.kind]
     if celery.conf.task_always_eager:  # embedded: do the work beside the request, not inside it
-        threading.Thread(target=send, args=(celery, task, body.period), daemon=True).start()
+        threading.Thread(target=_send_beside, args=(celery, body.kind, body.period), daemon=True).start()
     else:
         try:
-            send(celery, task, body.period)
+            send(celery, "reports.send", body.kind, body.period)
         except Exception:  # the broker is down: the rows wait as pending for the next firing
-            log.exception("could not enqueue %s %s; the scheduler's next firing will catch up", task, body.period)
+            log.exception("could not enqueue reports.send %s %s; the scheduler's next firing will catch up", body.kind, body.period)
     return SendAccepted(kind=body.kind, period=body.period, recipients=len(rows), dispatches=[_out(r, user) for r in rows])
+
+
+def _send_beside(celery: Any, kind: str, period: str) -> None:
+    try:
+        send(celery, "reports.send", kind, period)
+    except Exception:  # recorded in the ledger (last_error); the scheduler tries again
+        log.exception("sending %s %s failed", kind, period)
 
 
 @router.get("/recipients")

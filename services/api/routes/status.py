@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ehsj_core.tracker import contract_summary
+from ehsj_core.projections.moment import contract_summary
 from services.api.deps import Reader, TrackerDep
 from services.api.schemas import ContractOut, GoalOneOut, GoalsOut, MunicipalitiesOut
 

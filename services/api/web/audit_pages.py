@@ -9,21 +9,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from ehsj_core.audit import diff as diff_core
 from ehsj_core.audit import export as export_core
 from ehsj_core.audit.integrity import verify
 from ehsj_core.audit.reproduce import reproduce
-from ehsj_core.audit.statement import build_statement
 from ehsj_core.audit.statement_render import (
     HTML_MIMETYPE,
     XLSX_MIMETYPE,
     statement_html,
     statement_xlsx,
 )
+from ehsj_core.errors import NotFound
 from ehsj_core.events.validation import InvalidInput
 from ehsj_core.notify import ledger
 from ehsj_core.reports.labels import DISPATCH_KINDS
-from ehsj_core.tracker import NotFound, Tracker
+from ehsj_core.tracker import Tracker
 from ehsj_core.users import Principal
 from services.api.deps import TrackerDep
 from services.api.web.auth import allow
@@ -42,7 +41,7 @@ def problem_text(exc: InvalidInput | NotFound) -> str:
 
 def chosen_year(request: Request, tracker: Tracker) -> tuple[int | None, list[int]]:
     """The year asked for, if a contract has it; otherwise this year or the newest one."""
-    years = tracker.book.years(tracker.house)
+    years = tracker.contract_book().years(tracker.house)
     asked = (request.query_params.get("year") or "").strip()
     if asked.isascii() and asked.isdigit() and int(asked) in years:
         return int(asked), years
@@ -73,7 +72,7 @@ def audit_page(request: Request, user: Auditor, tracker: TrackerDep) -> HTMLResp
             problems["diff"] = "angiv både 'fra' og 'til'"
         else:
             try:
-                diff = diff_core.diff(tracker, year, start, end)
+                diff = tracker.diff(year, start, end)
             except (InvalidInput, NotFound) as exc:
                 problems["diff"] = problem_text(exc)
     return page(
@@ -121,7 +120,7 @@ def statement_download(fmt: str, request: Request, user: Auditor, tracker: Track
         raise PageNotFound(user, "Resultatopgørelsen findes som XLSX og HTML.")
     year = _year_or_404(request, tracker, user)
     try:
-        statement = build_statement(tracker, year, _moment(request, "as_of") or None)
+        statement = tracker.statement(year, _moment(request, "as_of") or None)
     except (InvalidInput, NotFound) as exc:
         raise PageNotFound(user, problem_text(exc)) from None
     body, media = (statement_xlsx(statement), XLSX_MIMETYPE) if fmt == "xlsx" else (statement_html(statement), HTML_MIMETYPE)

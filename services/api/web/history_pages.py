@@ -69,7 +69,7 @@ def read_filters(request: Request, tracker: Tracker) -> tuple[HistoryQuery, dict
 
 
 def _describe(tracker: Tracker, event: RecordedEvent) -> str:
-    contract = tracker.book.for_validation(event.house, event.occurred_on.year) or tracker.contract().contract
+    contract = tracker.contract_book().for_validation(event.house, event.occurred_on.year) or tracker.contract().contract
     return describe(event.data, contract)
 
 

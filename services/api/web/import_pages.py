@@ -45,6 +45,6 @@ async def import_upload(request: Request, user: Writer, posted: CheckedForm, tra
     data = await upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         return _render(request, user, kind, skip_bad, problem=f"Filen er for stor (højst {MAX_UPLOAD // 1024 // 1024} MB).", status_code=413)
-    report = import_file(tracker, kind, data, upload.filename, by=user, skip_bad=skip_bad)
+    report = import_file(tracker.import_destination(), kind, data, upload.filename, by=user, skip_bad=skip_bad)
     failed = bool(report.problems) and not (skip_bad and report.valid)
     return _render(request, user, kind, skip_bad, report=report, status_code=422 if failed else 200)

@@ -6,13 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import escape
 
+from ehsj_core.errors import NotFound
 from ehsj_core.events.validation import InvalidInput
 from ehsj_core.notify import ledger
 from ehsj_core.notify.dispatch import preview_report
-from ehsj_core.reports.labels import DISPATCH_KINDS
+from ehsj_core.reports.labels import dispatch_kinds
 from ehsj_core.reports.periods import Period, periods_of
 from ehsj_core.reports.render import preview_html
-from ehsj_core.tracker import NotFound, Tracker
+from ehsj_core.tracker import Tracker
 from services.api.deps import TrackerDep
 from services.api.web.auth import Browser
 from services.api.web.templating import page
@@ -24,7 +25,7 @@ PREVIEW_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; 
 
 
 def quarters(tracker: Tracker) -> list[Period]:
-    return [p for year in tracker.book.years(tracker.house) for p in periods_of("quarter", year)]
+    return [p for year in tracker.contract_book().years(tracker.house) for p in periods_of("quarter", year)]
 
 
 def next_quarter(tracker: Tracker, options: list[Period]) -> Period | None:
@@ -47,12 +48,15 @@ def reports(request: Request, user: Browser, tracker: TrackerDep) -> HTMLRespons
     towns = [m.name for m in tracker.contract().contract.municipalities]
     town = request.query_params.get("municipality") or (towns[0] if towns else "")
     rows = ledger.find_rows(tracker.engine, limit=500)
+    # What keeps reports from going out: the SMTP problem of each waiting row, said once each.
+    waiting = sorted({r.last_error for r in rows if r.state == "pending" and r.last_error})
     return page(
         request,
         "reports.html",
         user,
         rows=rows,
-        kinds=DISPATCH_KINDS,
+        kinds=dispatch_kinds(),
+        waiting=waiting,
         states=STATES,
         show_email=user.may("admin"),
         options=options,

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ehsj_core.contract.model import SPECIALISED_COURSE_TYPES, Contract
+from ehsj_core.errors import NotFound
 from ehsj_core.events.records import HistoryQuery
 from ehsj_core.progress import goal_months, municipality_months
 from ehsj_core.reports.render import STATUS_ORDER
-from ehsj_core.tracker import NotFound, Tracker
+from ehsj_core.tracker import Tracker
 from services.api.deps import TrackerDep
 from services.api.web.auth import Browser, NoAccess, WebUser
 from services.api.web.errors import PageNotFound
@@ -41,7 +42,7 @@ class Moment:
 
 def read_moment(request: Request, tracker: Tracker) -> Moment:
     params = request.query_params
-    m = Moment(years=tracker.book.years(tracker.house))
+    m = Moment(years=tracker.contract_book().years(tracker.house))
     year_text = (params.get("year") or "").strip()
     if year_text:
         if year_text.isascii() and year_text.isdigit() and int(year_text) in m.years:
@@ -86,7 +87,7 @@ def goal_page(goal_id: str, request: Request, user: Browser, tracker: TrackerDep
         raise PageNotFound(user, str(exc)) from None
     contract = report.contract.contract
     spec = next(g for g in contract.goals if g.id == goal.id)
-    months = {s.key: s for s in goal_months(tracker, goal.id, report.year, moment.as_of)}
+    months = {s.key: s for s in goal_months(tracker.facts_at(report.year, report.as_of.position), goal.id)}
     counting = {
         t.key: [
             (e, describe(e.data, contract))
@@ -126,7 +127,7 @@ def municipality_page(name: str, request: Request, user: WebUser, tracker: Track
     if canonical is None:
         raise PageNotFound(user, f"Kommunen {name!r} findes ikke i kontrakten.")
     figures = next(m for m in report.municipalities if m.name == canonical)
-    months = municipality_months(tracker, canonical, report.year, moment.as_of)
+    months = municipality_months(tracker.facts_at(report.year, report.as_of.position), canonical)
     latest = tracker.log.find_history(
         tracker.house,
         HistoryQuery(

@@ -34,6 +34,11 @@ def contract_summary(item: LoadedContract) -> dict[str, Any]:
     return {"house": c.house, "year": c.year, "title": c.title, "sha256": item.sha256, "filename": item.filename}
 
 
+def _heading(contract: LoadedContract, year: int, at: AsOf) -> dict[str, Any]:
+    """What every status answer starts with: the contract judged against and the moment."""
+    return {"contract": contract_summary(contract), "year": year, "position": at.position, "as_of": at.label}
+
+
 @dataclass(frozen=True)
 class StatusReport:
     contract: LoadedContract
@@ -43,10 +48,7 @@ class StatusReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "contract": contract_summary(self.contract),
-            "year": self.year,
-            "position": self.as_of.position,
-            "as_of": self.as_of.label,
+            **_heading(self.contract, self.year, self.as_of),
             "on_date": self.as_of.on_date.isoformat(),
             "goals": [g.as_dict() for g in self.goals],
         }
@@ -66,13 +68,7 @@ class MunicipalityReport:
     municipalities: list[MunicipalityFigures]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "contract": contract_summary(self.contract),
-            "year": self.year,
-            "position": self.as_of.position,
-            "as_of": self.as_of.label,
-            "municipalities": [m.as_dict() for m in self.municipalities],
-        }
+        return {**_heading(self.contract, self.year, self.as_of), "municipalities": [m.as_dict() for m in self.municipalities]}
 
 
 @dataclass(frozen=True)

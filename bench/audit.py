@@ -52,9 +52,12 @@ def crm_export(rows: int, municipalities: list[str], seed: int = 5) -> bytes:
     lines = ["Dato;Forløbstype;CVR;Virksomhed;Kommune;Konsulent;Emner"]
     for n in range(rows):
         day = f"{rng.randint(1, 28):02d}-{rng.randint(1, 12):02d}-2019"
-        lines.append(f"{day};{rng.choice(TYPES)};{rng.choice(cvrs)};Virksomhed {n} ApS;{rng.choice(municipalities)};"
-                     f"Konsulent {n % 40};{rng.choice(TOPICS)}")
+        lines.append(
+            f"{day};{rng.choice(TYPES)};{rng.choice(cvrs)};Virksomhed {n} ApS;{rng.choice(municipalities)};"
+            f"Konsulent {n % 40};{rng.choice(TOPICS)}"
+        )
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+
 
 BENCH_DIRECTOR = DemoAppender("bench", "director")
 
@@ -76,7 +79,11 @@ def crm_import(workdir: Path) -> int:
 def audit_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     replay = results["audit_replay"]
     return [
-        ("audit replay (status + municipalities) p50 / p95", f"{replay['p50_ms']} / {replay['p95_ms']} ms", "≤ 2,000 ms"),
+        (
+            "audit replay (status + municipalities) p50 / p95",
+            f"{replay['p50_ms']} / {replay['p95_ms']} ms",
+            "≤ 2,000 ms",
+        ),
         ("final statement (data + XLSX + HTML)", f"{results['final_statement_s']} s", "≤ 10 s"),
         ("CRM import, 100,000 rows (fresh log)", f"{results['crm_import_rows_per_s']:,} rows/s", "≥ 30,000/s"),
     ]

@@ -70,7 +70,10 @@ def postgres_append(events: list[tuple[str, str, str, dict[str, Any]]], pg_url: 
         tracker = Tracker(settings)
         initialise(tracker.engine, settings.contracts_dir)
         by = DemoAppender("bench", "director")
-        new = [NewEvent(event_id, kind, date.fromisoformat(day), tracker.house, data) for event_id, kind, day, data in events]
+        new = [
+            NewEvent(event_id, kind, date.fromisoformat(day), tracker.house, data)
+            for event_id, kind, day, data in events
+        ]
         start = time.perf_counter()
         for offset in range(0, len(new), BATCH):
             tracker.append_events(new[offset : offset + BATCH], by)

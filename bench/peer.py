@@ -483,8 +483,16 @@ def peer_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     pg_es, pg_raw = peer.get("eventsourcing_postgres"), peer.get("psycopg_raw")
     if pg_es and pg_raw:
         rows += [
-            ("eventsourcing append / replay (PostgreSQL)", f"{pg_es['append_events_per_s']:,} / {pg_es['replay_events_per_s']:,} events/s", "ours: append ≥ 50,000/s"),
-            ("psycopg raw COPY / scan", f"{pg_raw['append_rows_per_s']:,} / {pg_raw['replay_rows_per_s']:,} rows/s", ""),
+            (
+                "eventsourcing append / replay (PostgreSQL)",
+                f"{pg_es['append_events_per_s']:,} / {pg_es['replay_events_per_s']:,} events/s",
+                "ours: append ≥ 50,000/s",
+            ),
+            (
+                "psycopg raw COPY / scan",
+                f"{pg_raw['append_rows_per_s']:,} / {pg_raw['replay_rows_per_s']:,} rows/s",
+                "",
+            ),
         ]
     else:
         rows.append(("PostgreSQL peer figures", "unreachable", "ours: append ≥ 50,000/s"))

@@ -136,7 +136,9 @@ def main() -> None:
     spooled = spool.read()
     triples = [(kind, day, data) for _event_id, kind, day, data in spooled]
     peer = peer_figures(triples, workdir / "peer", pg_url)
-    results["vs_eventsourcing"] = versus_eventsourcing(results["import_events_per_s"], results["replay_events_per_s"], peer)
+    results["vs_eventsourcing"] = versus_eventsourcing(
+        results["import_events_per_s"], results["replay_events_per_s"], peer
+    )
     results["peer"] = peer
     if "psycopg_raw" in peer and pg_url is not None:  # the server answered the peer
         results["postgres"] = postgres_append(spooled, pg_url)
@@ -192,7 +194,11 @@ def http_figures(url: str, tracker: Tracker) -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    figures = {"post_event_http": percentiles(posts), "goals_http": percentiles(goals), "server_peak_rss_mb": round(peak_kb / 1024)}
+    figures = {
+        "post_event_http": percentiles(posts),
+        "goals_http": percentiles(goals),
+        "server_peak_rss_mb": round(peak_kb / 1024),
+    }
     return {**figures, **pages}
 
 
@@ -207,20 +213,41 @@ def show(results: dict[str, Any]) -> None:
         ("full replay (streamed)", f"{results['replay_events_per_s']:,} events/s", "≥ 200,000/s"),
         *peer_rows(results),
         ("status p50 / p95 (warm)", f"{results['status']['p50_ms']} / {results['status']['p95_ms']} ms", "p95 ≤ 20 ms"),
-        ("municipalities p50 / p95", f"{results['municipalities']['p50_ms']} / {results['municipalities']['p95_ms']} ms", ""),
+        (
+            "municipalities p50 / p95",
+            f"{results['municipalities']['p50_ms']} / {results['municipalities']['p95_ms']} ms",
+            "",
+        ),
         ("as-of p50 / p95", f"{results['as_of']['p50_ms']} / {results['as_of']['p95_ms']} ms", "p95 ≤ 300 ms"),
-        ("CVR → municipality look-up p50 / p95", f"{results['cvr_lookup']['p50_ms']} / {results['cvr_lookup']['p95_ms']} ms", "p95 ≤ 20 ms"),
-        ("company-name search (history) p50 / p95", f"{results['name_search']['p50_ms']} / {results['name_search']['p95_ms']} ms", "p95 ≤ 200 ms"),
+        (
+            "CVR → municipality look-up p50 / p95",
+            f"{results['cvr_lookup']['p50_ms']} / {results['cvr_lookup']['p95_ms']} ms",
+            "p95 ≤ 20 ms",
+        ),
+        (
+            "company-name search (history) p50 / p95",
+            f"{results['name_search']['p50_ms']} / {results['name_search']['p95_ms']} ms",
+            "p95 ≤ 200 ms",
+        ),
         *(
             [("our append on PostgreSQL", f"{results['postgres']['append_events_per_s']:,} events/s", "≥ 50,000/s")]
-            if "postgres" in results else []
+            if "postgres" in results
+            else []
         ),
         ("17 quarterly e-mails built + rendered", f"{results['quarterly_emails_17_s']} s", "≤ 10 s"),
         *audit_rows(results),
-        ("POST /api/events p50 / p95", f"{results['post_event_http']['p50_ms']} / {results['post_event_http']['p95_ms']} ms", "p95 ≤ 15 ms"),
+        (
+            "POST /api/events p50 / p95",
+            f"{results['post_event_http']['p50_ms']} / {results['post_event_http']['p95_ms']} ms",
+            "p95 ≤ 15 ms",
+        ),
         ("GET /api/goals p50 / p95", f"{results['goals_http']['p50_ms']} / {results['goals_http']['p95_ms']} ms", ""),
         *(
-            (f"web page {page} server p50 / p95", f"{results[f'web_{page}']['server_p50_ms']} / {results[f'web_{page}']['server_p95_ms']} ms", "p95 ≤ 200 ms")
+            (
+                f"web page {page} server p50 / p95",
+                f"{results[f'web_{page}']['server_p50_ms']} / {results[f'web_{page}']['server_p95_ms']} ms",
+                "p95 ≤ 200 ms",
+            )
             for page in PAGES
         ),
         ("server peak RSS", f"{results['server_peak_rss_mb']} MB", "≤ 400 MB"),

@@ -39,7 +39,9 @@ def web_figures(base_url: str, engine: Engine) -> dict[str, Any]:
         form = client.get("/log-ind").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', form)
         assert token is not None
-        signed = client.post("/log-ind", data={"name": "bench-direktør", "password": PASSWORD, "csrf_token": token.group(1)})
+        signed = client.post(
+            "/log-ind", data={"name": "bench-direktør", "password": PASSWORD, "csrf_token": token.group(1)}
+        )
         assert signed.status_code == 303, signed.text
         for name, path in PAGES.items():
             client.get(path).raise_for_status()  # warm

@@ -73,7 +73,9 @@ def set_password(engine: Engine, name: str, password: str) -> None:
         raise UserError(f"password: {problem}")
     t = users_table
     with engine.begin() as conn:
-        updated = conn.execute(t.update().where(t.c.name == name).values(password_hash=hash_password(password))).rowcount
+        updated = conn.execute(
+            t.update().where(t.c.name == name).values(password_hash=hash_password(password))
+        ).rowcount
     if not updated:
         raise UserError(f"name: brugeren {name!r} findes ikke")
 

@@ -58,12 +58,16 @@ class DemoError(ValueError):
     pass
 
 
-def generate_year(contract: Contract, seed: int = 2019, scale: float = 1.0, now: datetime | None = None) -> list[DemoEvent]:
+def generate_year(
+    contract: Contract, seed: int = 2019, scale: float = 1.0, now: datetime | None = None
+) -> list[DemoEvent]:
     """The demo year of `contract`, sorted by recorded_at (then generation order)."""
     return list(iter_year(contract, seed, scale, now))
 
 
-def iter_year(contract: Contract, seed: int = 2019, scale: float = 1.0, now: datetime | None = None) -> Iterator[DemoEvent]:
+def iter_year(
+    contract: Contract, seed: int = 2019, scale: float = 1.0, now: datetime | None = None
+) -> Iterator[DemoEvent]:
     """Like `generate_year`, streamed; stops before the first event recorded after `now`."""
     cutoff = now if now is not None else datetime.now(UTC)
     for event in _Year(contract, seed, scale).run():
@@ -105,8 +109,12 @@ class _Year:
         self.midnight = [int(datetime(d.year, d.month, d.day, tzinfo=tz).timestamp()) for d in record_days]
         self.names = [m.name for m in contract.municipalities]
         self.shares = [m.share_pct for m in contract.municipalities]
-        self.teams = {m: next((t for t, area in demo_data.TEAMS if m in area), demo_data.CONSULTANTS) for m in self.names}
-        self.referral_by_topic = {t: [r for r in demo_data.REFERRALS if r[2] == t] or list(demo_data.REFERRALS) for t in TOPICS}
+        self.teams = {
+            m: next((t for t, area in demo_data.TEAMS if m in area), demo_data.CONSULTANTS) for m in self.names
+        }
+        self.referral_by_topic = {
+            t: [r for r in demo_data.REFERRALS if r[2] == t] or list(demo_data.REFERRALS) for t in TOPICS
+        }
         self.index = self.ordinal = 0
         self.buckets: defaultdict[int, list[tuple[int, int, str, dict[str, Any]]]] = defaultdict(list)
         self.jobs: defaultdict[int, list[_Job]] = defaultdict(list)
@@ -241,8 +249,13 @@ class _Year:
         team = self.teams[company.municipality]
         digital = topics[:1] == ["digital_business_model"] and rand() < 0.5
         by = demo_data.DIGITAL_EXPERTS[int(rand() * 2)] if digital else team[int(rand() * len(team))]
-        data: dict[str, Any] = {"course_type": course_type, "municipality": company.municipality,
-                                "consultant": by, "topics": topics, "segment": company.segment}
+        data: dict[str, Any] = {
+            "course_type": course_type,
+            "municipality": company.municipality,
+            "consultant": by,
+            "topics": topics,
+            "segment": company.segment,
+        }
         if t == 0 and rand() < 0.12:  # a would-be entrepreneur without a CVR number yet
             data["segment"] = "entrepreneur"
         else:
@@ -280,7 +293,13 @@ class _Year:
         rand = self.rng.random
         options = self.referral_by_topic[topics[0]] if topics and rand() < 0.7 else demo_data.REFERRALS
         to, kind, _topic = options[int(rand() * len(options))]
-        data = {"company_cvr": cvr, "from_course": course_type, "referred_to": to, "referral_kind": kind, "municipality": m}
+        data = {
+            "company_cvr": cvr,
+            "from_course": course_type,
+            "referred_to": to,
+            "referral_kind": kind,
+            "municipality": m,
+        }
         self._emit("company.referred", g, data, by)
 
     def _evaluation(self, g: int, cvr: str, course_type: str) -> None:
@@ -290,15 +309,25 @@ class _Year:
             effect = [demo_data.EFFECT_ANY[bisect_left(demo_data.EFFECT_ANY_CUM, rand() * 100)] for _ in range(7)]
             effect[int(rand() * 7)] = demo_data.EFFECT_POSITIVE[int(rand() * 3)]
         else:
-            effect = [demo_data.EFFECT_NEGATIVE[bisect_left(demo_data.EFFECT_NEGATIVE_CUM, rand() * 100)] for _ in range(7)]
-        data = {"course_type": course_type, "company_cvr": cvr, "nps": nps, "satisfaction": satisfaction,
-                "consultant_competence": competence, "effect": effect}
+            effect = [
+                demo_data.EFFECT_NEGATIVE[bisect_left(demo_data.EFFECT_NEGATIVE_CUM, rand() * 100)] for _ in range(7)
+            ]
+        data = {
+            "course_type": course_type,
+            "company_cvr": cvr,
+            "nps": nps,
+            "satisfaction": satisfaction,
+            "consultant_competence": competence,
+            "effect": effect,
+        }
         self._emit("evaluation.received", g, data, demo_data.EVALUATION_CLERK, g + 1)  # imported the next working day
 
     def _activity(self, g: int, type_: str, data: dict[str, Any], by: str, slip: str) -> None:
         if slip == "participants":  # a typo: ten times the real number of participants
             event_id, rec = self._emit(type_, g, {**data, "participants": data["participants"] * 10}, by)
-            reason = f"Forkert deltagerantal registreret ({data['participants'] * 10} i stedet for {data['participants']})"
+            reason = (
+                f"Forkert deltagerantal registreret ({data['participants'] * 10} i stedet for {data['participants']})"
+            )
             self.jobs[rec + self.rng.randint(2, 6)].append(("_correct", (event_id, reason, by, (g, type_, data))))
             return
         _event_id, rec = self._emit(type_, g, data, by)
@@ -307,7 +336,9 @@ class _Year:
             reason = "Nyhedsbrevet blev registreret to gange ved en fejl"
             self.jobs[rec + self.rng.randint(2, 6)].append(("_correct", (copy_id, reason, by, None)))
 
-    def _correct(self, g: int, target: str, reason: str, by: str, fixed: tuple[int, str, dict[str, Any]] | None) -> None:
+    def _correct(
+        self, g: int, target: str, reason: str, by: str, fixed: tuple[int, str, dict[str, Any]] | None
+    ) -> None:
         _event_id, rec = self._emit("event.retracted", g, {"target_event_id": target, "reason": reason}, by)
         if fixed is not None:  # the right version, logged in the same sitting as the retraction
             day, type_, data = fixed

@@ -24,14 +24,25 @@ OTHER_TOPICS, OTHER_TOPIC_CUM = TOPICS[1:], (20, 32, 52, 77, 92, 100)  # cumulat
 EFFECT_POSITIVE, EFFECT_ANY, EFFECT_ANY_CUM = ("hoj", "nogen", "nogen"), EFFECT_ANSWERS, (10, 35, 70, 80, 100)
 EFFECT_NEGATIVE, EFFECT_NEGATIVE_CUM = EFFECT_ANSWERS[2:], (45, 67, 100)
 # Decks per course type: referred?, evaluated?, NPS answer, satisfaction, competence, effect felt?
-REFERRED = {"action_plan": {True: 3, False: 1}, "growth_plan": {True: 83, False: 17},
-            "development_plan": {True: 19, False: 1}}
+REFERRED = {
+    "action_plan": {True: 3, False: 1},
+    "growth_plan": {True: 83, False: 17},
+    "development_plan": {True: 19, False: 1},
+}
 EVALUATED = {True: 16, False: 9}
 QUALITY: dict[str, tuple[dict[int, int], dict[int, int], dict[int, int], dict[bool, int]]] = {
-    "action_plan": ({10: 34, 9: 31, 8: 17, 7: 11, 6: 4, 5: 2, 3: 1}, {5: 50, 4: 38, 3: 8, 2: 3, 1: 1},
-                    {5: 58, 4: 33, 3: 6, 2: 2, 1: 1}, {True: 73, False: 27}),
-    "growth_plan": ({10: 41, 9: 31, 8: 14, 7: 10, 6: 2, 5: 1, 4: 1}, {5: 52, 4: 37, 3: 8, 2: 2, 1: 1},
-                    {5: 60, 4: 32, 3: 6, 2: 2}, {True: 73, False: 27}),
+    "action_plan": (
+        {10: 34, 9: 31, 8: 17, 7: 11, 6: 4, 5: 2, 3: 1},
+        {5: 50, 4: 38, 3: 8, 2: 3, 1: 1},
+        {5: 58, 4: 33, 3: 6, 2: 2, 1: 1},
+        {True: 73, False: 27},
+    ),
+    "growth_plan": (
+        {10: 41, 9: 31, 8: 14, 7: 10, 6: 2, 5: 1, 4: 1},
+        {5: 52, 4: 37, 3: 8, 2: 2, 1: 1},
+        {5: 60, 4: 32, 3: 6, 2: 2},
+        {True: 73, False: 27},
+    ),
     "development_plan": ({10: 6, 9: 6, 8: 5, 6: 3}, {5: 13, 4: 7}, {5: 15, 4: 5}, {True: 1}),
 }
 
@@ -41,12 +52,15 @@ EVALUATION_CLERK = "Rikke Bang"  # imports the national user evaluations
 COMMUNICATION = "Sofie Krogh"
 # Teams of business developers (forretningsudviklere): head office Sorø, branch Vordingborg.
 TEAMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (("Anne Kjærgaard", "Bo Thygesen", "Camilla Vang", "Jens Overgaard"),
-     ("Kalundborg", "Holbæk", "Odsherred", "Slagelse", "Sorø", "Ringsted")),
-    (("Dorthe Lykke", "Frederik Brandt", "Karina Lund", "Mads Kragh", "Pernille Dam"),
-     ("Roskilde", "Greve", "Solrød", "Lejre", "Køge", "Stevns", "Faxe")),
-    (("Søren Friis", "Tina Holst", "Ulrik Skov", "Helle Bak"),
-     ("Næstved", "Vordingborg", "Guldborgsund", "Lolland")),
+    (
+        ("Anne Kjærgaard", "Bo Thygesen", "Camilla Vang", "Jens Overgaard"),
+        ("Kalundborg", "Holbæk", "Odsherred", "Slagelse", "Sorø", "Ringsted"),
+    ),
+    (
+        ("Dorthe Lykke", "Frederik Brandt", "Karina Lund", "Mads Kragh", "Pernille Dam"),
+        ("Roskilde", "Greve", "Solrød", "Lejre", "Køge", "Stevns", "Faxe"),
+    ),
+    (("Søren Friis", "Tina Holst", "Ulrik Skov", "Helle Bak"), ("Næstved", "Vordingborg", "Guldborgsund", "Lolland")),
 )
 CONSULTANTS: tuple[str, ...] = tuple(name for team, _ in TEAMS for name in team)
 DIGITAL_EXPERTS = ("Camilla Vang", "Mads Kragh")
@@ -72,12 +86,18 @@ REFERRALS: tuple[tuple[str, str, str | None], ...] = (
     ("Privat rådgiver: markedsføring og salg", "private_advisor", None),
 )
 EVENT_TITLES = (
-    "Morgenmøde: Generationsskifte i familieejede virksomheder", "Iværksættercafé",
-    "Finansiering af vækst – mød Vækstfonden", "Eksportstart – workshop for SMV'er",
-    "Netværksmøde for fødevarevirksomheder", "Ledelse i vækstvirksomheder",
-    "Bæredygtighed som forretning", "Rekruttering af kvalificeret arbejdskraft",
-    "Turisme og oplevelsesøkonomi", "Innovation i produktionsvirksomheder",
-    "Salg og markedsføring på sociale medier", "Bestyrelsesarbejde i mindre virksomheder",
+    "Morgenmøde: Generationsskifte i familieejede virksomheder",
+    "Iværksættercafé",
+    "Finansiering af vækst – mød Vækstfonden",
+    "Eksportstart – workshop for SMV'er",
+    "Netværksmøde for fødevarevirksomheder",
+    "Ledelse i vækstvirksomheder",
+    "Bæredygtighed som forretning",
+    "Rekruttering af kvalificeret arbejdskraft",
+    "Turisme og oplevelsesøkonomi",
+    "Innovation i produktionsvirksomheder",
+    "Salg og markedsføring på sociale medier",
+    "Bestyrelsesarbejde i mindre virksomheder",
 )
 # Milestones of the 2019 contract: (month, day, evidence); None = never reached in the demo year.
 MILESTONES: dict[str, tuple[int, int, str] | None] = {
@@ -91,7 +111,11 @@ MILESTONES: dict[str, tuple[int, int, str] | None] = {
     "6.platform_working_group": (2, 20, "Erhvervshuset deltager i den nationale arbejdsgruppe for platformen"),
     "7.digital_experts_identified": (6, 13, "Liste over private rådgivere med digitale kompetencer udarbejdet"),
     "8.strategy_2020_draft": (6, 20, "Udkast til strategi 2020 forelagt på KKR Sjællands møde 20. juni"),
-    "8.strategy_2021_process": (10, 8, "Proces for strategi 2021 forelagt på KKR-mødet 8. oktober (udskudt fra september)"),
+    "8.strategy_2021_process": (
+        10,
+        8,
+        "Proces for strategi 2021 forelagt på KKR-mødet 8. oktober (udskudt fra september)",
+    ),
     "8.baseline_analysis": (11, 21, "Grundlagsanalysen af de sjællandske erhvervsvilkår er offentliggjort"),
     "9.companies_mapped": (5, 28, "Virksomhederne er kortlagt som iværksættere, SMV'er og store virksomheder"),
     "9.needs_documented": (8, 29, "Behovsanalyse for de tre virksomhedsgrupper dokumenteret"),
@@ -107,34 +131,118 @@ MILESTONES: dict[str, tuple[int, int, str] | None] = {
 
 # --- company names ----------------------------------------------------------------------------------
 TOWNS: dict[str, tuple[str, ...]] = {
-    "Greve": ("Greve", "Karlslunde", "Tune"), "Køge": ("Køge", "Borup", "Herfølge"),
-    "Lejre": ("Lejre", "Hvalsø", "Kirke Hyllinge"), "Roskilde": ("Roskilde", "Jyllinge", "Viby"),
-    "Solrød": ("Solrød", "Havdrup"), "Faxe": ("Faxe", "Haslev", "Rønnede"),
+    "Greve": ("Greve", "Karlslunde", "Tune"),
+    "Køge": ("Køge", "Borup", "Herfølge"),
+    "Lejre": ("Lejre", "Hvalsø", "Kirke Hyllinge"),
+    "Roskilde": ("Roskilde", "Jyllinge", "Viby"),
+    "Solrød": ("Solrød", "Havdrup"),
+    "Faxe": ("Faxe", "Haslev", "Rønnede"),
     "Guldborgsund": ("Nykøbing Falster", "Sakskøbing", "Stubbekøbing"),
-    "Holbæk": ("Holbæk", "Tølløse", "Jyderup"), "Kalundborg": ("Kalundborg", "Høng", "Gørlev"),
-    "Lolland": ("Nakskov", "Maribo", "Rødby"), "Næstved": ("Næstved", "Fensmark", "Glumsø"),
-    "Odsherred": ("Asnæs", "Vig", "Nykøbing Sjælland"), "Ringsted": ("Ringsted", "Benløse"),
-    "Slagelse": ("Slagelse", "Korsør", "Skælskør"), "Sorø": ("Sorø", "Dianalund"),
-    "Stevns": ("Store Heddinge", "Hårlev", "Strøby"), "Vordingborg": ("Vordingborg", "Præstø", "Stege"),
+    "Holbæk": ("Holbæk", "Tølløse", "Jyderup"),
+    "Kalundborg": ("Kalundborg", "Høng", "Gørlev"),
+    "Lolland": ("Nakskov", "Maribo", "Rødby"),
+    "Næstved": ("Næstved", "Fensmark", "Glumsø"),
+    "Odsherred": ("Asnæs", "Vig", "Nykøbing Sjælland"),
+    "Ringsted": ("Ringsted", "Benløse"),
+    "Slagelse": ("Slagelse", "Korsør", "Skælskør"),
+    "Sorø": ("Sorø", "Dianalund"),
+    "Stevns": ("Store Heddinge", "Hårlev", "Strøby"),
+    "Vordingborg": ("Vordingborg", "Præstø", "Stege"),
 }
 SURNAMES = (
-    "Holm", "Jensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Larsen", "Sørensen", "Rasmussen",
-    "Jørgensen", "Madsen", "Kristensen", "Olsen", "Thomsen", "Poulsen", "Møller", "Mortensen", "Kjær",
-    "Lund", "Bach", "Dahl", "Winther", "Skov", "Friis", "Bruun", "Vestergaard", "Krogh", "Lauridsen",
-    "Mikkelsen", "Berg", "Hvid", "Bertelsen",
+    "Holm",
+    "Jensen",
+    "Nielsen",
+    "Hansen",
+    "Pedersen",
+    "Andersen",
+    "Larsen",
+    "Sørensen",
+    "Rasmussen",
+    "Jørgensen",
+    "Madsen",
+    "Kristensen",
+    "Olsen",
+    "Thomsen",
+    "Poulsen",
+    "Møller",
+    "Mortensen",
+    "Kjær",
+    "Lund",
+    "Bach",
+    "Dahl",
+    "Winther",
+    "Skov",
+    "Friis",
+    "Bruun",
+    "Vestergaard",
+    "Krogh",
+    "Lauridsen",
+    "Mikkelsen",
+    "Berg",
+    "Hvid",
+    "Bertelsen",
 )
 TRADES = (
-    "Maskinfabrik", "Tømrerfirma", "VVS", "El-service", "Auto", "Entreprenørforretning", "Transport",
-    "Revision", "Bogtrykkeri", "Møbelsnedkeri", "Maskinstation", "Byggeservice", "Bageri", "Smedie",
-    "Gartneri", "Planteskole", "Metalindustri", "Plastteknik", "Emballage", "Fødevarer", "Vinduesfabrik",
-    "Anlæg", "Elektronik", "Ejendomsservice", "Fiskeeksport", "Mølleri",
+    "Maskinfabrik",
+    "Tømrerfirma",
+    "VVS",
+    "El-service",
+    "Auto",
+    "Entreprenørforretning",
+    "Transport",
+    "Revision",
+    "Bogtrykkeri",
+    "Møbelsnedkeri",
+    "Maskinstation",
+    "Byggeservice",
+    "Bageri",
+    "Smedie",
+    "Gartneri",
+    "Planteskole",
+    "Metalindustri",
+    "Plastteknik",
+    "Emballage",
+    "Fødevarer",
+    "Vinduesfabrik",
+    "Anlæg",
+    "Elektronik",
+    "Ejendomsservice",
+    "Fiskeeksport",
+    "Mølleri",
 )
 BRANDS = (
-    "Nordlys", "Havblik", "Grøntkorn", "Fjordlys", "Kystvind", "Bøgely", "Lysholm", "Skovbryn",
-    "Egelund", "Klintholm", "Kløverdal", "Lindehøj", "Vestkyst", "Isefjord", "Solsikke", "Saltvand",
+    "Nordlys",
+    "Havblik",
+    "Grøntkorn",
+    "Fjordlys",
+    "Kystvind",
+    "Bøgely",
+    "Lysholm",
+    "Skovbryn",
+    "Egelund",
+    "Klintholm",
+    "Kløverdal",
+    "Lindehøj",
+    "Vestkyst",
+    "Isefjord",
+    "Solsikke",
+    "Saltvand",
 )
-BRAND_SUFFIXES = ("Digital", "Design", "Engineering", "Foods", "Solutions", "Tech", "Consult",
-                  "Energi", "Bryg", "Logistik", "Data", "Robotics")
+BRAND_SUFFIXES = (
+    "Digital",
+    "Design",
+    "Engineering",
+    "Foods",
+    "Solutions",
+    "Tech",
+    "Consult",
+    "Energi",
+    "Bryg",
+    "Logistik",
+    "Data",
+    "Robotics",
+)
 _A = 386_411  # coprime with 900 000: spreads company numbers over the 6-digit CVR prefixes
 _B = 5_102_533  # coprime with 8 100 000 (= 9 × 900 000): shuffles the numbers first
 
@@ -156,8 +264,7 @@ def _weighted(digits: int, weights: tuple[int, ...]) -> int:
 _HIGH = [_weighted(n, CVR_WEIGHTS[:3]) for n in range(1000)]
 _LOW = [_weighted(n, CVR_WEIGHTS[3:6]) for n in range(1000)]
 _ENDINGS = [
-    [f"{seventh}{check}" for seventh in range(10) if (check := -(r + 2 * seventh) % 11) != 10][:9]
-    for r in range(11)
+    [f"{seventh}{check}" for seventh in range(10) if (check := -(r + 2 * seventh) % 11) != 10][:9] for r in range(11)
 ]
 
 
@@ -215,7 +322,9 @@ def _name(h: int, home: str, segment: str) -> str:
     trade, style = pick(TRADES, 11), h % 6
     if segment == "large" or style == 1:
         form = "A/S" if segment == "large" else "ApS"
-        return f"{pick(TOWNS.get(home, (home,)), 19)} {trade} {form}" if h & 1 else f"{pick(SURNAMES, 3)} {trade} {form}"
+        return (
+            f"{pick(TOWNS.get(home, (home,)), 19)} {trade} {form}" if h & 1 else f"{pick(SURNAMES, 3)} {trade} {form}"
+        )
     if style == 0:
         return f"{pick(SURNAMES, 3)} & Sønner ApS"
     if style == 2:
@@ -304,12 +413,31 @@ _LOCAL = "Møde mellem de lokale erhvervsfremmeaktører og Erhvervshus Sjælland
 _MUNICIPAL = "{m} Kommune – aftale om arbejdsdelingen mellem lokal og specialiseret erhvervsservice"
 ACTIVITIES: tuple[tuple[str, int, int, str, dict[str, Any]], ...] = (
     *(("meeting.held", month, 0, "", _meeting("business_chiefs", _CHIEFS)) for month in (1, 4, 8, 10)),
-    *(("meeting.held", month, 0, where, _meeting("local_business_service", f"{_LOCAL} ({{m}})", n))
-      for month, where, n in ((2, "Sorø", 24), (4, "Næstved", 19), (6, "Køge", 21), (9, "Holbæk", 17),
-                              (11, "Guldborgsund", 15))),
+    *(
+        ("meeting.held", month, 0, where, _meeting("local_business_service", f"{_LOCAL} ({{m}})", n))
+        for month, where, n in (
+            (2, "Sorø", 24),
+            (4, "Næstved", 19),
+            (6, "Køge", 21),
+            (9, "Holbæk", 17),
+            (11, "Guldborgsund", 15),
+        )
+    ),
     ("meeting.held", 3, 0, "Sorø", _meeting("all_actors", "Fælles møde for alle aktører i erhvervsfremmesystemet", 86)),
-    ("meeting.held", 10, 0, "Ringsted", _meeting("all_actors", "Årsmøde for erhvervsfremmeaktørerne i region Sjælland", 74)),
-    ("meeting.held", 2, 0, "", _meeting("coordination", "Koordineringsmøde med Innovationsfonden, Eksportrådet og Vækstfonden")),
+    (
+        "meeting.held",
+        10,
+        0,
+        "Ringsted",
+        _meeting("all_actors", "Årsmøde for erhvervsfremmeaktørerne i region Sjælland", 74),
+    ),
+    (
+        "meeting.held",
+        2,
+        0,
+        "",
+        _meeting("coordination", "Koordineringsmøde med Innovationsfonden, Eksportrådet og Vækstfonden"),
+    ),
     ("meeting.held", 5, 0, "", _meeting("coordination", "Koordineringsmøde med Erhvervsstyrelsen om SMV:Digital")),
     ("meeting.held", 9, 0, "", _meeting("coordination", "Koordineringsmøde med jobcentrene og erhvervsakademierne")),
     ("meeting.held", 3, 0, "", _meeting("k17", "Status for resultatkontrakten drøftet i K17")),
@@ -324,10 +452,34 @@ ACTIVITIES: tuple[tuple[str, int, int, str, dict[str, Any]], ...] = (
     ("event.held", 3, 0, "Holbæk", _event("digitalisation", "Digitale forretningsmodeller for SMV'er", 48)),
     ("event.held", 9, 0, "Slagelse", _event("digitalisation", "E-handel og online salg – kom i gang", 36)),
     ("event.held", 11, 0, "Køge", _event("digitalisation", "Cybersikkerhed i mindre virksomheder", 55)),
-    ("event.held", 9, 0, "Roskilde", _event("joint_hovedstaden", "Greater Copenhagen Vækstdag med Erhvervshus Hovedstaden", 134)),
-    ("event.held", 5, 0, "Køge", _event("joint_hovedstaden", "Fælles EEN-morgenmøde med Erhvervshus Hovedstaden: eksport til Tyskland", 60)),
-    ("event.held", 2, 0, "Sorø", _event("strategy_seminar", "Strategiseminar om det decentrale kapitel i erhvervsfremmestrategien", 92)),
-    ("event.held", 4, 0, "Ringsted", _event("strategy_workshop", "Workshop om Sjællands bidrag til erhvervsfremmestrategien", 47)),
+    (
+        "event.held",
+        9,
+        0,
+        "Roskilde",
+        _event("joint_hovedstaden", "Greater Copenhagen Vækstdag med Erhvervshus Hovedstaden", 134),
+    ),
+    (
+        "event.held",
+        5,
+        0,
+        "Køge",
+        _event("joint_hovedstaden", "Fælles EEN-morgenmøde med Erhvervshus Hovedstaden: eksport til Tyskland", 60),
+    ),
+    (
+        "event.held",
+        2,
+        0,
+        "Sorø",
+        _event("strategy_seminar", "Strategiseminar om det decentrale kapitel i erhvervsfremmestrategien", 92),
+    ),
+    (
+        "event.held",
+        4,
+        0,
+        "Ringsted",
+        _event("strategy_workshop", "Workshop om Sjællands bidrag til erhvervsfremmestrategien", 47),
+    ),
     ("event.held", 6, 0, "Vordingborg", _event("een", "EEN: Find samarbejdspartnere i Europa", 28)),
     ("event.held", 10, 0, "Guldborgsund", _event("een", "EEN: Femern-forbindelsen og nye markeder", 41)),
     ("event.held", 1, 0, "Sorø", _event("other", "Åbent hus i Erhvervshus Sjælland", 110)),
@@ -336,9 +488,17 @@ ACTIVITIES: tuple[tuple[str, int, int, str, dict[str, Any]], ...] = (
     ("agreement.signed", 4, 0, "", _agreement("state_scheme", "Vækstfonden")),
     ("agreement.signed", 6, 0, "", _agreement("copenhagen_capacity", "Copenhagen Capacity")),
     ("agreement.signed", 4, 0, "", _agreement("early_warning", "Early Warning (Erhvervsstyrelsen)")),
-    ("agreement.signed", 5, 0, "", _agreement("export_council", "Danmarks Eksportråd – de indstationerede medarbejdere")),
-    *(("agreement.signed", month, 0, where, _agreement("municipality", _MUNICIPAL))
-      for month, where in ((2, "Slagelse"), (3, "Lolland"), (5, "Holbæk"), (9, "Greve"))),
+    (
+        "agreement.signed",
+        5,
+        0,
+        "",
+        _agreement("export_council", "Danmarks Eksportråd – de indstationerede medarbejdere"),
+    ),
+    *(
+        ("agreement.signed", month, 0, where, _agreement("municipality", _MUNICIPAL))
+        for month, where in ((2, "Slagelse"), (3, "Lolland"), (5, "Holbæk"), (9, "Greve"))
+    ),
     ("agreement.signed", 8, 0, "", _agreement("other", "Zealand – Sjællands Erhvervsakademi")),
     *(("staff.designated", 1, 0, "", {"consultant": name, "role": "digital_expert"}) for name in DIGITAL_EXPERTS),
     *(("staff.designated", 2, 0, "", {"consultant": name, "role": "cross_region"}) for name in CROSS_REGION),

@@ -42,9 +42,7 @@ def beat(engine: Engine, name: str = SCHEDULER, now: datetime | None = None) -> 
     insert = sqlite_insert if is_sqlite(engine) else pg_insert
     values = {"name": row.name, "last_run_at": row.last_run_at, "host": row.host, "pid": row.pid}
     stmt = insert(heartbeats_table).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["name"], set_={k: v for k, v in values.items() if k != "name"}
-    )
+    stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={k: v for k, v in values.items() if k != "name"})
     with engine.begin() as conn:
         conn.execute(stmt)
     return row

@@ -28,9 +28,7 @@ PLACEHOLDER_SECRETS = frozenset({"changethis", "change-me", "changeme", "secret"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="EHSJ_", env_file=".env", env_ignore_empty=True, extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="EHSJ_", env_file=".env", env_ignore_empty=True, extra="ignore")
 
     environment: Literal["development", "test", "production"] = Field(
         default="development", description="production refuses unsafe defaults"
@@ -51,9 +49,7 @@ class Settings(BaseSettings):
     )
     house: str = Field(default="sjaelland", description="the business house events are logged for")
     timezone: str = Field(default="Europe/Copenhagen", description="business time zone")
-    snapshot_every: int = Field(
-        default=20_000, ge=100, description="write a projection snapshot every N log positions"
-    )
+    snapshot_every: int = Field(default=20_000, ge=100, description="write a projection snapshot every N log positions")
     mode: Literal["embedded", "distributed"] = Field(
         default="embedded",
         description="embedded: tasks run in process and `ehsj serve` runs the scheduler; "
@@ -92,7 +88,9 @@ class Settings(BaseSettings):
         "Unset: EHSJ_SMTP_STARTTLS decides (true → starttls, false → none)",
     )
     smtp_starttls: bool = Field(default=True, description="older switch, used only when EHSJ_SMTP_TLS is unset")
-    smtp_timeout_seconds: float = Field(default=20.0, gt=0, description="connecting to and talking with the SMTP server")
+    smtp_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="connecting to and talking with the SMTP server"
+    )
     mail_from: str = Field(default="Erhvervshus Sjælland <rapporter@erhvervshussjaelland.dk>")
     outbox_dir: Path = Field(
         default_factory=lambda data: data["data_dir"] / "outbox", description=".eml files when no SMTP"
@@ -107,7 +105,8 @@ class Settings(BaseSettings):
     )
 
     log_format: Literal["text", "json"] | None = Field(
-        default=None, description="log lines: text (for people) or json (one object a line); unset: json in production, text elsewhere"
+        default=None,
+        description="log lines: text (for people) or json (one object a line); unset: json in production, text elsewhere",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="the lowest level logged (every process)"
@@ -163,15 +162,12 @@ class Settings(BaseSettings):
         value = None if self.secret_key is None else self.secret_key.get_secret_value()
         unsafe = value is None or value.strip().casefold() in PLACEHOLDER_SECRETS or len(value) < 32
         if self.environment == "production" and unsafe:
-            raise ValueError(
-                "EHSJ_SECRET_KEY must be set to a random value of at least 32 characters in production"
-            )
+            raise ValueError("EHSJ_SECRET_KEY must be set to a random value of at least 32 characters in production")
         if value is None:
             self.secret_key = SecretStr(secrets.token_urlsafe(48))
         elif unsafe:
             warnings.warn("EHSJ_SECRET_KEY is a placeholder or short: never use it in production", stacklevel=2)
         return self
-
 
     @property
     def smtp_security(self) -> Literal["starttls", "implicit", "none"]:

@@ -79,7 +79,9 @@ class Tracker:
         if isinstance(as_of, int) or (isinstance(as_of, str) and as_of.strip().isascii() and as_of.strip().isdigit()):
             position = int(as_of)
             if position > head.position:
-                raise InvalidInput([Problem("as_of", as_of, f"positionen findes ikke endnu; loggen slutter ved {head.position}")])
+                raise InvalidInput(
+                    [Problem("as_of", as_of, f"positionen findes ikke endnu; loggen slutter ved {head.position}")]
+                )
             recorded = self.log.recorded_at(position) if position > 0 else None
             on_date = recorded.astimezone(self.tz).date() if recorded else self.today()
             return AsOf(position, on_date, str(position))
@@ -97,7 +99,9 @@ class Tracker:
         rule book (events/rulebook.py): every entry point's one way in."""
         return rulebook.submit_raw(self.store, raw, by, self.contract_book(), self.house, self.today())
 
-    def append_events(self, events: list[NewEvent], by: Appender, recorded_at: datetime | None = None) -> list[AppendResult]:
+    def append_events(
+        self, events: list[NewEvent], by: Appender, recorded_at: datetime | None = None
+    ) -> list[AppendResult]:
         """Append events validated already (`validate`), through the rule book. `recorded_at`: the demo."""
         return rulebook.submit(self.store, events, by, self.house, recorded_at=recorded_at)
 
@@ -118,7 +122,9 @@ class Tracker:
         at = self.resolve_as_of(as_of)  # None: the head (label None), folded like any other position
         return FactsAt(contract, self.runner.at(at.position), at)
 
-    def status(self, year: int | None = None, as_of: str | int | datetime | None = None, until: date | None = None) -> StatusReport:
+    def status(
+        self, year: int | None = None, as_of: str | int | datetime | None = None, until: date | None = None
+    ) -> StatusReport:
         """Status of every goal, as known at `as_of` (default: now, from the live facts). With `until`
         (the last day of a month), only what occurred by the end of that month counts."""
         contract = self.contract(year)
@@ -137,7 +143,9 @@ class Tracker:
         """The final statement of `year` as known at `as_of` (default: now)."""
         return build_statement(self.facts_at(year, as_of), self.log, self.engine, self.tz)
 
-    def goal(self, goal_id: str, year: int | None = None, as_of: str | int | datetime | None = None) -> tuple[StatusReport, GoalStatus]:
+    def goal(
+        self, goal_id: str, year: int | None = None, as_of: str | int | datetime | None = None
+    ) -> tuple[StatusReport, GoalStatus]:
         report = self.status(year, as_of)
         return report, report.goal(goal_id)
 

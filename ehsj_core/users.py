@@ -77,7 +77,6 @@ class Principal:
         return scope is None or (self.may("read") and scope.casefold() == name.casefold())
 
 
-
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -121,7 +120,9 @@ def create_user(
 def authenticate(engine: Engine, token: str) -> Principal | None:
     with engine.connect() as conn:
         row = conn.execute(
-            sa.select(users_table).where(users_table.c.token_hash == hash_token(token), users_table.c.disabled.is_(False))
+            sa.select(users_table).where(
+                users_table.c.token_hash == hash_token(token), users_table.c.disabled.is_(False)
+            )
         ).first()
     return None if row is None else Principal(row.id, row.name, row.role, row.municipality)
 
@@ -151,9 +152,7 @@ def issue_token(engine: Engine, name: str) -> str:
 
 def disable_user(engine: Engine, name: str) -> None:
     with engine.begin() as conn:
-        updated = conn.execute(
-            users_table.update().where(users_table.c.name == name).values(disabled=True)
-        ).rowcount
+        updated = conn.execute(users_table.update().where(users_table.c.name == name).values(disabled=True)).rowcount
     if not updated:
         raise UserError(f"name: brugeren {name!r} findes ikke")
 

@@ -44,7 +44,9 @@ def course(
     return body
 
 
-def retraction(target_event_id: str, reason: str = "Forkert registreret", occurred_on: str = "2019-03-05") -> dict[str, Any]:
+def retraction(
+    target_event_id: str, reason: str = "Forkert registreret", occurred_on: str = "2019-03-05"
+) -> dict[str, Any]:
     return {
         "type": "event.retracted",
         "occurred_on": occurred_on,

@@ -35,7 +35,9 @@ def csrf_of(html: str) -> str:
 
 def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> None:
     token = csrf_of(client.get("/log-ind").text)
-    answer = client.post("/log-ind", data={"name": name, "password": password, "csrf_token": token}, follow_redirects=False)
+    answer = client.post(
+        "/log-ind", data={"name": name, "password": password, "csrf_token": token}, follow_redirects=False
+    )
     assert answer.status_code == 303, answer.text
 
 

@@ -42,8 +42,11 @@ class EventRef:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "position": self.position, "event_id": self.event_id, "type": self.type,
-            "occurred_on": self.occurred_on.isoformat(), "recorded_at": self.recorded_at.isoformat(),
+            "position": self.position,
+            "event_id": self.event_id,
+            "type": self.type,
+            "occurred_on": self.occurred_on.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(),
             "recorded_by": self.recorded_by,
         }
 
@@ -68,9 +71,13 @@ class Explanation:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "label": self.label, "event": self.event.as_dict(),
+            "kind": self.kind,
+            "label": self.label,
+            "event": self.event.as_dict(),
             "retracted": None if self.retracted is None else self.retracted.as_dict(),
-            "reason": self.reason, "late": self.late, "after_close": self.after_close,
+            "reason": self.reason,
+            "late": self.late,
+            "after_close": self.after_close,
         }
 
 
@@ -91,12 +98,19 @@ class TargetChange:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "goal_id": self.goal_id, "key": self.key, "label": self.label, "kind": self.kind, "unit": self.unit,
-            "actual_before": self.actual_before, "actual_after": self.actual_after,
-            "status_before": self.status_before, "status_after": self.status_after,
+            "goal_id": self.goal_id,
+            "key": self.key,
+            "label": self.label,
+            "kind": self.kind,
+            "unit": self.unit,
+            "actual_before": self.actual_before,
+            "actual_after": self.actual_after,
+            "status_before": self.status_before,
+            "status_after": self.status_after,
             "status_before_label": STATUS_LABELS[self.status_before],
             "status_after_label": STATUS_LABELS[self.status_after],
-            "explained_total": self.explained_total, "note": self.note,
+            "explained_total": self.explained_total,
+            "note": self.note,
             "explanations": [e.as_dict() for e in self.explanations],
         }
 
@@ -116,8 +130,11 @@ class AuditDiff:
             return {"position": at.position, "as_of": at.label, "on_date": at.on_date.isoformat()}
 
         return {
-            "year": self.year, "from": moment(self.before), "to": moment(self.after),
-            "events_between": self.events_between, "events_in_year": self.events_in_year,
+            "year": self.year,
+            "from": moment(self.before),
+            "to": moment(self.after),
+            "events_between": self.events_between,
+            "events_in_year": self.events_in_year,
             "changes": [c.as_dict() for c in self.changes],
             "after_close": [e.as_dict() for e in self.after_close],
         }
@@ -175,7 +192,8 @@ def diff(start: FactsAt, end: FactsAt, log: LogReader, tz: ZoneInfo, limit: int 
             if touches(goal_id, target, subject.data):
                 found[(goal_id, target.key)].append(explanation)
     changes = tuple(
-        _change(goal_id, t, old, found[(goal_id, t.key)], limit, targets[(goal_id, t.key)]) for goal_id, t, old in changed
+        _change(goal_id, t, old, found[(goal_id, t.key)], limit, targets[(goal_id, t.key)])
+        for goal_id, t, old in changed
     )
     return AuditDiff(after.year, before.as_of, after.as_of, events_between, in_year, changes, tuple(after_close))
 
@@ -194,7 +212,9 @@ def _explain(event: RecordedEvent, subject: RecordedEvent, closes: CloseHistory,
     return Explanation("new", EventRef.of(event), None, None, late, after_close)
 
 
-def _change(goal_id: str, t: TargetStatus, old: TargetStatus, found: list[Explanation], limit: int, target: Target) -> TargetChange:
+def _change(
+    goal_id: str, t: TargetStatus, old: TargetStatus, found: list[Explanation], limit: int, target: Target
+) -> TargetChange:
     note = None
     if not found:
         if t.kind == "milestone":
@@ -205,6 +225,16 @@ def _change(goal_id: str, t: TargetStatus, old: TargetStatus, found: list[Explan
                 f" (forventet nu: {old.expected_by_now} → {t.expected_by_now})"
             )
     return TargetChange(
-        goal_id, t.key, target.label, t.kind, t.unit, old.actual, t.actual, old.status, t.status,
-        tuple(found[:limit]), len(found), note,
+        goal_id,
+        t.key,
+        target.label,
+        t.kind,
+        t.unit,
+        old.actual,
+        t.actual,
+        old.status,
+        t.status,
+        tuple(found[:limit]),
+        len(found),
+        note,
     )

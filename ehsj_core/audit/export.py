@@ -25,8 +25,16 @@ from ehsj_core.events.records import RETRACTED
 FORMAT = "ehsj-event-log"
 VERSION = 1
 CHAIN_FIELDS = (
-    "data", "event_id", "house", "occurred_on", "position", "prev_hash", "recorded_at", "recorded_by",
-    "schema_version", "type",
+    "data",
+    "event_id",
+    "house",
+    "occurred_on",
+    "position",
+    "prev_hash",
+    "recorded_at",
+    "recorded_by",
+    "schema_version",
+    "type",
 )
 ROW_FIELDS = frozenset((*CHAIN_FIELDS, "hash", "in_year"))
 
@@ -40,11 +48,20 @@ def export_lines(log: LogReader, house: str, year: int, now: datetime | None = N
     head = log.head()
     wanted = log.retracted_ids(upto=head.position)
     moment = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    yield _dumps({
-        "record": "header", "format": FORMAT, "version": VERSION, "house": house, "year": year,
-        "head_position": head.position, "head_hash": head.hash, "exported_at": moment,
-        "genesis_hash": GENESIS_HASH, "hashed_fields": list(CHAIN_FIELDS),
-    })
+    yield _dumps(
+        {
+            "record": "header",
+            "format": FORMAT,
+            "version": VERSION,
+            "house": house,
+            "year": year,
+            "head_position": head.position,
+            "head_hash": head.hash,
+            "exported_at": moment,
+            "genesis_hash": GENESIS_HASH,
+            "hashed_fields": list(CHAIN_FIELDS),
+        }
+    )
     years: dict[str, tuple[str, int]] = {}  # event id → (house, year), for the retracted events only
     rows = counted = 0
     last_hash = GENESIS_HASH
@@ -55,7 +72,9 @@ def export_lines(log: LogReader, house: str, year: int, now: datetime | None = N
         counted += counts
         rows, last_hash = payload["position"], row_hash
         yield _dumps({**payload, "hash": row_hash, "in_year": counts})
-    yield _dumps({"record": "trailer", "events": rows, "in_year": counted, "head_position": rows, "head_hash": last_hash})
+    yield _dumps(
+        {"record": "trailer", "events": rows, "in_year": counted, "head_position": rows, "head_hash": last_hash}
+    )
 
 
 def counts_in(row: dict[str, Any], house: str, year: int, years: dict[str, tuple[str, int]]) -> bool:
@@ -113,7 +132,9 @@ def verify_file(path: Path) -> FileCheck:
                 item = _parse(raw, number)
                 if header is None:
                     if item.get("record") != "header" or item.get("format") != FORMAT or item.get("version") != VERSION:
-                        raise _Bad(f"første linje skal være filhovedet (record: header, format: {FORMAT}, version: {VERSION})")
+                        raise _Bad(
+                            f"første linje skal være filhovedet (record: header, format: {FORMAT}, version: {VERSION})"
+                        )
                     header = item
                     continue
                 if last is not None:
@@ -188,7 +209,10 @@ def _check_row(
     missing = [f for f in (*CHAIN_FIELDS, "hash", "in_year") if f not in row]
     extra = sorted(set(row) - ROW_FIELDS)
     if missing or extra:
-        raise _Bad(f"rækken har ikke de rigtige felter (mangler: {', '.join(missing) or '–'}; ukendte: {', '.join(extra) or '–'})", position)
+        raise _Bad(
+            f"rækken har ikke de rigtige felter (mangler: {', '.join(missing) or '–'}; ukendte: {', '.join(extra) or '–'})",
+            position,
+        )
     found = check_link({field: row[field] for field in CHAIN_FIELDS}, row["hash"], expected_prev, expected_position)
     if found is not None:
         raise _Bad(describe_break(found), found.position)

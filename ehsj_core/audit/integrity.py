@@ -53,7 +53,9 @@ def describe_break(found: ChainBreak) -> str:
     if text.startswith("position") and "missing" in text:
         return f"position {found.position} mangler: positionerne er ikke uden huller ({text})"
     if text.startswith("prev_hash"):
-        return "prev_hash svarer ikke til hashen af rækken før: kæden er brudt (en række er fjernet, indsat eller ændret)"
+        return (
+            "prev_hash svarer ikke til hashen af rækken før: kæden er brudt (en række er fjernet, indsat eller ændret)"
+        )
     if "altered" in text:
         return "hashen svarer ikke til rækkens indhold: rækken er ændret efter den blev skrevet"
     return text
@@ -66,9 +68,15 @@ def verify(engine: Engine) -> IntegrityReport:
     if result.first_break is not None:
         findings.append(Finding(result.first_break.position, describe_break(result.first_break)))
     for trigger in result.missing_triggers:
-        findings.append(Finding(None, f"triggeren {trigger}, der afviser UPDATE/DELETE på hændelsesloggen, mangler eller er slået fra"))
+        findings.append(
+            Finding(
+                None, f"triggeren {trigger}, der afviser UPDATE/DELETE på hændelsesloggen, mangler eller er slået fra"
+            )
+        )
     for ref in result.index_missing:
-        findings.append(Finding(ref.position, f"tilbagekaldelsen på position {ref.position} mangler i tilbagekaldelsesindekset"))
+        findings.append(
+            Finding(ref.position, f"tilbagekaldelsen på position {ref.position} mangler i tilbagekaldelsesindekset")
+        )
     for ref in result.index_extra:
         problem = f"tilbagekaldelsesindekset nævner hændelse {ref.target_event_id} som tilbagekaldt på position {ref.position}, men loggen har ingen sådan tilbagekaldelse"
         findings.append(Finding(ref.position, problem))

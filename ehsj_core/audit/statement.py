@@ -123,7 +123,9 @@ def build_statement(moment: FactsAt, log: LogReader, engine: Engine, tz: ZoneInf
         timezone=c.timezone,
         course_types=tuple((ct.key, ct.name) for ct in c.course_types),
         goals=tuple(status.goals),
-        municipalities=tuple(MunicipalityLine(m, per_course(m.contribution_dkk, m.specialised_courses)) for m in figures),
+        municipalities=tuple(
+            MunicipalityLine(m, per_course(m.contribution_dkk, m.specialised_courses)) for m in figures
+        ),
         reports=tuple(_sent_reports(engine, c.year, _moment(log, tz, at.label, at.position))),
         closes=tuple(ClosedYear(x.recorded_by, x.recorded_at, x.position, x.note, x.reopened_at) for x in closes),
         after_close=tuple(late),
@@ -146,7 +148,8 @@ def _utc(value: datetime) -> datetime:
 
 def _sent_reports(engine: Engine, year: int, moment: datetime | None) -> list[SentReport]:
     rows = [
-        r for r in ledger.find_rows(engine, state="sent", limit=1_000_000)
+        r
+        for r in ledger.find_rows(engine, state="sent", limit=1_000_000)
         if r.period.startswith(str(year)) and r.sent_at is not None and (moment is None or _utc(r.sent_at) <= moment)
     ]
     out = []
@@ -154,8 +157,14 @@ def _sent_reports(engine: Engine, year: int, moment: datetime | None) -> list[Se
         recipient = f"Erhvervschefen i {r.municipality}" if r.municipality else AUDIENCES.get(r.kind, r.kind)
         out.append(
             SentReport(
-                r.id, r.kind, DISPATCH_KINDS.get(r.kind, r.kind), r.period, recipient,
-                _utc(r.sent_at or datetime.min.replace(tzinfo=UTC)), r.position, r.sha256 or "",
+                r.id,
+                r.kind,
+                DISPATCH_KINDS.get(r.kind, r.kind),
+                r.period,
+                recipient,
+                _utc(r.sent_at or datetime.min.replace(tzinfo=UTC)),
+                r.position,
+                r.sha256 or "",
             )
         )
     return out
@@ -175,7 +184,11 @@ def _after_close(log: LogReader, house: str, year: int, closes: list[Close], upt
         targets = log.get_many([e.data.target_event_id for e in retractions if isinstance(e.data, EventRetractedView)])
         for event in retractions:
             target = targets.get(event.data.target_event_id) if isinstance(event.data, EventRetractedView) else None
-            if target is None or target.type == PERIOD_CLOSED or (target.house, target.occurred_on.year) != (house, year):
+            if (
+                target is None
+                or target.type == PERIOD_CLOSED
+                or (target.house, target.occurred_on.year) != (house, year)
+            ):
                 continue
             found[event.position] = EventRef.of(event)
     return [found[p] for p in sorted(found)]

@@ -30,7 +30,14 @@ from ehsj_core.reports.xlsx import _stable_zip as stable_zip
 HTML_MIMETYPE = "text/html; charset=utf-8"
 XLSX_MIMETYPE = MIMETYPE
 DATE = "dd-mm-yyyy"
-KINDS = {"count": "antal", "range": "interval", "rate": "andel", "score": "score", "max_deviation": "afvigelse", "milestone": "milepæl"}
+KINDS = {
+    "count": "antal",
+    "range": "interval",
+    "rate": "andel",
+    "score": "score",
+    "max_deviation": "afvigelse",
+    "milestone": "milepæl",
+}
 
 
 def title(s: FinalStatement) -> str:
@@ -52,7 +59,12 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        n=labels.number, pct=labels.percent, pp=labels.points, date=labels.long_date, word=labels.status_word, kr=kroner,
+        n=labels.number,
+        pct=labels.percent,
+        pp=labels.points,
+        date=labels.long_date,
+        word=labels.status_word,
+        kr=kroner,
         actual=lambda t: labels.actual_text(t.kind, t.actual, t.reached_on),
         wanted=lambda t: labels.wanted_text(t.kind, t.target, t.target_min, t.target_max, t.deadline),
     )
@@ -115,15 +127,25 @@ def _day(value: str | date | None) -> datetime | None:
 
 
 def _basis(ws: Any, s: FinalStatement) -> None:
-    closes = "; ".join(
-        f"lukket af {c.by} {labels.long_date(local_day(c.recorded_at, s.timezone))} (position {c.position})"
-        + (f", genåbnet ved position {c.reopened_at}" if c.reopened_at else "") for c in s.closes
-    ) or "ikke lukket"
+    closes = (
+        "; ".join(
+            f"lukket af {c.by} {labels.long_date(local_day(c.recorded_at, s.timezone))} (position {c.position})"
+            + (f", genåbnet ved position {c.reopened_at}" if c.reopened_at else "")
+            for c in s.closes
+        )
+        or "ikke lukket"
+    )
     rows: list[list[Any]] = [
-        ["Opgørelse", title(s)], ["Kontrakt", s.contract_title], ["Kontraktfil", s.contract_filename],
-        ["SHA-256 af kontraktfilen", s.contract_sha256], ["Logposition", s.position], ["Pr.", s.as_of or "nu"],
-        ["Hash ved positionen", s.position_hash], ["Opgjort pr.", _day(s.judged_on)],
-        ["Årets lukning", closes], ["Delmål opfyldt", f"{s.targets_met} af {s.targets_total}"],
+        ["Opgørelse", title(s)],
+        ["Kontrakt", s.contract_title],
+        ["Kontraktfil", s.contract_filename],
+        ["SHA-256 af kontraktfilen", s.contract_sha256],
+        ["Logposition", s.position],
+        ["Pr.", s.as_of or "nu"],
+        ["Hash ved positionen", s.position_hash],
+        ["Opgjort pr.", _day(s.judged_on)],
+        ["Årets lukning", closes],
+        ["Delmål opfyldt", f"{s.targets_met} af {s.targets_total}"],
         ["Indholdets digest (SHA-256)", s.content_digest],
     ]
     _table(ws, ["Felt", "Værdi"], [30, 90], rows, {})
@@ -135,9 +157,22 @@ def _goals(ws: Any, s: FinalStatement) -> None:
     rows = []
     for g in s.goals:
         for t in g.targets:
-            wanted: Any = t.target if t.kind != "range" else f"{labels.number(t.target_min)}–{labels.number(t.target_max)}"
-            rows.append([g.id, g.title, t.label, KINDS.get(t.kind, t.kind), t.actual, wanted, t.unit or "",
-                         t.fulfilment_pct, labels.status_word(t.status)])
+            wanted: Any = (
+                t.target if t.kind != "range" else f"{labels.number(t.target_min)}–{labels.number(t.target_max)}"
+            )
+            rows.append(
+                [
+                    g.id,
+                    g.title,
+                    t.label,
+                    KINDS.get(t.kind, t.kind),
+                    t.actual,
+                    wanted,
+                    t.unit or "",
+                    t.fulfilment_pct,
+                    labels.status_word(t.status),
+                ]
+            )
     headers = ["Mål", "Målets titel", "Delmål", "Type", "Resultat", "Måltal", "Enhed", "Opfyldelse (%)", "Status"]
     _table(ws, headers, [6, 40, 50, 10, 10, 10, 12, 14, 16], rows, {5: ONE_DECIMAL, 6: ONE_DECIMAL, 8: INTEGER})
 
@@ -145,30 +180,60 @@ def _goals(ws: Any, s: FinalStatement) -> None:
 def _milestones(ws: Any, s: FinalStatement) -> None:
     rows = [
         [g.id, t.label, _day(t.deadline), _day(t.reached_on), labels.status_word(t.status)]
-        for g in s.goals for t in g.targets if t.kind == "milestone"
+        for g in s.goals
+        for t in g.targets
+        if t.kind == "milestone"
     ]
     _table(ws, ["Mål", "Milepæl", "Frist", "Nået", "Status"], [6, 70, 12, 12, 16], rows, {3: DATE, 4: DATE})
 
 
 def _municipalities(ws: Any, s: FinalStatement) -> None:
     names = [name for _key, name in s.course_types]
-    headers = ["Kommune", "Indbyggere", "Befolkningsandel (%)", *names, "Specialiserede forløb",
-               "Andel af specialiserede forløb (%)", "Afvigelse (procentpoint)", "Bidrag (kr.)", "Kr. pr. specialiseret forløb"]
+    headers = [
+        "Kommune",
+        "Indbyggere",
+        "Befolkningsandel (%)",
+        *names,
+        "Specialiserede forløb",
+        "Andel af specialiserede forløb (%)",
+        "Afvigelse (procentpoint)",
+        "Bidrag (kr.)",
+        "Kr. pr. specialiseret forløb",
+    ]
     rows = [
-        [m.figures.name, m.figures.population, m.figures.population_share_pct,
-         *[m.figures.courses.get(k, 0) for k, _n in s.course_types], m.figures.specialised_courses,
-         m.figures.specialised_share_pct, m.figures.deviation_pp, m.figures.contribution_dkk, m.dkk_per_specialised_course]
+        [
+            m.figures.name,
+            m.figures.population,
+            m.figures.population_share_pct,
+            *[m.figures.courses.get(k, 0) for k, _n in s.course_types],
+            m.figures.specialised_courses,
+            m.figures.specialised_share_pct,
+            m.figures.deviation_pp,
+            m.figures.contribution_dkk,
+            m.dkk_per_specialised_course,
+        ]
         for m in s.municipalities
     ]
     n = len(names)
-    formats = {2: INTEGER, 3: "0.00", **{4 + i: INTEGER for i in range(n)}, 4 + n: INTEGER, 5 + n: "0.00",
-               6 + n: TWO_DECIMALS, 7 + n: "#,##0 \"kr.\"", 8 + n: "#,##0 \"kr.\""}
+    formats = {
+        2: INTEGER,
+        3: "0.00",
+        **{4 + i: INTEGER for i in range(n)},
+        4 + n: INTEGER,
+        5 + n: "0.00",
+        6 + n: TWO_DECIMALS,
+        7 + n: '#,##0 "kr."',
+        8 + n: '#,##0 "kr."',
+    }
     _table(ws, headers, [16, 12, 14, *[14] * n, 14, 16, 14, 14, 16], rows, formats)
 
 
 def _reports(ws: Any, s: FinalStatement) -> None:
     tz = s.timezone
-    rows = [[r.id, r.kind_label, r.period, r.recipient, _day(local_day(r.sent_at, tz)), r.position, r.sha256] for r in s.reports]
+    rows = [
+        [r.id, r.kind_label, r.period, r.recipient, _day(local_day(r.sent_at, tz)), r.position, r.sha256]
+        for r in s.reports
+    ]
     headers = ["Forsendelse", "Rapport", "Periode", "Modtager", "Sendt", "Position", "Digest (SHA-256)"]
     _table(ws, headers, [12, 22, 10, 30, 12, 10, 66], rows, {5: DATE, 6: INTEGER})
 

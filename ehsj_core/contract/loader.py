@@ -41,9 +41,7 @@ def parse_contract(source: str, filename: str = "<contract>") -> LoadedContract:
     try:
         contract = Contract.model_validate(raw)
     except ValidationError as exc:
-        lines = [
-            f"  {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
-        ]
+        lines = [f"  {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()]
         raise ContractError(f"{filename}: {exc.error_count()} problem(s)\n" + "\n".join(lines)) from exc
     return LoadedContract(contract, source, hashlib.sha256(source.encode()).hexdigest(), filename)
 
@@ -98,9 +96,7 @@ class ContractBook:
     def from_database(cls, engine: Engine) -> ContractBook:
         with engine.connect() as conn:
             rows = conn.execute(
-                sa.select(contracts_table.c.source, contracts_table.c.filename).order_by(
-                    contracts_table.c.id
-                )
+                sa.select(contracts_table.c.source, contracts_table.c.filename).order_by(contracts_table.c.id)
             ).all()
         return cls(parse_contract(row.source, row.filename) for row in rows)
 

@@ -104,7 +104,9 @@ class Target(_Strict):
     def _kind_fits(self) -> Target:
         if self.metric not in METRICS_BY_KIND[self.kind]:
             allowed = ", ".join(METRICS_BY_KIND[self.kind])
-            raise ValueError(f"target {self.key!r}: metric {self.metric!r} does not fit kind {self.kind!r}; allowed: {allowed}")
+            raise ValueError(
+                f"target {self.key!r}: metric {self.metric!r} does not fit kind {self.kind!r}; allowed: {allowed}"
+            )
         if self.kind == "range":
             if self.target_min is None or self.target_max is None or self.target_min > self.target_max:
                 raise ValueError(f"target {self.key!r}: a range needs target_min <= target_max")
@@ -229,9 +231,7 @@ class Contract(_Strict):
 
     def milestone_keys(self) -> dict[str, str]:
         """`"<goal>.<target>"` → label, for every milestone target."""
-        return {
-            f"{g.id}.{t.key}": t.label for g in self.goals for t in g.targets if t.kind == "milestone"
-        }
+        return {f"{g.id}.{t.key}": t.label for g in self.goals for t in g.targets if t.kind == "milestone"}
 
     def course_type(self, key: str) -> CourseType:
         return next(c for c in self.course_types if c.key == key)

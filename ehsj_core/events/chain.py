@@ -99,7 +99,9 @@ class ChainBreak:
     problem: str
 
 
-def check_link(payload: dict[str, Any], stored_hash: str, expected_prev: str, expected_position: int) -> ChainBreak | None:
+def check_link(
+    payload: dict[str, Any], stored_hash: str, expected_prev: str, expected_position: int
+) -> ChainBreak | None:
     """Check one row against its predecessor; `None` when it holds."""
     position = payload["position"]
     if position != expected_position:

@@ -98,7 +98,9 @@ def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
 
 # --- under the append lock (the rule book's connection) -------------------------------------------------
 def head(conn: Connection) -> Head:
-    row = conn.execute(sa.select(_t.c.position, _t.c.hash, _t.c.recorded_at).order_by(_t.c.position.desc()).limit(1)).first()
+    row = conn.execute(
+        sa.select(_t.c.position, _t.c.hash, _t.c.recorded_at).order_by(_t.c.position.desc()).limit(1)
+    ).first()
     return Head(0, GENESIS_HASH, None) if row is None else Head(row.position, row.hash, utc(row.recorded_at))
 
 
@@ -120,7 +122,9 @@ def retracted_among(conn: Connection, event_ids: Sequence[str], upto: int | None
         if upto is not None:
             query = query.where(_r.c.position <= upto)
         for row in conn.execute(query):
-            found[row.target_event_id] = RetractionRef(row.target_event_id, row.target_position, row.event_id, row.position)
+            found[row.target_event_id] = RetractionRef(
+                row.target_event_id, row.target_position, row.event_id, row.position
+            )
     return found
 
 
@@ -296,7 +300,12 @@ class LogReader:
     def retraction_index(self) -> set[RetractionRef]:
         """Every row of the retraction index."""
         with self.engine.connect() as conn:
-            return {RetractionRef(*row) for row in conn.execute(sa.select(_r.c.target_event_id, _r.c.target_position, _r.c.event_id, _r.c.position))}
+            return {
+                RetractionRef(*row)
+                for row in conn.execute(
+                    sa.select(_r.c.target_event_id, _r.c.target_position, _r.c.event_id, _r.c.position)
+                )
+            }
 
     def retractions_in_log(self) -> set[RetractionRef]:
         """The retraction index as the log says it must be: every `event.retracted` and its target."""
@@ -311,7 +320,9 @@ class LogReader:
     # --- the replay ----------------------------------------------------------------------------------------
     def fold_rows(self, after: int, upto: int) -> Iterator[FoldRow]:
         """Every foldable event with `after < position <= upto`, in log order."""
-        sql = _fold_sql(self.dialect, "position > {p} AND position <= {p}").format(p="?" if self.dialect == "sqlite" else "%s")
+        sql = _fold_sql(self.dialect, "position > {p} AND position <= {p}").format(
+            p="?" if self.dialect == "sqlite" else "%s"
+        )
         sql += f" LIMIT {READ_BATCH}"
         cursor = after
         while cursor < upto:
@@ -345,7 +356,9 @@ class LogReader:
         to skip (retracted by `upto`), and the positions at or before `after` to fold back out
         (retracted in (after, upto])."""
         skip = sa.select(_r.c.target_position).where(_r.c.position <= upto, _r.c.target_position > after)
-        undo = sa.select(_r.c.target_position).where(_r.c.position > after, _r.c.position <= upto, _r.c.target_position <= after)
+        undo = sa.select(_r.c.target_position).where(
+            _r.c.position > after, _r.c.position <= upto, _r.c.target_position <= after
+        )
         with self.engine.connect() as conn:
             return set(conn.execute(skip).scalars()), sorted(conn.execute(undo).scalars())
 
@@ -361,9 +374,16 @@ class LogReader:
                 rows = conn.execute(query).all()
             for row in rows:
                 payload = chain_payload(
-                    position=row.position, event_id=row.event_id, type=row.type, schema_version=row.schema_version,
-                    house=row.house, occurred_on=row.occurred_on, recorded_at=row.recorded_at,
-                    recorded_by=row.recorded_by, data=row.data, prev_hash=row.prev_hash,
+                    position=row.position,
+                    event_id=row.event_id,
+                    type=row.type,
+                    schema_version=row.schema_version,
+                    house=row.house,
+                    occurred_on=row.occurred_on,
+                    recorded_at=row.recorded_at,
+                    recorded_by=row.recorded_by,
+                    data=row.data,
+                    prev_hash=row.prev_hash,
                 )
                 yield payload, row.hash
             if len(rows) < READ_BATCH:
@@ -387,7 +407,9 @@ class LogReader:
         placed = next((e for e in live if getattr(e.data, "municipality", None)), None)
         if placed is None:
             return None
-        name = next((e.data.company_name for e in live if isinstance(e.data, CourseCompletedView) and e.data.company_name), None)
+        name = next(
+            (e.data.company_name for e in live if isinstance(e.data, CourseCompletedView) and e.data.company_name), None
+        )
         return CompanyHint(cvr, str(getattr(placed.data, "municipality", "")), name, placed.position)
 
     def _connect(self) -> Connection:
@@ -480,7 +502,9 @@ class LogReader:
             def exists(condition: ColumnElement[bool]) -> bool:
                 return conn.execute(sa.select(_t.c.position).where(*where, condition).limit(1)).first() is not None
 
-            newer = top if (more if q.after is not None else q.before is not None and exists(_t.c.position > top)) else None
+            newer = (
+                top if (more if q.after is not None else q.before is not None and exists(_t.c.position > top)) else None
+            )
             older = bottom if (more if q.after is None else exists(_t.c.position < bottom)) else None
             retracted = _retractions(conn, [e.event_id for e in events])
         return HistoryPage([HistoryEntry(e, retracted.get(e.event_id)) for e in events], newer, older)
@@ -534,20 +558,27 @@ class LogReader:
         ]
         recent = max(0, upto - RECENT_WINDOW)
         newest = sa.select(_t).where(
-            _t.c.position > recent, _t.c.position <= upto, *common,
+            _t.c.position > recent,
+            _t.c.position <= upto,
+            *common,
             *self._target_conditions(goal_id, target, self._unindexed(_t.c.type)),
         )
-        older = sa.select(_t).where(_t.c.position <= recent, *common, *self._target_conditions(goal_id, target, _t.c.type))
+        older = sa.select(_t).where(
+            _t.c.position <= recent, *common, *self._target_conditions(goal_id, target, _t.c.type)
+        )
         with self.engine.connect() as conn:
             rows = list(conn.execute(newest.order_by(_t.c.position.desc()).limit(limit)))
             if len(rows) < limit and recent > 0:
                 rows += conn.execute(older.order_by(_t.c.position.desc()).limit(limit - len(rows))).all()
         return [to_recorded_event(row) for row in rows]
 
+
 def _retractions(conn: Connection, event_ids: Sequence[str]) -> dict[str, Retraction]:
     found: dict[str, Retraction] = {}
     for chunk in _chunks(event_ids):
         query = sa.select(_r.c.target_event_id, _t).join_from(_r, _t, _t.c.position == _r.c.position)
         for row in conn.execute(query.where(_r.c.target_event_id.in_(chunk))):
-            found[row.target_event_id] = Retraction(row.event_id, row.position, row.recorded_by, utc(row.recorded_at), row.data["reason"])
+            found[row.target_event_id] = Retraction(
+                row.event_id, row.position, row.recorded_by, utc(row.recorded_at), row.data["reason"]
+            )
     return found

@@ -88,7 +88,9 @@ class LogState:
 class Decision:
     results: tuple[AppendResult, ...]  # one per event of the batch, in order
     fresh: tuple[NewEvent, ...]  # what the store persists, numbered head+1, head+2, … in this order
-    retraction_targets: dict[str, tuple[str, int]] = field(default_factory=dict)  # retraction id → (target id, position)
+    retraction_targets: dict[str, tuple[str, int]] = field(
+        default_factory=dict
+    )  # retraction id → (target id, position)
     refusals: tuple[Refusal, ...] = ()
     conflicts: tuple[tuple[int, str, int], ...] = ()  # (index, event id, stored position): same id, other content
 
@@ -120,7 +122,12 @@ def append_problem(role: str) -> str | None:
 
 
 def _same_content(known: StoredSummary, event: NewEvent) -> bool:
-    return (known.type, known.occurred_on, known.house, known.data) == (event.type, event.occurred_on, event.house, event.data)
+    return (known.type, known.occurred_on, known.house, known.data) == (
+        event.type,
+        event.occurred_on,
+        event.house,
+        event.data,
+    )
 
 
 @dataclass
@@ -143,7 +150,16 @@ class _Batch:
             return None  # the common case, and a bulk append's hot path
         return CloseHistory(tuple(self.closes)).closed_at(house, year, self.position)
 
-    def refuse(self, index: int, name: str, value: Any, problem: str, *, forbidden: bool = False, allowed: list[str] | None = None) -> None:
+    def refuse(
+        self,
+        index: int,
+        name: str,
+        value: Any,
+        problem: str,
+        *,
+        forbidden: bool = False,
+        allowed: list[str] | None = None,
+    ) -> None:
         prefix = f"events[{index}]." if self.many else ""
         self.refusals.append(Refusal(index, Problem(prefix + name, value, problem, allowed), forbidden))
 
@@ -192,7 +208,9 @@ def _judge(batch: _Batch, index: int, event: NewEvent, targets: dict[str, tuple[
     elif event.type == RETRACTED:
         _judge_retraction(batch, index, event, targets)
     elif batch.closes:  # no close in the log: nothing to judge (the hot path of a bulk append)
-        _judge_closed_year(batch, index, "occurred_on", event.occurred_on.isoformat(), event.house, event.occurred_on.year)
+        _judge_closed_year(
+            batch, index, "occurred_on", event.occurred_on.isoformat(), event.house, event.occurred_on.year
+        )
 
 
 def _judge_close(batch: _Batch, index: int, event: NewEvent) -> None:
@@ -203,7 +221,9 @@ def _judge_close(batch: _Batch, index: int, event: NewEvent) -> None:
     already = batch.closed_at(event.house, year)
     if already is not None:
         batch.refuse(index, "data.year", year, f"året er allerede lukket: {already.describe()}")
-    batch.closes.append(Close(event.house, year, event.event_id, batch.position, datetime.min.replace(tzinfo=UTC), batch.by.name, None))
+    batch.closes.append(
+        Close(event.house, year, event.event_id, batch.position, datetime.min.replace(tzinfo=UTC), batch.by.name, None)
+    )
 
 
 @dataclass(frozen=True)
@@ -234,7 +254,12 @@ def _judge_retraction(batch: _Batch, index: int, event: NewEvent, targets: dict[
         batch.refuse(index, name, target_id, "der findes ingen hændelse med dette id")
         return
     if target.type == RETRACTED:
-        batch.refuse(index, name, target_id, "en tilbagekaldelse kan ikke tilbagekaldes; registrér hændelsen igen for at genoprette den")
+        batch.refuse(
+            index,
+            name,
+            target_id,
+            "en tilbagekaldelse kan ikke tilbagekaldes; registrér hændelsen igen for at genoprette den",
+        )
         return
     if target.house != event.house:
         batch.refuse(index, name, target_id, "hændelsen tilhører et andet erhvervshus")
@@ -255,7 +280,16 @@ def _judge_retraction(batch: _Batch, index: int, event: NewEvent, targets: dict[
 
 
 def _reopened(close: Close, position: int) -> Close:
-    return Close(close.house, close.year, close.event_id, close.position, close.recorded_at, close.recorded_by, close.note, position)
+    return Close(
+        close.house,
+        close.year,
+        close.event_id,
+        close.position,
+        close.recorded_at,
+        close.recorded_by,
+        close.note,
+        position,
+    )
 
 
 def _judge_closed_year(batch: _Batch, index: int, name: str, value: Any, house: str, year: int) -> None:
@@ -296,7 +330,9 @@ def submit(
         # (a retry of a stored batch is a duplicate, not a refusal); that second decision is final.
         state = read_state(conn, events, known=False)
         decision = decide(events, by, house, state)
-        if not decision.refusals and store.try_persist(conn, state.head, decision.fresh, decision.retraction_targets, by.name, recorded_at):
+        if not decision.refusals and store.try_persist(
+            conn, state.head, decision.fresh, decision.retraction_targets, by.name, recorded_at
+        ):
             return list(decision.results)
         state = read_state(conn, events)
         decision = decide(events, by, house, state)

@@ -187,9 +187,7 @@ class AgreementSigned(_WithMunicipality):
     @model_validator(mode="after")
     def _municipality_for_municipal(self) -> AgreementSigned:
         if self.agreement_kind == "municipality" and self.municipality is None:
-            raise PydanticCustomError(
-                "municipality_required", "kommune skal angives for en aftale med en kommune"
-            )
+            raise PydanticCustomError("municipality_required", "kommune skal angives for en aftale med en kommune")
         return self
 
 

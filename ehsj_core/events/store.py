@@ -29,7 +29,9 @@ from ehsj_core.tables import RetractionIndex
 retractions_table: sa.Table = RetractionIndex.__table__  # type: ignore[attr-defined]
 # Any constant works; it names "the append lock" among PostgreSQL's advisory locks.
 APPEND_LOCK_KEY = 0x45485341  # "EHSA"
-COLUMNS = "position, event_id, type, schema_version, house, occurred_on, recorded_at, recorded_by, data, prev_hash, hash"
+COLUMNS = (
+    "position, event_id, type, schema_version, house, occurred_on, recorded_at, recorded_by, data, prev_hash, hash"
+)
 SQLITE_INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 POSTGRES_COPY = f"COPY events ({COLUMNS}) FROM STDIN"
 SQLITE_NAMES = "INSERT OR IGNORE INTO company_names (cvr, name, folded, position) VALUES (?, ?, ?, ?)"
@@ -76,7 +78,10 @@ class EventStore:
     ) -> bool:
         """`persist` inside a savepoint; False, with nothing written, when the database refuses a row
         (an event id stored already): the caller then decides again, knowing what is stored."""
-        refused = (sa.exc.IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError)  # rows go to the driver itself
+        refused = (
+            sa.exc.IntegrityError,
+            self.engine.dialect.loaded_dbapi.IntegrityError,
+        )  # rows go to the driver itself
         savepoint = conn.begin_nested()
         try:
             self.persist(conn, head, events, retraction_targets, recorded_by, recorded_at)
@@ -121,7 +126,12 @@ class EventStore:
                     copy.write_row((*row[:6], now, *row[7:]))
         positions = {row[1]: row[0] for row in rows}
         index = [
-            {"target_event_id": target, "target_position": target_position, "event_id": event_id, "position": positions[event_id]}
+            {
+                "target_event_id": target,
+                "target_position": target_position,
+                "event_id": event_id,
+                "position": positions[event_id],
+            }
             for event_id, (target, target_position) in retraction_targets.items()
         ]
         if index:
@@ -160,8 +170,24 @@ def _rows(events: Sequence[NewEvent], head: Head, now: datetime, recorded_by: st
         data_json = dumps(event.data, option=SORTED)
         version = versions[event.type]
         day = event.occurred_on.isoformat()
-        digest = hash_row(data_json, event.event_id, event.house, day, position, prev_hash, moment, recorded_by, version, event.type)
-        rows.append((position, event.event_id, event.type, version, event.house, day, moment, recorded_by, data_json.decode(), prev_hash, digest))
+        digest = hash_row(
+            data_json, event.event_id, event.house, day, position, prev_hash, moment, recorded_by, version, event.type
+        )
+        rows.append(
+            (
+                position,
+                event.event_id,
+                event.type,
+                version,
+                event.house,
+                day,
+                moment,
+                recorded_by,
+                data_json.decode(),
+                prev_hash,
+                digest,
+            )
+        )
         prev_hash = digest
     return rows
 

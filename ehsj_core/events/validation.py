@@ -177,7 +177,9 @@ def parse_event(raw: Any, book: ContractBook, house: str, today: date, prefix: s
 
     contract = book.for_validation(house, occurred_on.year)
     if contract is None:
-        raise InvalidInput([Problem(f"{p}occurred_on", raw.get("occurred_on"), "der er ingen kontrakt indlæst for huset")])
+        raise InvalidInput(
+            [Problem(f"{p}occurred_on", raw.get("occurred_on"), "der er ingen kontrakt indlæst for huset")]
+        )
     try:
         normalised = validate_data(event_type, data, contract)
     except ValidationError as exc:

@@ -14,7 +14,12 @@ from ehsj_core.events.reader import LogReader
 from ehsj_core.events.records import RetractionRef
 
 APPEND_ONLY_TRIGGERS_SQLITE = ("events_no_update", "events_no_delete", "retractions_no_update", "retractions_no_delete")
-APPEND_ONLY_TRIGGERS_POSTGRES = ("events_append_only", "events_no_truncate", "retractions_append_only", "retractions_no_truncate")
+APPEND_ONLY_TRIGGERS_POSTGRES = (
+    "events_append_only",
+    "events_no_truncate",
+    "retractions_append_only",
+    "retractions_no_truncate",
+)
 
 
 @dataclass(frozen=True)
@@ -28,7 +33,9 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
-        return self.first_break is None and not self.missing_triggers and not self.index_missing and not self.index_extra
+        return (
+            self.first_break is None and not self.missing_triggers and not self.index_missing and not self.index_extra
+        )
 
 
 def missing_append_only_triggers(engine: Engine) -> tuple[str, ...]:

@@ -70,7 +70,12 @@ def locate(headers: list[str], fmt: Format) -> tuple[dict[str, int], list[tuple[
 
 
 def map_row(
-    fmt: Format, cells: list[Cell], where: dict[str, int], types: v.CourseTypes, occurred_on: date | None, date_problem: str | None
+    fmt: Format,
+    cells: list[Cell],
+    where: dict[str, int],
+    types: v.CourseTypes,
+    occurred_on: date | None,
+    date_problem: str | None,
 ) -> MappedRow:
     """A row as an envelope; `occurred_on` is parsed first by the caller (it picks the contract)."""
     size = len(cells)
@@ -78,7 +83,11 @@ def map_row(
     data, problems = fmt.build(row, types)
     if date_problem:
         problems.insert(0, ("date", date_problem))
-    envelope = {"type": fmt.event_type, "occurred_on": None if occurred_on is None else occurred_on.isoformat(), "data": data}
+    envelope = {
+        "type": fmt.event_type,
+        "occurred_on": None if occurred_on is None else occurred_on.isoformat(),
+        "data": data,
+    }
     return MappedRow(envelope, problems)
 
 
@@ -140,9 +149,15 @@ CRM = Format(
     namespace=uuid.UUID("0c8f5a52-3a51-5f4e-9a0f-6b7e2c3d2019"),
     build=_crm,
     key=_crm_key,
-    fields={"occurred_on": "date", "data.course_type": "course_type", "data.company_cvr": "cvr",
-            "data.company_name": "company", "data.municipality": "municipality", "data.consultant": "consultant",
-            "data.topics": "topics"},
+    fields={
+        "occurred_on": "date",
+        "data.course_type": "course_type",
+        "data.company_cvr": "cvr",
+        "data.company_name": "company",
+        "data.municipality": "municipality",
+        "data.consultant": "consultant",
+        "data.topics": "topics",
+    },
 )
 
 
@@ -156,8 +171,11 @@ def _evaluation(row: dict[str, Cell], types: v.CourseTypes) -> tuple[dict[str, A
     if problem:
         problems.append(("course_type", problem))
     data: dict[str, Any] = {"course_type": course_type or "action_plan", "company_cvr": v.parse_cvr(row.get("cvr"))}
-    for name, key, low, high in (("nps", "nps", 0, 10), ("satisfaction", "satisfaction", 1, 5),
-                                 ("competence", "consultant_competence", 1, 5)):
+    for name, key, low, high in (
+        ("nps", "nps", 0, 10),
+        ("satisfaction", "satisfaction", 1, 5),
+        ("competence", "consultant_competence", 1, 5),
+    ):
         number, problem = v.parse_int(row.get(name), low, high)
         if problem:
             problems.append((name, problem))
@@ -186,15 +204,24 @@ EVALUATIONS = Format(
         Column("course_type", "Forløbstype", ("forlobstype", "ydelse", "course type")),
         Column("nps", "NPS", ("anbefaling",)),
         Column("satisfaction", "Tilfredshed", ("generel tilfredshed", "satisfaction")),
-        Column("competence", "Kompetence", ("konsulentens kompetencer", "konsulentkompetence", "consultant competence")),
+        Column(
+            "competence", "Kompetence", ("konsulentens kompetencer", "konsulentkompetence", "consultant competence")
+        ),
         *(Column(f"effect_{n}", f"Effekt {n}", (f"effekt{n}", f"effect {n}")) for n in range(1, 8)),
     ),
     namespace=uuid.UUID("7a1e6c0d-52b4-5d39-8e77-1f4b9c2a2019"),
     build=_evaluation,
     key=_evaluation_key,
-    fields={"occurred_on": "date", "data.course_type": "course_type", "data.company_cvr": "cvr", "data.nps": "nps",
-            "data.satisfaction": "satisfaction", "data.consultant_competence": "competence",
-            **{f"data.effect.{n - 1}": f"effect_{n}" for n in range(1, 8)}, "data.effect": "effect_1"},
+    fields={
+        "occurred_on": "date",
+        "data.course_type": "course_type",
+        "data.company_cvr": "cvr",
+        "data.nps": "nps",
+        "data.satisfaction": "satisfaction",
+        "data.consultant_competence": "competence",
+        **{f"data.effect.{n - 1}": f"effect_{n}" for n in range(1, 8)},
+        "data.effect": "effect_1",
+    },
 )
 FORMATS = {f.kind: f for f in (CRM, EVALUATIONS)}
 

@@ -96,7 +96,9 @@ def decode(data: bytes) -> tuple[str, str, dict[int, str]]:
                 parts.append(line.decode("utf-8"))
             except UnicodeDecodeError:
                 parts.append(line.decode("utf-8", errors="replace"))
-                problems[number] = "rækken er ikke UTF-8 som resten af filen (tegnsættet er blandet); ret tegnene og gem filen som UTF-8"
+                problems[number] = (
+                    "rækken er ikke UTF-8 som resten af filen (tegnsættet er blandet); ret tegnene og gem filen som UTF-8"
+                )
         else:
             try:
                 parts.append(line.decode("cp1252"))

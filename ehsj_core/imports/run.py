@@ -37,6 +37,8 @@ class Destination:
     book: ContractBook
     house: str
     today: date
+
+
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -49,7 +51,13 @@ class RowProblem:
     allowed: list[str] | None = None  # where the choice is closed (municipalities, …)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "value": self.value, "problem": self.problem, "allowed": self.allowed}
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "problem": self.problem,
+            "allowed": self.allowed,
+        }
 
 
 @dataclass
@@ -74,8 +82,14 @@ class ImportReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "filename": self.filename, "encoding": self.encoding, "rows": self.rows,
-            "valid": self.valid, "stored": self.stored, "duplicates": self.duplicates, "bad_rows": self.bad_rows,
+            "kind": self.kind,
+            "filename": self.filename,
+            "encoding": self.encoding,
+            "rows": self.rows,
+            "valid": self.valid,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "bad_rows": self.bad_rows,
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -195,8 +209,10 @@ def _against_the_log(
     decision = rulebook.review(dest.store, [e for _n, e in events], by, dest.house)
     problems: list[RowProblem] = []
     for index, _event_id, position in decision.conflicts:
-        problem = (f"rækken er importeret før (position {position}) med andet indhold; "
-                   "ret den i loggen med en tilbagekaldelse og en ny registrering")
+        problem = (
+            f"rækken er importeret før (position {position}) med andet indhold; "
+            "ret den i loggen med en tilbagekaldelse og en ny registrering"
+        )
         problems.append(RowProblem(events[index][0], "", "", problem))
     for refusal in decision.refusals:
         number, event = events[refusal.index]

@@ -175,6 +175,6 @@ def parse_effect(cell: Cell) -> tuple[str | None, str | None]:
 
 
 def municipality_name(cell: Cell) -> str:
-    """"Lolland Kommune" → "Lolland"; the contract's spelling is `parse_event`'s to find."""
+    """ "Lolland Kommune" → "Lolland"; the contract's spelling is `parse_event`'s to find."""
     value = " ".join(text(cell).split())
     return value[: -len(" kommune")] if value.casefold().endswith(" kommune") else value

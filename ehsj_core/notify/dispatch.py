@@ -73,7 +73,9 @@ def due_reports(tracker: SendingSource, now: datetime) -> list[Due]:
         assert item is not None
         for scheduled in item.contract.calendar.reports:
             for period in periods_of(scheduled.every, year):
-                send_at = _at(period.end + timedelta(days=scheduled.send_days_after_period), scheduled.send_time, tracker)
+                send_at = _at(
+                    period.end + timedelta(days=scheduled.send_days_after_period), scheduled.send_time, tracker
+                )
                 if send_at <= now <= send_at + window:
                     due.append(Due(scheduled.kind, period.key, send_at))
     return due
@@ -106,7 +108,9 @@ def prepare(tracker: SendingSource, kind: str, period: str, position: int | None
     recipients = list_recipients(tracker.engine, spec.role)
     at = tracker.log.head().position if position is None else position
     if spec.only_when_open:
-        recipients = [r for r in recipients if not build_for(tracker, kind, period, r.municipality, at, r.name).is_empty]
+        recipients = [
+            r for r in recipients if not build_for(tracker, kind, period, r.municipality, at, r.name).is_empty
+        ]
     return ledger.ensure_rows(tracker.engine, kind, period, recipients, at, tracker.settings.mail_from)
 
 
@@ -125,7 +129,12 @@ def build_row(tracker: SendingSource, row: ledger.DispatchRow, recipient: Recipi
 
 
 def build_for(
-    tracker: SendingSource, kind: str, period: str, municipality: str | None, position: int, recipient_name: str | None = None
+    tracker: SendingSource,
+    kind: str,
+    period: str,
+    municipality: str | None,
+    position: int,
+    recipient_name: str | None = None,
 ) -> Any:
     """The report data of one report, from a log position (the registry calls the builder)."""
     spec = kinds.get(kind)
@@ -151,7 +160,9 @@ def attempt_delivery(tracker: SendingSource, dispatch_id: int) -> Attempt:
         recipient = get_recipient(tracker.engine, row.recipient_id)
         rendered = render(build_row(tracker, row, recipient))
         name = recipient.name if recipient else row.email
-        message = compose(rendered, to_name=name, to_email=row.email, mail_from=settings.mail_from, message_id=row.message_id)
+        message = compose(
+            rendered, to_name=name, to_email=row.email, mail_from=settings.mail_from, message_id=row.message_id
+        )
         deliver_message(settings, message)
     except MailError as exc:
         final = not exc.failure.retry or row.attempts >= settings.max_attempts
@@ -179,7 +190,9 @@ def preview_report(tracker: SendingSource, kind: str, period: str, municipality:
         canonical = contract.canonical_municipality(municipality or "")
         if canonical is None:
             allowed = [m.name for m in contract.municipalities]
-            raise InvalidInput([Problem("municipality", municipality, "kvartalsrapporten skrives til én kommune", allowed)])
+            raise InvalidInput(
+                [Problem("municipality", municipality, "kvartalsrapporten skrives til én kommune", allowed)]
+            )
         municipality = canonical
     position = tracker.log.head().position
     return render(build_for(tracker, kind, period, municipality, position)), position

@@ -62,7 +62,9 @@ def _row(r: Any) -> DispatchRow:
     return DispatchRow(**{name: getattr(r, name) for name in DispatchRow.__dataclass_fields__})
 
 
-def ensure_rows(engine: Engine, kind: str, period: str, recipients: Sequence[RecipientRow], position: int, mail_from: str) -> list[DispatchRow]:
+def ensure_rows(
+    engine: Engine, kind: str, period: str, recipients: Sequence[RecipientRow], position: int, mail_from: str
+) -> list[DispatchRow]:
     """Make the ledger rows of one report for its recipients, unless they exist; returns all rows
     of (kind, period) for those recipients. A row keeps the log position it was first made at, so
     every attempt builds the very same report."""
@@ -90,7 +92,9 @@ def ensure_rows(engine: Engine, kind: str, period: str, recipients: Sequence[Rec
         for row in rows:
             if not row.message_id:
                 conn.execute(
-                    t.update().where(t.c.id == row.id).values(message_id=message_id_for(kind, period, row.id, mail_from))
+                    t.update()
+                    .where(t.c.id == row.id)
+                    .values(message_id=message_id_for(kind, period, row.id, mail_from))
                 )
         rows = conn.execute(
             sa.select(t).where(t.c.kind == kind, t.c.period == period, t.c.recipient_id.in_([r.id for r in recipients]))
@@ -171,7 +175,9 @@ def open_rows(
     found = [_row(r) for r in rows]
     if backoff_seconds is None:
         return found
-    return [r for r in found if r.state == "sending" or (at := next_attempt_at(r, backoff_seconds)) is None or at <= now]
+    return [
+        r for r in found if r.state == "sending" or (at := next_attempt_at(r, backoff_seconds)) is None or at <= now
+    ]
 
 
 def find_rows(

@@ -102,7 +102,9 @@ def classify(exc: BaseException, settings: Settings) -> MailFailure:
         first = _reply(*replies[0][1]) if replies else ""
         if temporary:
             return MailFailure(
-                "recipient", f"SMTP-serveren {server} afviste modtageren {who} midlertidigt ({first}) — prøves igen", True
+                "recipient",
+                f"SMTP-serveren {server} afviste modtageren {who} midlertidigt ({first}) — prøves igen",
+                True,
             )
         relay = any(str(code).startswith("5") and b"5.7" in msg for _addr, (code, msg) in replies)
         if relay:
@@ -141,10 +143,14 @@ def classify(exc: BaseException, settings: Settings) -> MailFailure:
         )
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         hint = " — brug EHSJ_SMTP_TLS=implicit til port 465" if settings.smtp_port == 465 and mode != "implicit" else ""
-        return MailFailure("unreachable", f"SMTP-serveren {server} lukkede forbindelsen ({exc or 'uden svar'}){hint}", retry=True)
+        return MailFailure(
+            "unreachable", f"SMTP-serveren {server} lukkede forbindelsen ({exc or 'uden svar'}){hint}", retry=True
+        )
     if isinstance(exc, socket.gaierror):
         return MailFailure(
-            "unreachable", f"SMTP-serveren {server} findes ikke (navneopslag fejlede: {exc.strerror}) — ret EHSJ_SMTP_HOST", True
+            "unreachable",
+            f"SMTP-serveren {server} findes ikke (navneopslag fejlede: {exc.strerror}) — ret EHSJ_SMTP_HOST",
+            True,
         )
     if isinstance(exc, TimeoutError | socket.timeout):
         return MailFailure(
@@ -155,11 +161,15 @@ def classify(exc: BaseException, settings: Settings) -> MailFailure:
         )
     if isinstance(exc, ConnectionRefusedError):
         return MailFailure(
-            "unreachable", f"SMTP-serveren {server} kan ikke nås (forbindelsen blev afvist) — tjek EHSJ_SMTP_HOST og EHSJ_SMTP_PORT", True
+            "unreachable",
+            f"SMTP-serveren {server} kan ikke nås (forbindelsen blev afvist) — tjek EHSJ_SMTP_HOST og EHSJ_SMTP_PORT",
+            True,
         )
     if isinstance(exc, OSError):
         return MailFailure(
-            "unreachable", f"SMTP-serveren {server} kan ikke nås ({exc.strerror or exc}) — tjek EHSJ_SMTP_HOST og EHSJ_SMTP_PORT", True
+            "unreachable",
+            f"SMTP-serveren {server} kan ikke nås ({exc.strerror or exc}) — tjek EHSJ_SMTP_HOST og EHSJ_SMTP_PORT",
+            True,
         )
     return MailFailure("server", f"SMTP-serveren {server}: {type(exc).__name__}: {exc}", retry=False)
 

@@ -45,7 +45,9 @@ class RecipientRow:
         }
 
 
-def check_recipient(role: str, name: str, email: str, municipality: str | None, contract: Contract) -> tuple[str, str | None]:
+def check_recipient(
+    role: str, name: str, email: str, municipality: str | None, contract: Contract
+) -> tuple[str, str | None]:
     """Validate; returns the normalised e-mail and the canonical municipality."""
     problems = []
     if role not in RECIPIENT_ROLES:
@@ -62,7 +64,9 @@ def check_recipient(role: str, name: str, email: str, municipality: str | None, 
         canonical = contract.canonical_municipality(municipality or "")
         if canonical is None:
             allowed = [m.name for m in contract.municipalities]
-            problems.append(Problem("municipality", municipality, "en erhvervschef skal knyttes til en af kommunerne", allowed))
+            problems.append(
+                Problem("municipality", municipality, "en erhvervschef skal knyttes til en af kommunerne", allowed)
+            )
     elif municipality:
         problems.append(Problem("municipality", municipality, "kun en erhvervschef knyttes til en kommune"))
     if problems:
@@ -70,7 +74,9 @@ def check_recipient(role: str, name: str, email: str, municipality: str | None, 
     return normalised, canonical
 
 
-def add_recipient(engine: Engine, contract: Contract, role: str, name: str, email: str, municipality: str | None = None) -> RecipientRow:
+def add_recipient(
+    engine: Engine, contract: Contract, role: str, name: str, email: str, municipality: str | None = None
+) -> RecipientRow:
     """Add a recipient; a chief replaces the municipality's previous chief (who is deactivated)."""
     normalised, canonical = check_recipient(role, name, email, municipality, contract)
     t = recipients_table
@@ -86,7 +92,12 @@ def add_recipient(engine: Engine, contract: Contract, role: str, name: str, emai
         else:
             inserted = conn.execute(
                 t.insert().values(
-                    role=role, municipality=canonical, name=name.strip(), email=normalised, active=True, created_at=datetime.now(UTC)
+                    role=role,
+                    municipality=canonical,
+                    name=name.strip(),
+                    email=normalised,
+                    active=True,
+                    created_at=datetime.now(UTC),
                 )
             ).inserted_primary_key
             assert inserted is not None
@@ -96,7 +107,9 @@ def add_recipient(engine: Engine, contract: Contract, role: str, name: str, emai
 
 def deactivate_recipient(engine: Engine, recipient_id: int) -> None:
     with engine.begin() as conn:
-        changed = conn.execute(recipients_table.update().where(recipients_table.c.id == recipient_id).values(active=False)).rowcount
+        changed = conn.execute(
+            recipients_table.update().where(recipients_table.c.id == recipient_id).values(active=False)
+        ).rowcount
     if not changed:
         raise InvalidInput([Problem("id", recipient_id, "modtageren findes ikke")])
 

@@ -87,7 +87,6 @@ class YearFacts:
         return not any(getattr(self, name) for name in _TALLIES)
 
 
-
 _TALLIES = tuple(f.name for f in fields(YearFacts))
 
 
@@ -196,7 +195,9 @@ def _month(year: str, slot: int | None) -> Month | None:
     return None if slot is None else f"{year}{slot + 1:02d}"
 
 
-def _first_month_moved(f: YearFacts, ct: str, company: int, before: Month | None, after: Month | None, is_course: bool) -> None:
+def _first_month_moved(
+    f: YearFacts, ct: str, company: int, before: Month | None, after: Month | None, is_course: bool
+) -> None:
     """A company's first course (or first referral) month moved: move it in the counters."""
     if is_course:
         _move(f.companies_with_course, ct, before, after)

@@ -136,7 +136,9 @@ def referral_rate(f: YearFacts, p: MetricParams, _c: Contract, until: str | None
     return pct(referred, with_course)
 
 
-def specialised_by_municipality(f: YearFacts, course_types: tuple[str, ...], until: str | None = None) -> dict[str, int]:
+def specialised_by_municipality(
+    f: YearFacts, course_types: tuple[str, ...], until: str | None = None
+) -> dict[str, int]:
     types = set(course_types)
     out: dict[str, int] = {}
     for (ct, municipality, _m), n in _upto(f.courses, until):
@@ -145,7 +147,9 @@ def specialised_by_municipality(f: YearFacts, course_types: tuple[str, ...], unt
     return out
 
 
-def deviations_pp(f: YearFacts, course_types: tuple[str, ...], c: Contract, until: str | None = None) -> dict[str, float] | None:
+def deviations_pp(
+    f: YearFacts, course_types: tuple[str, ...], c: Contract, until: str | None = None
+) -> dict[str, float] | None:
     """Per municipality: share of the courses minus share of the population, in points."""
     counts = specialised_by_municipality(f, course_types, until)
     total = sum(counts.values())

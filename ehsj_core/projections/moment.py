@@ -68,7 +68,10 @@ class MunicipalityReport:
     municipalities: list[MunicipalityFigures]
 
     def as_dict(self) -> dict[str, Any]:
-        return {**_heading(self.contract, self.year, self.as_of), "municipalities": [m.as_dict() for m in self.municipalities]}
+        return {
+            **_heading(self.contract, self.year, self.as_of),
+            "municipalities": [m.as_dict() for m in self.municipalities],
+        }
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,9 @@ class MunicipalityFigures:
         return asdict(self)
 
 
-def municipality_figures(contract: Contract, facts: YearFacts, months: set[str] | None = None) -> list[MunicipalityFigures]:
+def municipality_figures(
+    contract: Contract, facts: YearFacts, months: set[str] | None = None
+) -> list[MunicipalityFigures]:
     """Figures per municipality; `months` ("YYYY-MM") narrows every figure to those months."""
 
     def in_period(month: str) -> bool:
@@ -49,9 +51,7 @@ def municipality_figures(contract: Contract, facts: YearFacts, months: set[str] 
         if in_period(month):
             newsletters[place] += n
     presented = {
-        place
-        for kind, place, month in facts.meetings
-        if kind == "council_presentation_offered" and in_period(month)
+        place for kind, place, month in facts.meetings if kind == "council_presentation_offered" and in_period(month)
     }
     specialised = {name: sum(c[t] for t in SPECIALISED_COURSE_TYPES) for name, c in courses.items()}
     total = sum(specialised.values())

@@ -49,7 +49,9 @@ class SnapshotStore:
         self.version = f"{PROJECTION_VERSION}-{hashlib.sha256(key).hexdigest()[:8]}"
 
     def _mac(self, position: int, blob: bytes) -> bytes:
-        return hmac.new(self.key, f"{PROJECTION_NAME}|{self.version}|{position}|".encode() + blob, hashlib.sha256).digest()
+        return hmac.new(
+            self.key, f"{PROJECTION_NAME}|{self.version}|{position}|".encode() + blob, hashlib.sha256
+        ).digest()
 
     def save(self, position: int, state: LogFacts) -> None:
         blob = state.dumps()

@@ -117,8 +117,10 @@ def target_status(
                 good = actual <= target.target if target.kind == "max_deviation" else actual >= target.target
                 status = ("met" if over else "on_track") if good else ("missed" if over else "behind")
             if target.steps:
-                fulfilment = 0 if actual is None else max(
-                    (s.fulfilment_pct for s in target.steps if actual >= s.at_least), default=0
+                fulfilment = (
+                    0
+                    if actual is None
+                    else max((s.fulfilment_pct for s in target.steps if actual >= s.at_least), default=0)
                 )
 
     return TargetStatus(

@@ -1,10 +1,10 @@
 """Reports: data built from the projection at a stated log position, then rendered as e-mail.
 
-    period = parse_period("2019Q3", "quarter")
-    report = build_quarterly(tracker, period, "Lolland", position)
-    rendered = render(report)          # subject, html, text, inline PNGs, attachments
-    digest(rendered)                   # what the dispatch ledger records
-    preview_html(rendered)             # the HTML with the images inlined, for a browser
+period = parse_period("2019Q3", "quarter")
+report = build_quarterly(tracker, period, "Lolland", position)
+rendered = render(report)          # subject, html, text, inline PNGs, attachments
+digest(rendered)                   # what the dispatch ledger records
+preview_html(rendered)             # the HTML with the images inlined, for a browser
 """
 
 from ehsj_core.reports.data import (

@@ -72,7 +72,9 @@ def progress_chart(goals: Sequence[GoalStatus]) -> bytes:
     """Each count target's actual as a share of its target (bar), and where it should be by now
     (the black mark). One row per target, its label above a full-width bar: readable on a phone."""
     rows = [
-        (g.id, t) for g in goals for t in g.targets
+        (g.id, t)
+        for g in goals
+        for t in g.targets
         if t.kind == "count" and t.target and isinstance(t.actual, int | float)
     ]
     with _style():
@@ -137,8 +139,14 @@ def deviation_chart(municipalities: Sequence[MunicipalityFigures], limit_pp: flo
         ax.axvline(0, color=GREY, linewidth=0.8)
         for y, m in zip(ys, municipalities, strict=True):
             value = m.deviation_pp or 0.0
-            ax.text(value + (0.08 if value >= 0 else -0.08), y, labels.points(m.deviation_pp), va="center",
-                    ha="left" if value >= 0 else "right", fontsize=8)
+            ax.text(
+                value + (0.08 if value >= 0 else -0.08),
+                y,
+                labels.points(m.deviation_pp),
+                va="center",
+                ha="left" if value >= 0 else "right",
+                fontsize=8,
+            )
         widest = max([abs(v) for v in values] + [limit_pp or 0.0, 1.0]) * 1.35
         ax.set_xlim(-widest, widest)
         ax.set_yticks(ys, [m.name for m in municipalities])
@@ -146,5 +154,10 @@ def deviation_chart(municipalities: Sequence[MunicipalityFigures], limit_pp: flo
         ax.xaxis.set_major_formatter(FuncFormatter(_points_axis))
         ax.set_xlabel("Andel af specialiserede forløb minus andel af befolkningen (procentpoint)", fontsize=8)
         limit = "" if limit_pp is None else f"; grænse ±{labels.number(limit_pp)}"
-        fig.suptitle(f"Specialiserede forløb pr. kommune: afvigelse fra befolkningsandelen{limit}", x=0.01, ha="left", fontsize=11)
+        fig.suptitle(
+            f"Specialiserede forløb pr. kommune: afvigelse fra befolkningsandelen{limit}",
+            x=0.01,
+            ha="left",
+            fontsize=11,
+        )
         return _png(fig)

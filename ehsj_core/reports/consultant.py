@@ -62,7 +62,11 @@ class ConsultantReminder:
 def _year_events(log: LogReader, house: str, year: int, on_date: date, position: int) -> list[RecordedEvent]:
     """The year's courses, referrals and evaluations up to the position, minus retracted ones."""
     last = min(on_date, date(year, 12, 31))
-    return list(log.read_all(upto=position, types=TYPES, house=house, occurred_from=date(year, 1, 1), occurred_to=last, live_only=True))
+    return list(
+        log.read_all(
+            upto=position, types=TYPES, house=house, occurred_from=date(year, 1, 1), occurred_to=last, live_only=True
+        )
+    )
 
 
 def build_consultant_reminder(moment: FactsAt, log: LogReader, consultant: str, on_date: date) -> ConsultantReminder:
@@ -76,9 +80,16 @@ def build_consultant_reminder(moment: FactsAt, log: LogReader, consultant: str, 
     courses: dict[tuple[str, str], OpenCourse] = {}
     for r in rows:
         d = r.data
-        if isinstance(d, CourseCompletedView) and d.consultant == consultant and d.company_cvr and d.course_type in SPECIALISED_COURSE_TYPES:
+        if (
+            isinstance(d, CourseCompletedView)
+            and d.consultant == consultant
+            and d.company_cvr
+            and d.course_type in SPECIALISED_COURSE_TYPES
+        ):
             key = (d.course_type, d.company_cvr)
-            courses.setdefault(key, OpenCourse(d.company_cvr, d.company_name, d.municipality, d.course_type, r.occurred_on))
+            courses.setdefault(
+                key, OpenCourse(d.company_cvr, d.company_name, d.municipality, d.course_type, r.occurred_on)
+            )
     due = on_date - timedelta(days=EVALUATION_GRACE_DAYS)
     return ConsultantReminder(
         basis=basis_of(status),

@@ -130,7 +130,12 @@ class AnnualStatus:
         return sum(f.total for f in self.fulfilment)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": "annual_status", **to_json(self), "targets_met": self.targets_met, "targets_total": self.targets_total}
+        return {
+            "kind": "annual_status",
+            **to_json(self),
+            "targets_met": self.targets_met,
+            "targets_total": self.targets_total,
+        }
 
 
 @dataclass(frozen=True)
@@ -272,7 +277,9 @@ def build_reminder(moment: FactsAt, on_date: date, failed_dispatches: list[Faile
     alerts = tuple(
         MilestoneAlert(g.id, t.key, t.label, deadline, (deadline - judged_on).days)
         for g, t in targets
-        if t.kind == "milestone" and t.deadline and t.reached_on is None
+        if t.kind == "milestone"
+        and t.deadline
+        and t.reached_on is None
         and ((deadline := date.fromisoformat(t.deadline)) - judged_on).days <= warning
     )
     quarter, label = _quarter_without_local_meeting(moment, status, judged_on)
@@ -320,7 +327,17 @@ def _targets(status: StatusReport) -> list[tuple[GoalStatus, TargetStatus]]:
 
 def _ref(goal: GoalStatus, t: TargetStatus) -> TargetRef:
     return TargetRef(
-        goal.id, t.key, t.label, t.kind, t.status, t.actual, t.target, t.target_min, t.target_max, t.expected_by_now, t.unit
+        goal.id,
+        t.key,
+        t.label,
+        t.kind,
+        t.status,
+        t.actual,
+        t.target,
+        t.target_min,
+        t.target_max,
+        t.expected_by_now,
+        t.unit,
     )
 
 
@@ -344,7 +361,9 @@ def _quarter_without_local_meeting(
 ) -> tuple[Period | None, str | None]:
     """The quarter of `judged_on`, if no meeting with the local actors has occurred in it yet."""
     found = [
-        (g.id, t) for g in status.contract.contract.goals for t in g.targets
+        (g.id, t)
+        for g in status.contract.contract.goals
+        for t in g.targets
         if t.metric == "meetings" and LOCAL_MEETING_KIND in t.params.meeting_kinds
     ]
     if not found or judged_on.year != status.year:

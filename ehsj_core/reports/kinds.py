@@ -120,34 +120,76 @@ def _build_reminder(source: ReportSource, request: BuildRequest) -> Reminder:
 
 def _build_consultant_reminder(source: ReportSource, request: BuildRequest) -> ConsultantReminder:
     if not request.recipient_name:
-        raise InvalidInput([Problem("consultant", request.recipient_name, "påmindelsen bygges til én navngiven forretningsudvikler")])
+        raise InvalidInput(
+            [Problem("consultant", request.recipient_name, "påmindelsen bygges til én navngiven forretningsudvikler")]
+        )
     day = _day(request)
-    return build_consultant_reminder(source.facts_at(day.year, request.position), source.log, request.recipient_name, day)
+    return build_consultant_reminder(
+        source.facts_at(day.year, request.position), source.log, request.recipient_name, day
+    )
 
 
 KINDS: dict[str, ReportKind] = {
     k.name: k
     for k in (
         ReportKind(
-            "quarterly_status", "Kvartalsstatus", "erhvervscheferne i de 17 kommuner", "chief", "quarter",
-            "quarterly_status", "quarterly_status", QuarterlyStatus, _build_quarterly, per_municipality=True,
+            "quarterly_status",
+            "Kvartalsstatus",
+            "erhvervscheferne i de 17 kommuner",
+            "chief",
+            "quarter",
+            "quarterly_status",
+            "quarterly_status",
+            QuarterlyStatus,
+            _build_quarterly,
+            per_municipality=True,
         ),
         ReportKind(
-            "half_year_report", "Halvårsrapport", "kommunaldirektørkredsen K17", "k17", "half_year",
-            "half_year_report", "half_year_report", HalfYearReport, _build_half_year,
+            "half_year_report",
+            "Halvårsrapport",
+            "kommunaldirektørkredsen K17",
+            "k17",
+            "half_year",
+            "half_year_report",
+            "half_year_report",
+            HalfYearReport,
+            _build_half_year,
         ),
         ReportKind(
-            "annual_status", "Årsstatus", "KKR Sjælland", "kkr", "year",
-            "annual_status", "annual_status", AnnualStatus, _build_annual,
+            "annual_status",
+            "Årsstatus",
+            "KKR Sjælland",
+            "kkr",
+            "year",
+            "annual_status",
+            "annual_status",
+            AnnualStatus,
+            _build_annual,
         ),
         ReportKind(
-            "reminder", "Påmindelse", "direktøren", "director", "week",
-            REMINDERS, "reminder", Reminder, _build_reminder, only_when_open=True,
+            "reminder",
+            "Påmindelse",
+            "direktøren",
+            "director",
+            "week",
+            REMINDERS,
+            "reminder",
+            Reminder,
+            _build_reminder,
+            only_when_open=True,
         ),
         ReportKind(
-            "consultant_reminder", "Påmindelse", "forretningsudvikleren", "consultant", "week",
-            REMINDERS, "consultant_reminder", ConsultantReminder, _build_consultant_reminder,
-            per_recipient=True, only_when_open=True,
+            "consultant_reminder",
+            "Påmindelse",
+            "forretningsudvikleren",
+            "consultant",
+            "week",
+            REMINDERS,
+            "consultant_reminder",
+            ConsultantReminder,
+            _build_consultant_reminder,
+            per_recipient=True,
+            only_when_open=True,
         ),
     )
 }

@@ -14,8 +14,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from ehsj_core.projections.status import STATUS_LABELS
 
 MONTHS = (
-    "januar", "februar", "marts", "april", "maj", "juni",
-    "juli", "august", "september", "oktober", "november", "december",
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
 )
 PERIOD_KINDS = {"quarter": "kvartal", "half_year": "halvår", "year": "år"}
 

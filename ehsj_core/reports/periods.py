@@ -39,7 +39,7 @@ class Period:
 
     @property
     def key(self) -> str:
-        """"2019Q3", "2019H1" or "2019"."""
+        """ "2019Q3", "2019H1" or "2019"."""
         letter = _LETTER[self.kind]
         return f"{self.year}{letter}{self.index}" if letter else str(self.year)
 
@@ -111,7 +111,7 @@ def period_of(kind: str, day: date) -> Period:
 
 
 def parse_period(text: str, kind: str) -> Period:
-    """"2019Q3" as a quarter, "2019H1" as a half-year, "2019" as a year; else `InvalidInput`."""
+    """ "2019Q3" as a quarter, "2019H1" as a half-year, "2019" as a year; else `InvalidInput`."""
     checked = _kind(kind)
     raw = text.strip() if isinstance(text, str) else ""
     match = _PATTERN.match(raw)

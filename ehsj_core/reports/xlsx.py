@@ -91,23 +91,49 @@ def _goal_sheet(ws: Any, goals: Iterable[GoalStatus]) -> None:
     t = labels.TEXT
     _header(
         ws,
-        [t["goal"], t["target"], "Type", t["result"], t["target_value"], "Enhed", t["pace"], t["status"],
-         f"{t['fulfilment']} (%)", t["deadline"], t["reached"]],
+        [
+            t["goal"],
+            t["target"],
+            "Type",
+            t["result"],
+            t["target_value"],
+            "Enhed",
+            t["pace"],
+            t["status"],
+            f"{t['fulfilment']} (%)",
+            t["deadline"],
+            t["reached"],
+        ],
         [6, 60, 10, 10, 10, 12, 12, 16, 12, 12, 12],
     )
-    kinds = {"count": "antal", "range": "interval", "rate": "andel", "score": "score",
-             "max_deviation": "afvigelse", "milestone": "milepæl"}
+    kinds = {
+        "count": "antal",
+        "range": "interval",
+        "rate": "andel",
+        "score": "score",
+        "max_deviation": "afvigelse",
+        "milestone": "milepæl",
+    }
     for goal in goals:
         for target in goal.targets:
             wanted: float | str | None = target.target
             if target.kind == "range":
                 wanted = f"{labels.number(target.target_min)}–{labels.number(target.target_max)}"
-            ws.append([
-                goal.id, target.label, kinds.get(target.kind, target.kind),
-                target.actual, wanted, target.unit or "", target.expected_by_now,
-                labels.status_word(target.status), target.fulfilment_pct,
-                _excel_date(target.deadline), _excel_date(target.reached_on),
-            ])
+            ws.append(
+                [
+                    goal.id,
+                    target.label,
+                    kinds.get(target.kind, target.kind),
+                    target.actual,
+                    wanted,
+                    target.unit or "",
+                    target.expected_by_now,
+                    labels.status_word(target.status),
+                    target.fulfilment_pct,
+                    _excel_date(target.deadline),
+                    _excel_date(target.reached_on),
+                ]
+            )
     _formats(ws, {4: ONE_DECIMAL, 5: ONE_DECIMAL, 7: ONE_DECIMAL, 9: INTEGER, 10: "dd-mm-yyyy", 11: "dd-mm-yyyy"})
     for row in ws.iter_rows(min_row=2):
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
@@ -120,22 +146,51 @@ def _excel_date(iso: str | None) -> datetime | None:
     return None if iso is None else datetime.fromisoformat(iso)
 
 
-def _municipality_sheet(ws: Any, municipalities: Iterable[MunicipalityFigures], course_types: Sequence[tuple[str, str]]) -> None:
+def _municipality_sheet(
+    ws: Any, municipalities: Iterable[MunicipalityFigures], course_types: Sequence[tuple[str, str]]
+) -> None:
     t = labels.TEXT
     names = [name for _key, name in course_types]
     _header(
         ws,
-        [t["municipality"], t["population"], f"{t['population_share']} (%)", *names, t["specialised"],
-         f"{t['specialised_share']} (%)", t["deviation"], t["events"], t["newsletters"], t["council"]],
+        [
+            t["municipality"],
+            t["population"],
+            f"{t['population_share']} (%)",
+            *names,
+            t["specialised"],
+            f"{t['specialised_share']} (%)",
+            t["deviation"],
+            t["events"],
+            t["newsletters"],
+            t["council"],
+        ],
         [16, 12, 14, *[14] * len(names), 14, 16, 14, 14, 12, 16],
     )
     for m in municipalities:
-        ws.append([
-            m.name, m.population, m.population_share_pct, *[m.courses.get(k, 0) for k, _n in course_types],
-            m.specialised_courses, m.specialised_share_pct, m.deviation_pp, m.events_hosted, m.newsletters,
-            labels.yes_no(m.council_presentation_offered),
-        ])
+        ws.append(
+            [
+                m.name,
+                m.population,
+                m.population_share_pct,
+                *[m.courses.get(k, 0) for k, _n in course_types],
+                m.specialised_courses,
+                m.specialised_share_pct,
+                m.deviation_pp,
+                m.events_hosted,
+                m.newsletters,
+                labels.yes_no(m.council_presentation_offered),
+            ]
+        )
     n = len(names)
-    formats = {2: INTEGER, 3: "0.00", **{4 + i: INTEGER for i in range(n)}, 4 + n: INTEGER, 5 + n: "0.00",
-               6 + n: TWO_DECIMALS, 7 + n: INTEGER, 8 + n: INTEGER}
+    formats = {
+        2: INTEGER,
+        3: "0.00",
+        **{4 + i: INTEGER for i in range(n)},
+        4 + n: INTEGER,
+        5 + n: "0.00",
+        6 + n: TWO_DECIMALS,
+        7 + n: INTEGER,
+        8 + n: INTEGER,
+    }
     _formats(ws, formats)

@@ -23,7 +23,9 @@ from services.worker.app import create_celery
 from services.worker.scheduler import start_scheduler
 
 
-def create_app(settings: Settings | None = None, tracker: Tracker | None = None, run_scheduler: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, tracker: Tracker | None = None, run_scheduler: bool = False
+) -> FastAPI:
     """The app. `run_scheduler` only for the single process of embedded mode (`ehsj serve`): the
     distributed setup never runs a scheduler inside API processes."""
     settings = settings or get_settings()

@@ -44,9 +44,7 @@ CurrentUser = Annotated[Principal, Depends(current_user)]
 def require(permission: str) -> Callable[[Principal], Principal]:
     def check(user: CurrentUser) -> Principal:
         if not user.may(permission):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail=f"Rollen '{user.role}' må ikke dette ({permission})"
-            )
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"Rollen '{user.role}' må ikke dette ({permission})")
         try:
             user.municipality_scope()  # a chief bound to no municipality reads nothing
         except PermissionError as exc:
@@ -58,7 +56,9 @@ def require(permission: str) -> Callable[[Principal], Principal]:
 
 def outside_scope(what: str) -> HTTPException:
     """The 403 for a principal limited to one municipality (`Principal.municipality_scope`) asking for another."""
-    return HTTPException(status.HTTP_403_FORBIDDEN, detail=f"Ingen adgang: en erhvervschef ser kun sin egen kommunes {what}")
+    return HTTPException(
+        status.HTTP_403_FORBIDDEN, detail=f"Ingen adgang: en erhvervschef ser kun sin egen kommunes {what}"
+    )
 
 
 # Every role reads the overall status; a route a Reader may open that shows a municipality's figures
@@ -66,6 +66,8 @@ def outside_scope(what: str) -> HTTPException:
 Reader = Annotated[Principal, Depends(require("read"))]
 # Every other reading route: not for a chief.
 Browser = Annotated[Principal, Depends(require("browse"))]
+
+
 def appender(user: CurrentUser) -> Principal:
     """Who may log events at all: the rule book's answer (`rulebook.append_problem`), which every
     entry point gives in the same words."""

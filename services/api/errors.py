@@ -21,7 +21,9 @@ def problems_response(problems: list[Problem]) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)  # found before InvalidInput, its base class: a 403, not a 422
     async def _forbidden(_request: Request, exc: Forbidden) -> JSONResponse:
-        return JSONResponse(status_code=status.HTTP_403_FORBIDDEN, content={"detail": [p.as_dict() for p in exc.problems]})
+        return JSONResponse(
+            status_code=status.HTTP_403_FORBIDDEN, content={"detail": [p.as_dict() for p in exc.problems]}
+        )
 
     @app.exception_handler(InvalidInput)
     async def _invalid(_request: Request, exc: InvalidInput) -> JSONResponse:

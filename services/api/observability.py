@@ -63,7 +63,8 @@ class AppMetrics:
             registry=self.registry,
         )
         self.events_appended = Counter(
-            "ehsj_events_appended", "Events appended to the log by this process (duplicates not counted)",
+            "ehsj_events_appended",
+            "Events appended to the log by this process (duplicates not counted)",
             registry=self.registry,
         )
         self.registry.register(ScrapeCollector(tracker))

@@ -57,14 +57,18 @@ def verify(as_json: AsJson = False) -> None:
         _json(report.as_dict())
     elif report.ok:
         count = f"{report.events:,}".replace(",", ".")
-        out.print(f"[green]Loggen er i orden:[/green] {count} hændelser, kæden holder til position "
-                  f"{report.head_position} (hash {report.head_hash}); triggerne er på plads.")
+        out.print(
+            f"[green]Loggen er i orden:[/green] {count} hændelser, kæden holder til position "
+            f"{report.head_position} (hash {report.head_hash}); triggerne er på plads."
+        )
     else:
         for finding in report.findings:
             where = f"position {finding.position}: " if finding.position is not None else ""
             out.print(f"[red]FEJL[/red] {where}{finding.problem}")
         if report.first_bad_position is not None:
-            out.print(f"Kæden holder til og med position {report.head_position}; første fejl ved position {report.first_bad_position}.")
+            out.print(
+                f"Kæden holder til og med position {report.head_position}; første fejl ved position {report.first_bad_position}."
+            )
     if not report.ok:
         raise typer.Exit(1)
 
@@ -88,15 +92,20 @@ def replay(
         _json({**status.as_dict(), "municipalities": figures.as_dict()["municipalities"]})
         return
     when = f"pr. {status.as_of.label}" if status.as_of.label else "nu"
-    table = Table(title=f"Status {status.year} {when} — position {status.as_of.position}, bedømt {labels.long_date(status.as_of.on_date)}")
+    table = Table(
+        title=f"Status {status.year} {when} — position {status.as_of.position}, bedømt {labels.long_date(status.as_of.on_date)}"
+    )
     for column in ("Mål", "Delmål", "Resultat", "Måltal", "Forventet nu", "Opfyldelse", "Status"):
         table.add_column(column)
     for goal in status.goals:
         for t in goal.targets:
             table.add_row(
-                goal.id, t.label, labels.actual_text(t.kind, t.actual, t.reached_on),
+                goal.id,
+                t.label,
+                labels.actual_text(t.kind, t.actual, t.reached_on),
                 labels.wanted_text(t.kind, t.target, t.target_min, t.target_max, t.deadline),
-                labels.number(t.expected_by_now), labels.percent(t.fulfilment_pct) if t.fulfilment_pct is not None else "",
+                labels.number(t.expected_by_now),
+                labels.percent(t.fulfilment_pct) if t.fulfilment_pct is not None else "",
                 t.status_label,
             )
     out.print(table)
@@ -104,8 +113,14 @@ def replay(
     for column in ("Kommune", "Korte", "Spec.", "Andel af spec.", "Befolkningsandel", "Afvigelse (pp)"):
         ms.add_column(column)
     for m in figures.municipalities:
-        ms.add_row(m.name, labels.number(m.courses.get("short", 0)), labels.number(m.specialised_courses),
-                   labels.percent(m.specialised_share_pct), labels.percent(m.population_share_pct), labels.points(m.deviation_pp))
+        ms.add_row(
+            m.name,
+            labels.number(m.courses.get("short", 0)),
+            labels.number(m.specialised_courses),
+            labels.percent(m.specialised_share_pct),
+            labels.percent(m.population_share_pct),
+            labels.points(m.deviation_pp),
+        )
     out.print(ms)
 
 
@@ -128,9 +143,11 @@ def diff(
     if as_json:
         _json(result.as_dict())
         return
-    out.print(f"[bold]Fra position {result.before.position} ({labels.long_date(result.before.on_date)}) til position "
-              f"{result.after.position} ({labels.long_date(result.after.on_date)})[/bold]: {result.events_between} hændelser, "
-              f"{result.events_in_year} af dem tæller i {result.year}; {len(result.changes)} delmål ændret.")
+    out.print(
+        f"[bold]Fra position {result.before.position} ({labels.long_date(result.before.on_date)}) til position "
+        f"{result.after.position} ({labels.long_date(result.after.on_date)})[/bold]: {result.events_between} hændelser, "
+        f"{result.events_in_year} af dem tæller i {result.year}; {len(result.changes)} delmål ændret."
+    )
     for change in result.changes:
         before = labels.actual_text(change.kind, change.actual_before)
         after = labels.actual_text(change.kind, change.actual_after)
@@ -145,8 +162,12 @@ def diff(
     if result.after_close:
         out.print(f"\n[bold]Registreret efter lukning af {result.year}[/bold]: {len(result.after_close)} hændelse(r)")
         for ev in result.after_close:
-            out.print(f"  • position {ev.position} {ev.type} {ev.event_id}, hændt {ev.occurred_on.isoformat()}, "
-                      f"registreret af {ev.recorded_by}", markup=False, highlight=False)
+            out.print(
+                f"  • position {ev.position} {ev.type} {ev.event_id}, hændt {ev.occurred_on.isoformat()}, "
+                f"registreret af {ev.recorded_by}",
+                markup=False,
+                highlight=False,
+            )
 
 
 def _event_line(e: diff_core.Explanation, tz: ZoneInfo) -> str:
@@ -154,12 +175,16 @@ def _event_line(e: diff_core.Explanation, tz: ZoneInfo) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
     ev = e.event
-    line = (f"[{e.label}] position {ev.position} {ev.type} {ev.event_id}, hændt {ev.occurred_on.isoformat()}, "
-            f"registreret {moment(ev.recorded_at)} af {ev.recorded_by}")
+    line = (
+        f"[{e.label}] position {ev.position} {ev.type} {ev.event_id}, hændt {ev.occurred_on.isoformat()}, "
+        f"registreret {moment(ev.recorded_at)} af {ev.recorded_by}"
+    )
     if e.retracted is not None:
         r = e.retracted
-        line += (f"; tilbagekalder position {r.position} {r.type} {r.event_id} (hændt {r.occurred_on.isoformat()}, "
-                 f"registreret {moment(r.recorded_at)} af {r.recorded_by}): {e.reason}")
+        line += (
+            f"; tilbagekalder position {r.position} {r.type} {r.event_id} (hændt {r.occurred_on.isoformat()}, "
+            f"registreret {moment(r.recorded_at)} af {r.recorded_by}): {e.reason}"
+        )
     for flag in (e.late, e.after_close):
         if flag:
             line += f"; {flag}"
@@ -180,10 +205,16 @@ def reproduce(dispatch_id: int, as_json: AsJson = False) -> None:
         _json(result.as_dict())
     else:
         row = result.dispatch
-        out.print(f"Forsendelse {row.id}: {labels.DISPATCH_KINDS.get(row.kind, row.kind)} {row.period}"
-                  f"{' til ' + row.municipality if row.municipality else ''}, bygget ved position {row.position}.")
+        out.print(
+            f"Forsendelse {row.id}: {labels.DISPATCH_KINDS.get(row.kind, row.kind)} {row.period}"
+            f"{' til ' + row.municipality if row.municipality else ''}, bygget ved position {row.position}."
+        )
         out.print(f"Afsendt digest:  {result.recorded_digest or '–'}\nGenskabt digest: {result.rebuilt_digest}")
-        out.print(("[green]" if result.identical else "[red]") + result.verdict.capitalize() + ("[/green]" if result.identical else "[/red]"))
+        out.print(
+            ("[green]" if result.identical else "[red]")
+            + result.verdict.capitalize()
+            + ("[/green]" if result.identical else "[/red]")
+        )
         if result.text_diff:
             out.print(result.text_diff, markup=False, highlight=False)
     if not result.identical:
@@ -208,8 +239,10 @@ def verify_file(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False
     if as_json:
         _json(result.as_dict())
     elif result.ok:
-        out.print(f"[green]Filen er i orden:[/green] {result.rows} rækker, hoved ved position {result.head_position} "
-                  f"(hash {result.head_hash}); {result.in_year} tæller i året.")
+        out.print(
+            f"[green]Filen er i orden:[/green] {result.rows} rækker, hoved ved position {result.head_position} "
+            f"(hash {result.head_hash}); {result.in_year} tæller i året."
+        )
     else:
         where = f"position {result.position}, " if result.position is not None else ""
         out.print(f"[red]FEJL[/red] linje {result.line}, {where}{result.problem}")
@@ -234,5 +267,7 @@ def statement(
     except (InvalidInput, NotFound) as exc:
         raise _refuse(exc) from None
     out_file.write_bytes(statement_xlsx(result) if suffix == ".xlsx" else statement_html(result))
-    err.print(f"Resultatopgørelsen {year} er skrevet til {out_file} (position {result.position}, "
-              f"indholdets digest {result.content_digest}).")
+    err.print(
+        f"Resultatopgørelsen {year} er skrevet til {out_file} (position {result.position}, "
+        f"indholdets digest {result.content_digest})."
+    )

@@ -45,7 +45,9 @@ def read_jsonl(path: Path) -> list[tuple[int, Any]]:
 @app.command("append")
 def append(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    as_user: Annotated[str, typer.Option("--as", help="brugeren, der registrerer (dennes rolle afgør, hvad der må gemmes)")],
+    as_user: Annotated[
+        str, typer.Option("--as", help="brugeren, der registrerer (dennes rolle afgør, hvad der må gemmes)")
+    ],
     batch: Annotated[int, typer.Option(min=1, max=50_000)] = 5_000,
 ) -> None:
     """Validate every line first (all problems by line), then append in atomic batches."""
@@ -77,7 +79,9 @@ def append(
             try:
                 results = tracker.append_events(chunk, by)
             except EventConflict as exc:
-                console.print(f"[red]event_id {exc.event_id} findes allerede med andet indhold (position {exc.position}); intet i denne portion er gemt.[/red]")
+                console.print(
+                    f"[red]event_id {exc.event_id} findes allerede med andet indhold (position {exc.position}); intet i denne portion er gemt.[/red]"
+                )
                 raise typer.Exit(2) from None
             except InvalidInput as exc:
                 for p in exc.problems:

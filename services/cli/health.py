@@ -65,11 +65,15 @@ def scheduler(
         beat = last_beat(engine)
     except Exception as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise _fail(f"Databasen svarer ikke, eller tabellen mangler (kør `ehsj init`): {type(exc).__name__}: {first_line}") from None
+        raise _fail(
+            f"Databasen svarer ikke, eller tabellen mangler (kør `ehsj init`): {type(exc).__name__}: {first_line}"
+        ) from None
     finally:
         engine.dispose()
     reason = problem(beat, limit)
     if reason is not None:
         raise _fail(reason)
     assert beat is not None
-    typer.echo(f"Planlæggeren lever: seneste livstegn for {beat.age_seconds():.0f} s siden ({beat.host}, pid {beat.pid}).")
+    typer.echo(
+        f"Planlæggeren lever: seneste livstegn for {beat.age_seconds():.0f} s siden ({beat.host}, pid {beat.pid})."
+    )

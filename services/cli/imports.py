@@ -35,7 +35,10 @@ SHOWN = 200  # problems printed; the bad-rows file (--skip-bad) has them all
 
 File = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV- eller XLSX-fil")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="gem de gode rækker; skriv de dårlige i en fil til rettelse")]
-BadRows = Annotated[Path | None, typer.Option("--bad-rows", dir_okay=False, help="hvor de dårlige rækker skrives (standard: FIL-fejl.csv)")]
+BadRows = Annotated[
+    Path | None,
+    typer.Option("--bad-rows", dir_okay=False, help="hvor de dårlige rækker skrives (standard: FIL-fejl.csv)"),
+]
 AsUser = Annotated[str, typer.Option("--as", help="brugeren, der registrerer (dennes rolle afgør, hvad der må gemmes)")]
 
 
@@ -68,7 +71,15 @@ def _run(kind: str, file: Path, skip_bad: bool, bad_rows: Path | None, as_user: 
             progress.update(tasks[stage], completed=done, total=total)
 
         try:
-            report = import_file(tracker.import_destination(), kind, file.read_bytes(), file.name, by=by, skip_bad=skip_bad, progress=advance)
+            report = import_file(
+                tracker.import_destination(),
+                kind,
+                file.read_bytes(),
+                file.name,
+                by=by,
+                skip_bad=skip_bad,
+                progress=advance,
+            )
         except NotFound as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
@@ -98,5 +109,7 @@ def _show(report: ImportReport) -> None:
     if report.problems and report.stored == 0 and report.bad_rows_csv is None:
         console.print(f"{read}; {report.bad_rows} række(r) har problemer, så intet er gemt.")
         return
-    console.print(f"{read}: {report.stored} nye hændelser gemt, {report.duplicates} fandtes allerede"
-                  + (f", {report.bad_rows} række(r) sprunget over." if report.problems else "."))
+    console.print(
+        f"{read}: {report.stored} nye hændelser gemt, {report.duplicates} fandtes allerede"
+        + (f", {report.bad_rows} række(r) sprunget over." if report.problems else ".")
+    )

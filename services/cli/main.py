@@ -132,8 +132,14 @@ def status(
     colours = {"met": "green", "on_track": "green", "met_late": "yellow", "behind": "red", "missed": "red"}
     for goal in report.goals:
         for target in goal.targets:
-            goal_text = target.target if target.target is not None else (
-                f"{target.target_min}–{target.target_max}" if target.target_min is not None else target.deadline or ""
+            goal_text = (
+                target.target
+                if target.target is not None
+                else (
+                    f"{target.target_min}–{target.target_max}"
+                    if target.target_min is not None
+                    else target.deadline or ""
+                )
             )
             colour = colours.get(target.status, "white")
             table.add_row(

@@ -26,13 +26,16 @@ report_app = typer.Typer(help="Reports: preview or send.", no_args_is_help=True)
 recipients_app = typer.Typer(help="Report recipients (personal data).", no_args_is_help=True)
 console = Console(stderr=True)
 
+
 def _fail(exc: InvalidInput) -> typer.Exit:
     for p in exc.problems:
         console.print(f"[red]{p.field}: {p.problem} ({p.value!r})[/red]")
     return typer.Exit(2)
 
 
-def _run(kind_names: tuple[str, ...], period: str, municipality: str | None, preview: Path | None, send_now: bool) -> None:
+def _run(
+    kind_names: tuple[str, ...], period: str, municipality: str | None, preview: Path | None, send_now: bool
+) -> None:
     from ehsj_core.notify import dispatch
     from ehsj_core.reports.render import preview_html
 
@@ -131,7 +134,9 @@ def list_dispatches(
     table = Table("id", "rapport", "periode", "modtager", "status", "forsøg", "position", "sendt", "SHA-256")
     for r in ledger.find_rows(Tracker(get_settings()).engine, kind, period, state):
         sent = r.sent_at.isoformat(timespec="minutes") if r.sent_at else ""
-        table.add_row(str(r.id), r.kind, r.period, r.email, r.state, str(r.attempts), str(r.position), sent, (r.sha256 or "")[:12])
+        table.add_row(
+            str(r.id), r.kind, r.period, r.email, r.state, str(r.attempts), str(r.position), sent, (r.sha256 or "")[:12]
+        )
     Console().print(table)
 
 
@@ -179,7 +184,14 @@ def worker(
 
     app = create_celery(get_settings())
     app.worker_main(
-        ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}", "--without-gossip", "--without-mingle"]
+        [
+            "worker",
+            "--loglevel=INFO",
+            f"--concurrency={concurrency}",
+            f"--pool={pool}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
     )
 
 

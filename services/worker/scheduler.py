@@ -56,7 +56,9 @@ def calendar_triggers(book: ContractBook, house: str, timezone: str) -> dict[str
         for report in calendar.reports:
             hour, minute = (int(x) for x in report.send_time.split(":"))
             _check_hour(hour, report.kind)
-            triggers[f"reports.dispatch_due@{report.send_time}"] = CronTrigger(hour=hour, minute=minute, timezone=timezone)
+            triggers[f"reports.dispatch_due@{report.send_time}"] = CronTrigger(
+                hour=hour, minute=minute, timezone=timezone
+            )
         hour, minute = (int(x) for x in calendar.reminders.send_time.split(":"))
         _check_hour(hour, "reminders")
         triggers["reports.send_reminders"] = CronTrigger(
@@ -126,6 +128,11 @@ def install_heartbeat(scheduler: BaseScheduler, settings: Settings) -> None:
 
     scheduler.add_jobstore(MemoryJobStore(), "heartbeat")
     scheduler.add_job(
-        heartbeat, "interval", seconds=settings.heartbeat_interval_seconds, id="heartbeat", jobstore="heartbeat",
-        next_run_time=datetime.now(UTC), misfire_grace_time=settings.heartbeat_interval_seconds,
+        heartbeat,
+        "interval",
+        seconds=settings.heartbeat_interval_seconds,
+        id="heartbeat",
+        jobstore="heartbeat",
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=settings.heartbeat_interval_seconds,
     )

@@ -81,7 +81,9 @@ def live_app(tmp_path: Path) -> Iterator[LiveApp]:
     for name, (role, municipality) in PEOPLE.items():
         create_user(engine, name, role, municipality, password=PASSWORD)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, tracker), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, tracker), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, name="uvicorn-e2e", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -7,7 +7,17 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import ARTIFACTS, PHONE, LiveApp, sign_in
 from tests.factories import Actor, course
 
-FORMS = ("forloeb", "henvisning", "moede", "nyhedsbrev", "arrangement", "evaluering", "aftale", "medarbejder", "milepael")
+FORMS = (
+    "forloeb",
+    "henvisning",
+    "moede",
+    "nyhedsbrev",
+    "arrangement",
+    "evaluering",
+    "aftale",
+    "medarbejder",
+    "milepael",
+)
 
 
 def status_of(page: Page, app: LiveApp, path: str) -> int:
@@ -16,7 +26,9 @@ def status_of(page: Page, app: LiveApp, path: str) -> int:
     return response.status
 
 
-def test_a_chief_sees_the_dashboard_and_their_own_municipality_and_no_access_elsewhere(page: Page, live_app: LiveApp) -> None:
+def test_a_chief_sees_the_dashboard_and_their_own_municipality_and_no_access_elsewhere(
+    page: Page, live_app: LiveApp
+) -> None:
     live_app.tracker.append(course("action_plan", "Lolland", company=2), by=Actor("Kim Konsulent"))
     sign_in(page, live_app, "Lars Erhvervschef")
     expect(page.get_by_role("heading", name="Overblik 2019")).to_be_visible()
@@ -57,7 +69,9 @@ def test_the_session_cookie_is_http_only_secure_and_same_site(page: Page, live_a
     assert page.evaluate("document.cookie") == ""
 
 
-def test_a_retraction_removes_the_course_from_the_counts_and_is_struck_through_in_the_history(page: Page, live_app: LiveApp) -> None:
+def test_a_retraction_removes_the_course_from_the_counts_and_is_struck_through_in_the_history(
+    page: Page, live_app: LiveApp
+) -> None:
     [result] = live_app.tracker.append(course("action_plan", "Lolland", company=4), by=Actor("Karen Konsulent"))
     live_app.tracker.append(course("action_plan", "Sorø", company=6), by=Actor("Kim Konsulent"))
     sign_in(page, live_app, "Karen Konsulent")

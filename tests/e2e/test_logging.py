@@ -27,7 +27,9 @@ def fill_course(page: Page, company_cvr: str, municipality: str = "Lolland") -> 
     page.get_by_label("Kommune").select_option(municipality)
 
 
-def test_a_consultant_logs_a_course_in_lolland_and_the_dashboard_and_lolland_page_go_up_by_one(page: Page, live_app: LiveApp) -> None:
+def test_a_consultant_logs_a_course_in_lolland_and_the_dashboard_and_lolland_page_go_up_by_one(
+    page: Page, live_app: LiveApp
+) -> None:
     sign_in(page, live_app, "Karen Konsulent")
     assert dashboard_count(page, live_app, "1.action_plans") == "0"
     assert lolland_count(page, live_app, "action_plan") == "0"
@@ -47,7 +49,9 @@ def test_a_consultant_logs_a_course_in_lolland_and_the_dashboard_and_lolland_pag
     assert stored.recorded_by == "Karen Konsulent" and view_data(stored.data)["municipality"] == "Lolland"
 
 
-def test_a_wrong_cvr_shows_the_error_at_its_field_keeps_the_values_and_stores_nothing(page: Page, live_app: LiveApp) -> None:
+def test_a_wrong_cvr_shows_the_error_at_its_field_keeps_the_values_and_stores_nothing(
+    page: Page, live_app: LiveApp
+) -> None:
     sign_in(page, live_app, "Karen Konsulent")
     page.goto(live_app.url("/registrer/forloeb"))
     wrong = bad_cvr()

@@ -32,7 +32,9 @@ def demo_app(live_app: LiveApp) -> LiveApp:
     return live_app
 
 
-def test_every_main_page_renders_at_desktop_and_phone_width_with_labels_no_sideways_scrolling_and_no_errors(page: Page, demo_app: LiveApp) -> None:
+def test_every_main_page_renders_at_desktop_and_phone_width_with_labels_no_sideways_scrolling_and_no_errors(
+    page: Page, demo_app: LiveApp
+) -> None:
     folder = ARTIFACTS / "screens"
     folder.mkdir(parents=True, exist_ok=True)
     console_errors: list[str] = []  # a script or style the page policy blocked would show here

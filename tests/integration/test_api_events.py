@@ -35,7 +35,11 @@ BAD_INPUTS: dict[str, tuple[Any, str, str]] = {
     "cvr failing modulus 11": (course(company_cvr=bad_cvr()), "data.company_cvr", "modulus 11"),
     "cvr not digits": (course(company_cvr="1234567a"), "data.company_cvr", "8 cifre"),
     "cvr missing on an action plan": (
-        {"type": "course.completed", "occurred_on": "2019-01-02", "data": {"course_type": "action_plan", "municipality": "Sorø", "consultant": "K"}},
+        {
+            "type": "course.completed",
+            "occurred_on": "2019-01-02",
+            "data": {"course_type": "action_plan", "municipality": "Sorø", "consultant": "K"},
+        },
         "data",
         "CVR-nummer skal angives",
     ),
@@ -50,7 +54,11 @@ BAD_INPUTS: dict[str, tuple[Any, str, str]] = {
     "six effect answers": (evaluation(effect=["hoj"] * 6), "data.effect", "præcis 7"),
     "unknown effect answer": (evaluation(effect=["hoj"] * 6 + ["måske"]), "data.effect.6", "ugyldig værdi"),
     "negative participants": (
-        {"type": "event.held", "occurred_on": "2019-02-02", "data": {"event_kind": "event", "title": "Morgenmøde", "municipality": "Sorø", "participants": -1}},
+        {
+            "type": "event.held",
+            "occurred_on": "2019-02-02",
+            "data": {"event_kind": "event", "title": "Morgenmøde", "municipality": "Sorø", "participants": -1},
+        },
         "data.participants",
         "mindst 0",
     ),
@@ -133,7 +141,9 @@ def test_a_good_batch_is_stored_in_order(client: TestClient, tokens: dict[str, s
     assert [e["position"] for e in response.json()["events"]] == [1, 2, 3]
 
 
-def test_a_retried_post_is_safe_and_a_conflicting_one_is_409(client: TestClient, tokens: dict[str, str], tracker: Tracker) -> None:
+def test_a_retried_post_is_safe_and_a_conflicting_one_is_409(
+    client: TestClient, tokens: dict[str, str], tracker: Tracker
+) -> None:
     body = course(event_id=new_id())
     headers = auth(tokens["consultant"])
     first = client.post("/api/events", json=body, headers=headers)
@@ -146,7 +156,9 @@ def test_a_retried_post_is_safe_and_a_conflicting_one_is_409(client: TestClient,
 
 
 @pytest.mark.parametrize("role", ["auditor", "chief"])
-def test_read_only_roles_may_not_append(role: str, client: TestClient, tokens: dict[str, str], tracker: Tracker) -> None:
+def test_read_only_roles_may_not_append(
+    role: str, client: TestClient, tokens: dict[str, str], tracker: Tracker
+) -> None:
     response = client.post("/api/events", json=course(), headers=auth(tokens[role]))
     assert response.status_code == 403
     assert client.get("/api/events", headers=auth(tokens[role])).status_code == 200

@@ -22,12 +22,24 @@ def test_only_the_director_reads_or_changes_recipients(role: str, client: TestCl
 
 def test_the_director_manages_recipients_with_validated_addresses(client: TestClient, tokens: dict[str, str]) -> None:
     headers = auth(tokens["director"])
-    bad = client.post("/api/recipients", json={"role": "chief", "name": "X", "email": "not-an-address", "municipality": "Atlantis"}, headers=headers)
+    bad = client.post(
+        "/api/recipients",
+        json={"role": "chief", "name": "X", "email": "not-an-address", "municipality": "Atlantis"},
+        headers=headers,
+    )
     assert bad.status_code == 422
     assert {p["field"] for p in bad.json()["detail"]} == {"email", "municipality"}
-    first = client.post("/api/recipients", json={"role": "chief", "name": "Ole", "email": "ole@example.org", "municipality": "lolland"}, headers=headers)
+    first = client.post(
+        "/api/recipients",
+        json={"role": "chief", "name": "Ole", "email": "ole@example.org", "municipality": "lolland"},
+        headers=headers,
+    )
     assert first.status_code == 201 and first.json()["municipality"] == "Lolland"
-    second = client.post("/api/recipients", json={"role": "chief", "name": "Eva", "email": "eva@example.org", "municipality": "Lolland"}, headers=headers)
+    second = client.post(
+        "/api/recipients",
+        json={"role": "chief", "name": "Eva", "email": "eva@example.org", "municipality": "Lolland"},
+        headers=headers,
+    )
     assert second.status_code == 201
     listed = client.get("/api/recipients", headers=headers).json()["recipients"]
     assert [(r["name"], r["municipality"]) for r in listed] == [("Eva", "Lolland")]  # Eva replaced Ole
@@ -35,7 +47,9 @@ def test_the_director_manages_recipients_with_validated_addresses(client: TestCl
     assert client.get("/api/recipients", headers=headers).json()["recipients"] == []
 
 
-def test_previews_send_nothing_and_chiefs_see_only_their_own(client: TestClient, tokens: dict[str, str], tracker: Tracker) -> None:
+def test_previews_send_nothing_and_chiefs_see_only_their_own(
+    client: TestClient, tokens: dict[str, str], tracker: Tracker
+) -> None:
     tracker.load_demo()
     add_demo_recipients(tracker.engine, tracker.contract(2019).contract)
     params = {"kind": "quarterly_status", "period": "2019Q3", "municipality": "Lolland"}

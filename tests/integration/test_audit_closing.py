@@ -40,7 +40,9 @@ def test_a_consultant_is_refused_a_late_event_for_a_closed_year_and_the_director
     result = tracker.diff(2019, closed.position, late.position)
     [change] = [c for c in result.changes if c.key == "action_plans"]
     assert [e.event.position for e in change.explanations] == [late.position]
-    assert change.explanations[0].after_close is not None and "registreret efter lukning" in change.explanations[0].label
+    assert (
+        change.explanations[0].after_close is not None and "registreret efter lukning" in change.explanations[0].label
+    )
     assert [e.position for e in result.after_close] == [late.position]
 
 
@@ -114,7 +116,9 @@ def test_a_close_and_late_events_racing_never_let_a_consultant_in_after_the_clos
     assert outcomes.count("stored") == len(events) - 1 and len(outcomes) == 60
 
 
-def test_through_the_api_a_consultant_gets_a_danish_403_and_the_director_a_201(client: TestClient, tokens: dict[str, str]) -> None:
+def test_through_the_api_a_consultant_gets_a_danish_403_and_the_director_a_201(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
     consultant, director = auth(tokens["consultant"]), auth(tokens["director"])
     refused = client.post("/api/events", json=close(), headers=consultant)
     assert refused.status_code == 403

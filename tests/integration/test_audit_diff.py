@@ -42,8 +42,21 @@ def timeline(tracker: Tracker) -> dict[str, Any]:
         "wrong": log(tracker, wrong, "2019-04-12T09:00"),
         "late1": log(tracker, course(occurred_on="2019-06-27", company=3), "2019-07-02T10:00"),
         "late2": log(tracker, course(occurred_on="2019-06-28", company=4), "2019-07-02T10:05"),
-        "retraction": log(tracker, retraction(wrong["event_id"], "Dobbeltregistreret", "2019-07-03"), "2019-07-03T11:00", "Dorte Direktør"),
-        "meeting": log(tracker, {"type": "meeting.held", "occurred_on": "2019-07-04", "data": {"meeting_kind": "all_actors", "title": "Fællesmøde"}}, "2019-07-04T15:00"),
+        "retraction": log(
+            tracker,
+            retraction(wrong["event_id"], "Dobbeltregistreret", "2019-07-03"),
+            "2019-07-03T11:00",
+            "Dorte Direktør",
+        ),
+        "meeting": log(
+            tracker,
+            {
+                "type": "meeting.held",
+                "occurred_on": "2019-07-04",
+                "data": {"meeting_kind": "all_actors", "title": "Fællesmøde"},
+            },
+            "2019-07-04T15:00",
+        ),
     }
     return {"positions": p, "wrong_id": wrong["event_id"]}
 
@@ -71,7 +84,10 @@ def test_a_diff_explains_a_retraction_and_a_late_recording_by_naming_the_events(
     assert withdrawn.kind == "retracted" and withdrawn.reason == "Dobbeltregistreret"
     assert withdrawn.retracted is not None
     assert (withdrawn.retracted.position, withdrawn.retracted.event_id) == (p["wrong"], t["wrong_id"])
-    assert withdrawn.event.recorded_by == "Dorte Direktør" and withdrawn.late == "hændt i 2. kvartal 2019, registreret i 3. kvartal 2019"
+    assert (
+        withdrawn.event.recorded_by == "Dorte Direktør"
+        and withdrawn.late == "hændt i 2. kvartal 2019, registreret i 3. kvartal 2019"
+    )
 
     meetings = change(result.changes, "all_actors_meetings")
     assert [e.event.position for e in meetings.explanations] == [p["meeting"]] and meetings.explanations[0].late is None
@@ -97,7 +113,9 @@ def test_from_after_to_is_refused(tracker: Tracker) -> None:
         raise AssertionError("expected a refusal")
 
 
-def test_the_api_and_the_cli_give_the_same_diff(client: TestClient, tokens: dict[str, str], tracker: Tracker, database_url: str) -> None:
+def test_the_api_and_the_cli_give_the_same_diff(
+    client: TestClient, tokens: dict[str, str], tracker: Tracker, database_url: str
+) -> None:
     p = timeline(tracker)["positions"]
     params = {"year": 2019, "from": p["wrong"], "to": p["meeting"]}
     body = client.get("/api/audit/diff", params=params, headers=auth(tokens["auditor"])).json()
@@ -107,10 +125,20 @@ def test_the_api_and_the_cli_give_the_same_diff(client: TestClient, tokens: dict
     assert client.get("/api/audit/diff", params=params, headers=auth(tokens["chief"])).status_code == 403
 
     env = {**os.environ, "EHSJ_DATABASE_URL": database_url, "EHSJ_CONTRACTS_DIR": str(CONTRACTS)}
-    run = subprocess.run([EHSJ, "audit", "diff", "--year", "2019", "--from", str(p["wrong"]), "--to", str(p["meeting"]), "--json"],
-                         env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [EHSJ, "audit", "diff", "--year", "2019", "--from", str(p["wrong"]), "--to", str(p["meeting"]), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["changes"] == body["changes"]
-    table = subprocess.run([EHSJ, "audit", "diff", "--year", "2019", "--from", str(p["wrong"]), "--to", str(p["meeting"])],
-                           env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
+    table = subprocess.run(
+        [EHSJ, "audit", "diff", "--year", "2019", "--from", str(p["wrong"]), "--to", str(p["meeting"])],
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "tilbagekalder position" in table.stdout and "registreret for sent" in table.stdout

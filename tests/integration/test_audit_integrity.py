@@ -26,8 +26,14 @@ EHSJ = str(Path(sys.executable).parent / "ehsj")
 def some_events(tracker: Tracker) -> None:
     """Events of 2019 and 2020, and a 2020 retraction of a 2019 course."""
     first = course(event_id=new_id(), occurred_on="2019-03-04")
-    tracker.append({"events": [first, course("short", "Sorø", "2019-05-06"), course("growth_plan", "Køge", "2020-01-07")]}, by=Actor("Karen"))
-    tracker.append({"events": [course("short", "Næstved", "2019-08-09"), course("short", "Greve", "2019-10-11")]}, by=Actor("Karen"))
+    tracker.append(
+        {"events": [first, course("short", "Sorø", "2019-05-06"), course("growth_plan", "Køge", "2020-01-07")]},
+        by=Actor("Karen"),
+    )
+    tracker.append(
+        {"events": [course("short", "Næstved", "2019-08-09"), course("short", "Greve", "2019-10-11")]},
+        by=Actor("Karen"),
+    )
     tracker.append(retraction(first["event_id"], occurred_on="2020-01-09"), by=Actor("Dorte"))
 
 
@@ -53,7 +59,9 @@ def test_an_intact_log_verifies(tracker: Tracker, engine: Engine) -> None:
     assert report.ok and report.events == 6 and report.head_hash == tracker.log.head().hash
 
 
-def test_a_tampered_row_is_caught_by_verify_at_its_position(tracker: Tracker, engine: Engine, database_url: str, client: TestClient, tokens: dict[str, str]) -> None:
+def test_a_tampered_row_is_caught_by_verify_at_its_position(
+    tracker: Tracker, engine: Engine, database_url: str, client: TestClient, tokens: dict[str, str]
+) -> None:
     some_events(tracker)
     tamper(engine, 4)
     report = verify(engine)
@@ -96,7 +104,9 @@ def test_a_tampered_export_is_caught_by_verify_file(tracker: Tracker, tmp_path: 
     assert "linje 6, position 5" in checked.stdout and "ændret" in checked.stdout
 
 
-def test_the_export_download_is_the_chain_as_the_cli_writes_it(tracker: Tracker, client: TestClient, tokens: dict[str, str], tmp_path: Path) -> None:
+def test_the_export_download_is_the_chain_as_the_cli_writes_it(
+    tracker: Tracker, client: TestClient, tokens: dict[str, str], tmp_path: Path
+) -> None:
     some_events(tracker)
     response = client.get("/api/audit/export", params={"year": 2019}, headers=auth(tokens["director"]))
     assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
@@ -107,6 +117,8 @@ def test_the_export_download_is_the_chain_as_the_cli_writes_it(tracker: Tracker,
     export_to(tracker.log, tracker.house, 2019, written)
     assert response.content.splitlines()[1:] == written.read_bytes().splitlines()[1:]  # all but exported_at
     with downloaded.open("rb") as upload:
-        checked = client.post("/api/audit/verify-file", files={"file": ("x.jsonl", upload)}, headers=auth(tokens["auditor"]))
+        checked = client.post(
+            "/api/audit/verify-file", files={"file": ("x.jsonl", upload)}, headers=auth(tokens["auditor"])
+        )
     assert checked.json()["ok"] is True
     assert client.get("/api/audit/export", params={"year": 2019}, headers=auth(tokens["chief"])).status_code == 403

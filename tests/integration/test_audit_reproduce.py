@@ -37,8 +37,12 @@ EHSJ = str(Path(sys.executable).parent / "ehsj")
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Tracker]:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'demo.sqlite3'}", contracts_dir=CONTRACTS, environment="test",
-        snapshot_every=500, mode="embedded", outbox_dir=tmp_path / "outbox",
+        database_url=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        contracts_dir=CONTRACTS,
+        environment="test",
+        snapshot_every=500,
+        mode="embedded",
+        outbox_dir=tmp_path / "outbox",
     )
     engine = create_db_engine(settings.database_url)
     initialise(engine, settings.contracts_dir)
@@ -76,7 +80,9 @@ def test_replaying_at_the_position_of_each_quarterly_send_reproduces_its_digest(
 
     # The log grows past every send: a late Q3 course, the close, a late event by the director.
     demo.append(course(occurred_on="2019-09-20", company=77), by=Actor("Karen", "consultant"))
-    demo.append({"type": "period.closed", "occurred_on": "2020-01-31", "data": {"year": 2019}}, by=Actor("Dorte", "director"))
+    demo.append(
+        {"type": "period.closed", "occurred_on": "2020-01-31", "data": {"year": 2019}}, by=Actor("Dorte", "director")
+    )
     demo.append(course(occurred_on="2019-12-18", company=78), by=Actor("Dorte", "director"))
 
     fresh = Tracker(demo.settings, demo.engine)  # nothing cached from the sends
@@ -107,8 +113,15 @@ def test_a_report_that_no_longer_matches_shows_the_difference(demo: Tracker) -> 
     assert "+" in result.text_diff and "Handlingsplaner (virksomhedsforløb)" in result.text_diff
     assert result.verdict.startswith("forskellig")
 
-    env = {**os.environ, "EHSJ_DATABASE_URL": str(demo.engine.url), "EHSJ_OUTBOX_DIR": str(demo.settings.outbox_dir), "COLUMNS": "200"}
-    run = subprocess.run([EHSJ, "audit", "reproduce", str(lolland.id)], env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "EHSJ_DATABASE_URL": str(demo.engine.url),
+        "EHSJ_OUTBOX_DIR": str(demo.settings.outbox_dir),
+        "COLUMNS": "200",
+    }
+    run = subprocess.run(
+        [EHSJ, "audit", "reproduce", str(lolland.id)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 1 and "Forskellig" in run.stdout and "genskabt fra loggen" in run.stdout
 
     token = create_user(demo.engine, "Anders Revisor", "auditor")

@@ -45,7 +45,9 @@ def libpq(url: str) -> str:
 def test_a_restored_dump_verifies_and_reproduces_the_sent_report(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
     with fresh_postgres_database() as original, fresh_postgres_database() as restored:
-        settings = Settings(database_url=original, contracts_dir=CONTRACTS, environment="test", mode="embedded", outbox_dir=outbox)
+        settings = Settings(
+            database_url=original, contracts_dir=CONTRACTS, environment="test", mode="embedded", outbox_dir=outbox
+        )
         engine = create_db_engine(original)
         initialise(engine, CONTRACTS)
         tracker = Tracker(settings, engine)
@@ -59,8 +61,14 @@ def test_a_restored_dump_verifies_and_reproduces_the_sent_report(tmp_path: Path)
         engine.dispose()
 
         dump = tmp_path / "ehsj.dump"
-        subprocess.run([pg_program("pg_dump"), "-Fc", "--no-owner", "-f", str(dump), libpq(original)], check=True, timeout=120)
-        subprocess.run([pg_program("pg_restore"), "--no-owner", "--exit-on-error", "-d", libpq(restored), str(dump)], check=True, timeout=120)
+        subprocess.run(
+            [pg_program("pg_dump"), "-Fc", "--no-owner", "-f", str(dump), libpq(original)], check=True, timeout=120
+        )
+        subprocess.run(
+            [pg_program("pg_restore"), "--no-owner", "--exit-on-error", "-d", libpq(restored), str(dump)],
+            check=True,
+            timeout=120,
+        )
 
         back = create_db_engine(restored)
         again = Tracker(settings.model_copy(update={"database_url": restored}), back)

@@ -35,7 +35,9 @@ PATH_VALUES = {"goal_id": "1", "dispatch_id": "1", "recipient_id": "1", "kind": 
 # Valid-looking input for the writing routes, so that their 403 is not a 422 in disguise.
 REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/events"): {"json": course(municipality=OWN)},
-    ("POST", "/api/recipients"): {"json": {"role": "chief", "name": "Ole", "email": "ole@example.org", "municipality": OWN}},
+    ("POST", "/api/recipients"): {
+        "json": {"role": "chief", "name": "Ole", "email": "ole@example.org", "municipality": OWN}
+    },
     ("POST", "/api/reports/send"): {"json": {"kind": "quarterly_status", "period": "2019Q3"}},
     ("POST", "/api/imports/{kind}"): {"files": {"file": ("crm.csv", b"a;b\n1;2\n", "text/csv")}},
     ("POST", "/api/audit/verify-file"): {"files": {"file": ("export.jsonl", b"", "application/x-ndjson")}},
@@ -78,9 +80,27 @@ def seed(client: TestClient, tokens: dict[str, str], tracker: Tracker) -> dict[s
         bodies.append(course("growth_plan", OTHERS[n % 3], company=n + 20))
         if n % 2:
             bodies.append(course("short", OTHERS[(n + 1) % 3], company=0))
-    bodies.append({"type": "event.held", "occurred_on": "2019-02-02", "data": {"event_kind": "event", "title": "Morgenmøde", "municipality": OWN, "participants": 12}})
-    bodies.append({"type": "event.held", "occurred_on": "2019-02-03", "data": {"event_kind": "event", "title": "Frokostmøde", "municipality": "Sorø", "participants": 8}})
-    bodies.append({"type": "meeting.held", "occurred_on": "2019-02-04", "data": {"meeting_kind": "council_presentation_offered", "municipality": OWN}})
+    bodies.append(
+        {
+            "type": "event.held",
+            "occurred_on": "2019-02-02",
+            "data": {"event_kind": "event", "title": "Morgenmøde", "municipality": OWN, "participants": 12},
+        }
+    )
+    bodies.append(
+        {
+            "type": "event.held",
+            "occurred_on": "2019-02-03",
+            "data": {"event_kind": "event", "title": "Frokostmøde", "municipality": "Sorø", "participants": 8},
+        }
+    )
+    bodies.append(
+        {
+            "type": "meeting.held",
+            "occurred_on": "2019-02-04",
+            "data": {"meeting_kind": "council_presentation_offered", "municipality": OWN},
+        }
+    )
     consultant = auth(tokens["consultant"])
     answer = client.post("/api/events", json={"events": bodies}, headers=consultant)
     assert answer.status_code == 201, answer.text
@@ -100,7 +120,9 @@ def every_event(client: TestClient, token: str, limit: int, **params: str) -> tu
     sizes: list[int] = []
     after = 0
     while True:
-        answer = client.get("/api/events", params={**params, "after": str(after), "limit": str(limit)}, headers=auth(token))
+        answer = client.get(
+            "/api/events", params={**params, "after": str(after), "limit": str(limit)}, headers=auth(token)
+        )
         assert answer.status_code == 200, answer.text
         body = answer.json()
         events += body["events"]
@@ -146,7 +168,9 @@ def test_a_chief_gets_one_municipality_row_the_same_the_director_sees(
         body = chiefs.json()
         [row] = body["municipalities"]
         assert row == next(m for m in everyone["municipalities"] if m["name"] == OWN)
-        assert row["courses"]["action_plan"] == (2 if "as_of" in params else 6)  # the retraction at the end took one out
+        assert row["courses"]["action_plan"] == (
+            2 if "as_of" in params else 6
+        )  # the retraction at the end took one out
         assert {k: v for k, v in body.items() if k != "municipalities"} == {
             k: v for k, v in everyone.items() if k != "municipalities"
         }
@@ -205,7 +229,9 @@ def test_a_chief_previews_only_their_own_quarterly_report_and_reads_no_ledger(
     own = {"kind": "quarterly_status", "period": "2019Q3", "municipality": OWN}
     answer = client.get("/api/reports/preview", params=own, headers=chief)
     assert answer.status_code == 200 and OWN in answer.text
-    assert client.get("/api/reports/preview", params={**own, "municipality": "lolland"}, headers=chief).status_code == 200
+    assert (
+        client.get("/api/reports/preview", params={**own, "municipality": "lolland"}, headers=chief).status_code == 200
+    )
     refused = [
         {**own, "municipality": "Sorø"},
         {"kind": "quarterly_status", "period": "2019Q3"},
@@ -217,7 +243,12 @@ def test_a_chief_previews_only_their_own_quarterly_report_and_reads_no_ledger(
         answer = client.get("/api/reports/preview", params=params, headers=chief)
         assert answer.status_code == 403, params
         assert answer.json()["detail"] == "Ingen adgang: en erhvervschef ser kun sin egen kommunes rapport"
-    assert client.get("/api/reports/preview", params={**own, "municipality": "Sorø"}, headers=auth(tokens["director"])).status_code == 200
+    assert (
+        client.get(
+            "/api/reports/preview", params={**own, "municipality": "Sorø"}, headers=auth(tokens["director"])
+        ).status_code
+        == 200
+    )
     assert client.get("/api/reports", headers=chief).status_code == 403
     for role in ("director", "consultant", "auditor"):
         assert client.get("/api/reports", headers=auth(tokens[role])).json() == {"dispatches": []}
@@ -245,7 +276,9 @@ def test_the_rule_lives_on_the_principal_and_fails_closed() -> None:
     assert not lost.may_see_municipality(OWN)
 
 
-def test_a_chief_bound_to_no_municipality_reads_nothing(client: TestClient, tokens: dict[str, str], tracker: Tracker) -> None:
+def test_a_chief_bound_to_no_municipality_reads_nothing(
+    client: TestClient, tokens: dict[str, str], tracker: Tracker
+) -> None:
     seed(client, tokens, tracker)
     with tracker.engine.begin() as conn:  # not possible through create_user; the API must not read it as "everything"
         conn.execute(users_table.update().where(users_table.c.role == "chief").values(municipality=None))

@@ -38,7 +38,9 @@ def test_preview_writes_html_and_send_fills_the_outbox_once(env: dict[str, str],
     assert demo.returncode == 0 and "20 modtagere" in demo.stdout
 
     preview = tmp_path / "lolland.html"
-    shown = ehsj(env, "report", "quarterly", "--period", "2019Q3", "--municipality", "lolland", "--preview", str(preview))
+    shown = ehsj(
+        env, "report", "quarterly", "--period", "2019Q3", "--municipality", "lolland", "--preview", str(preview)
+    )
     assert shown.returncode == 0, shown.stderr
     html = preview.read_text(encoding="utf-8")
     assert "Lolland" in html and "data:image/png;base64," in html and "cid:" not in html

@@ -25,7 +25,9 @@ def ehsj(env: dict[str, str], *args: str, stdin: str | None = None) -> subproces
     return subprocess.run([EHSJ, *args], env=env, capture_output=True, text=True, timeout=120, input=stdin)
 
 
-def test_a_user_created_with_a_password_signs_in_and_set_password_replaces_it(env: dict[str, str], database_url: str) -> None:
+def test_a_user_created_with_a_password_signs_in_and_set_password_replaces_it(
+    env: dict[str, str], database_url: str
+) -> None:
     assert ehsj(env, "init").returncode == 0
     engine = create_db_engine(database_url)
     created = ehsj(env, "users", "create", "Karen", "--role", "consultant", "--password", "første-adgangskode")

@@ -61,12 +61,18 @@ def wait_rows(tracker: Tracker, kind: str, period: str, timeout: float = 90) -> 
         if len(rows) == 17 and all(r.state == "sent" for r in rows):
             return rows
         time.sleep(0.3)
-    raise AssertionError(f"{kind} {period}: {[(r.state, r.last_error) for r in ledger.find_rows(tracker.engine, kind, period)]}")
+    raise AssertionError(
+        f"{kind} {period}: {[(r.state, r.last_error) for r in ledger.find_rows(tracker.engine, kind, period)]}"
+    )
 
 
 def test_the_compose_services_run_as_local_processes_and_survive_redis_going_away(tmp_path: Path) -> None:
     commands = compose_commands()
-    with fresh_postgres_database() as url, private_redis(tmp_path) as (redis_url, redis_port), smtp_server() as (sink, smtp_port):
+    with (
+        fresh_postgres_database() as url,
+        private_redis(tmp_path) as (redis_url, redis_port),
+        smtp_server() as (sink, smtp_port),
+    ):
         env = distributed_env(url, redis_url, smtp_port, sending_timeout_seconds="5")
         api_port = free_port()
         prestart = spawn(local(commands["prestart"], api_port), env, tmp_path / "prestart.log")
@@ -75,27 +81,43 @@ def test_the_compose_services_run_as_local_processes_and_survive_redis_going_awa
         tracker = Tracker(settings)
         add_demo_recipients(tracker.engine, tracker.contract(2019).contract)
         token = create_user(tracker.engine, "Dorte Direktør", "director")
-        processes = {name: spawn(local(commands[name], api_port), env, tmp_path / f"{name}.log") for name in ("api", "worker", "scheduler")}
+        processes = {
+            name: spawn(local(commands[name], api_port), env, tmp_path / f"{name}.log")
+            for name in ("api", "worker", "scheduler")
+        }
         base = f"http://127.0.0.1:{api_port}"
         headers = {"Authorization": f"Bearer {token}"}
         try:
             wait_http(f"{base}/api/healthz")
             # An event POSTed to the API shows up in the next report.
-            posted = httpx.post(f"{base}/api/events", json=course("action_plan", "Lolland", occurred_on="2019-08-15"), headers=headers)
+            posted = httpx.post(
+                f"{base}/api/events", json=course("action_plan", "Lolland", occurred_on="2019-08-15"), headers=headers
+            )
             assert posted.status_code == 201, posted.text
-            sent = httpx.post(f"{base}/api/reports/send", json={"kind": "quarterly_status", "period": "2019Q3"}, headers=headers)
+            sent = httpx.post(
+                f"{base}/api/reports/send", json={"kind": "quarterly_status", "period": "2019Q3"}, headers=headers
+            )
             assert sent.status_code == 202 and sent.json()["recipients"] == 17
             rows = wait_rows(tracker, "quarterly_status", "2019Q3")
             lolland = next(r for r in rows if r.municipality == "Lolland")
-            assert build_for(tracker, "quarterly_status", "2019Q3", "Lolland", lolland.position).quarter.courses["action_plan"] == 1
+            assert (
+                build_for(tracker, "quarterly_status", "2019Q3", "Lolland", lolland.position).quarter.courses[
+                    "action_plan"
+                ]
+                == 1
+            )
             assert len(sink.wait_for(17)) == 17
 
             # Redis goes away: logging and reading go on; the send is recorded and waits.
             stop_redis(redis_port)
-            more = httpx.post(f"{base}/api/events", json=course("short", "Sorø", occurred_on="2019-11-04"), headers=headers)
+            more = httpx.post(
+                f"{base}/api/events", json=course("short", "Sorø", occurred_on="2019-11-04"), headers=headers
+            )
             assert more.status_code == 201
             assert httpx.get(f"{base}/api/goals", params={"year": 2019}, headers=headers).status_code == 200
-            queued = httpx.post(f"{base}/api/reports/send", json={"kind": "quarterly_status", "period": "2019Q4"}, headers=headers)
+            queued = httpx.post(
+                f"{base}/api/reports/send", json={"kind": "quarterly_status", "period": "2019Q4"}, headers=headers
+            )
             assert queued.status_code == 202 and {d["state"] for d in queued.json()["dispatches"]} == {"pending"}
             assert "could not enqueue" in (tmp_path / "api.log").read_text()
 
@@ -133,17 +155,22 @@ def enqueue_with(settings: Settings, task: str) -> None:
     send(create_celery(settings), task)
 
 
-
 def test_the_compose_file_pins_its_images_keeps_secrets_out_of_the_environment_and_mailpit_in_development() -> None:
     production = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     development = yaml.safe_load((ROOT / "docker-compose.override.yml").read_text())
     images = [s["image"] for s in [*production["services"].values(), *development["services"].values()] if "image" in s]
-    assert images and all(re.fullmatch(r"[\w./-]+:v?\d+\.\d+(\.\d+)?(-[a-z]+)?", i) for i in images), images  # exact versions
+    assert images and all(re.fullmatch(r"[\w./-]+:v?\d+\.\d+(\.\d+)?(-[a-z]+)?", i) for i in images), (
+        images
+    )  # exact versions
     assert "mailpit" not in production["services"] and "mailpit" in development["services"]
     for name in ("prestart", "api", "worker", "scheduler"):
         service = production["services"][name]
-        assert not any(("PASSWORD" in key or "SECRET" in key) and not key.endswith("_DIR") for key in service["environment"]), name
-        assert {"ehsj_secret_key", "ehsj_smtp_password"} <= {s if isinstance(s, str) else s["target"] for s in service["secrets"]}
+        assert not any(
+            ("PASSWORD" in key or "SECRET" in key) and not key.endswith("_DIR") for key in service["environment"]
+        ), name
+        assert {"ehsj_secret_key", "ehsj_smtp_password"} <= {
+            s if isinstance(s, str) else s["target"] for s in service["secrets"]
+        }
         assert "healthcheck" in service or name == "prestart"
     assert production["services"]["scheduler"]["deploy"]["replicas"] == 1
     assert set(production["volumes"]) == {"pgdata", "redisdata"}

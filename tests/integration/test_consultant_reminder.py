@@ -19,12 +19,24 @@ EFFECT = ["hoj", "lav", "lav", "lav", "lav", "lav", "lav"]
 
 
 def referral(company: int, from_course: str, on: str) -> dict[str, object]:
-    data = {"company_cvr": cvr(company), "from_course": from_course, "referred_to": "Eksportrådet", "referral_kind": "state_scheme"}
+    data = {
+        "company_cvr": cvr(company),
+        "from_course": from_course,
+        "referred_to": "Eksportrådet",
+        "referral_kind": "state_scheme",
+    }
     return {"type": "company.referred", "occurred_on": on, "data": data}
 
 
 def evaluation(company: int, course_type: str, on: str) -> dict[str, object]:
-    data = {"course_type": course_type, "company_cvr": cvr(company), "nps": 9, "satisfaction": 5, "consultant_competence": 5, "effect": EFFECT}
+    data = {
+        "course_type": course_type,
+        "company_cvr": cvr(company),
+        "nps": 9,
+        "satisfaction": 5,
+        "consultant_competence": 5,
+        "effect": EFFECT,
+    }
     return {"type": "evaluation.received", "occurred_on": on, "data": data}
 
 
@@ -62,7 +74,10 @@ def test_the_reminder_lists_the_consultants_own_open_companies(tracker: Tracker)
         (cvr(4), "growth_plan"),
     ]
     # 30 days before 10 June is 11 May: the May course is not chased yet.
-    assert [(c.company_cvr, c.course_type) for c in karen.unevaluated] == [(cvr(1), "action_plan"), (cvr(2), "action_plan")]
+    assert [(c.company_cvr, c.course_type) for c in karen.unevaluated] == [
+        (cvr(1), "action_plan"),
+        (cvr(2), "action_plan"),
+    ]
     assert build_consultant_reminder(tracker.facts_at(2019, position), tracker.log, "Ole", date(2019, 6, 10)).is_empty
 
 

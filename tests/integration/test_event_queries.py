@@ -15,8 +15,16 @@ def targets(tracker: Tracker, goal_id: str) -> dict[str, object]:
 def test_the_events_towards_a_target_follow_its_metric_and_leave_out_retractions(tracker: Tracker) -> None:
     digital = course("growth_plan", "Køge", company=1, topics=["export", "digital_business_model"])
     plain = course("growth_plan", "Køge", company=2, topics=["export"])
-    big = {"type": "event.held", "occurred_on": "2019-09-01", "data": {"event_kind": "joint_hovedstaden", "title": "Stor", "municipality": "Roskilde", "participants": 140}}
-    small = {"type": "event.held", "occurred_on": "2019-09-02", "data": {"event_kind": "joint_hovedstaden", "title": "Lille", "municipality": "Roskilde", "participants": 40}}
+    big = {
+        "type": "event.held",
+        "occurred_on": "2019-09-01",
+        "data": {"event_kind": "joint_hovedstaden", "title": "Stor", "municipality": "Roskilde", "participants": 140},
+    }
+    small = {
+        "type": "event.held",
+        "occurred_on": "2019-09-02",
+        "data": {"event_kind": "joint_hovedstaden", "title": "Lille", "municipality": "Roskilde", "participants": 40},
+    }
     milestone = {"type": "milestone.reached", "occurred_on": "2019-04-01", "data": {"milestone": "5B.code_of_conduct"}}
     results = tracker.append({"events": [digital, plain, big, small, milestone]}, by=Actor("Karen"))
     head = tracker.log.head().position
@@ -37,13 +45,19 @@ def test_the_events_towards_a_target_follow_its_metric_and_leave_out_retractions
 
 
 def test_the_history_finds_by_consultant_and_company_and_names_the_retraction(tracker: Tracker) -> None:
-    [first] = tracker.append(course("short", "Faxe", company=3, company_name="Øresund Ost I/S"), by=Actor("Karen Konsulent"))
+    [first] = tracker.append(
+        course("short", "Faxe", company=3, company_name="Øresund Ost I/S"), by=Actor("Karen Konsulent")
+    )
     tracker.append(course("short", "Faxe", company=4, consultant="Bo Ørsted"), by=Actor("Kim"))
     tracker.append(retraction(first.event_id, reason="Dublet"), by=Actor("Dorte"))
     page = tracker.log.find_history(tracker.house, HistoryQuery(company="øresund"))
     assert [e.event.position for e in page.entries] == [1]
     retracted = page.entries[0].retraction
-    assert retracted is not None and (retracted.recorded_by, retracted.reason, retracted.position) == ("Dorte", "Dublet", 3)
+    assert retracted is not None and (retracted.recorded_by, retracted.reason, retracted.position) == (
+        "Dorte",
+        "Dublet",
+        3,
+    )
     by_consultant = tracker.log.find_history(tracker.house, HistoryQuery(consultant="ØRSTED"))
     assert [e.event.position for e in by_consultant.entries] == [2]
     assert tracker.log.find_history(tracker.house, HistoryQuery(company="100%_")).entries == []
@@ -55,7 +69,10 @@ def test_the_history_finds_by_consultant_and_company_and_names_the_retraction(tr
 def test_a_name_many_companies_share_still_finds_their_newest_events_and_only_theirs(tracker: Tracker) -> None:
     from ehsj_core.events.reader import MANY_COMPANIES
 
-    shared = [course("action_plan", "Køge", company=n, company_name=f"Jensen & Søn {n} ApS") for n in range(1, MANY_COMPANIES + 6)]
+    shared = [
+        course("action_plan", "Køge", company=n, company_name=f"Jensen & Søn {n} ApS")
+        for n in range(1, MANY_COMPANIES + 6)
+    ]
     other = [course("action_plan", "Køge", company=n, company_name=f"Andersen {n}") for n in range(500, 510)]
     tracker.append({"events": [*shared, *other]}, by=Actor("Karen"))
     page = tracker.log.find_history(tracker.house, HistoryQuery(company="JENSEN", limit=50))

@@ -28,7 +28,13 @@ def append(engine: Engine, events: list[NewEvent], by: Actor | None = None) -> l
 
 
 def new_retraction(target_id: str, event_id: str | None = None) -> NewEvent:
-    return NewEvent(event_id or new_id(), "event.retracted", date(2019, 3, 5), HOUSE, {"target_event_id": target_id, "reason": "fejl"})
+    return NewEvent(
+        event_id or new_id(),
+        "event.retracted",
+        date(2019, 3, 5),
+        HOUSE,
+        {"target_event_id": target_id, "reason": "fejl"},
+    )
 
 
 def new_course(municipality: str = "Lolland", event_id: str | None = None) -> NewEvent:

@@ -37,16 +37,29 @@ def raw_event(kind: int, company: int, month: int, pick: int) -> dict[str, objec
     company_cvr = cvr(company + 1)
     if kind == 0:
         data: dict[str, object] = {
-            "course_type": ("action_plan", "growth_plan", "short")[pick % 3], "company_cvr": company_cvr,
-            "municipality": MUNICIPALITIES[pick % 3], "consultant": "Karen", "topics": ["digital_business_model"] if pick % 2 else [],
+            "course_type": ("action_plan", "growth_plan", "short")[pick % 3],
+            "company_cvr": company_cvr,
+            "municipality": MUNICIPALITIES[pick % 3],
+            "consultant": "Karen",
+            "topics": ["digital_business_model"] if pick % 2 else [],
         }
         return {"type": "course.completed", "occurred_on": day, "data": data}
     if kind == 1:
-        data = {"company_cvr": company_cvr, "from_course": ("action_plan", "growth_plan")[pick % 2], "referred_to": "Vækstfonden",
-                "referral_kind": "state_scheme"}
+        data = {
+            "company_cvr": company_cvr,
+            "from_course": ("action_plan", "growth_plan")[pick % 2],
+            "referred_to": "Vækstfonden",
+            "referral_kind": "state_scheme",
+        }
         return {"type": "company.referred", "occurred_on": day, "data": data}
-    data = {"course_type": ("action_plan", "growth_plan")[pick % 2], "company_cvr": company_cvr, "nps": pick % 11,
-            "satisfaction": pick % 5 + 1, "consultant_competence": (pick + 2) % 5 + 1, "effect": ["hoj", "lav", "ved_ikke", "slet_ikke", "nogen", "lav", "lav"]}
+    data = {
+        "course_type": ("action_plan", "growth_plan")[pick % 2],
+        "company_cvr": company_cvr,
+        "nps": pick % 11,
+        "satisfaction": pick % 5 + 1,
+        "consultant_competence": (pick + 2) % 5 + 1,
+        "effect": ["hoj", "lav", "ved_ikke", "slet_ikke", "nogen", "lav", "lav"],
+    }
     return {"type": "evaluation.received", "occurred_on": day, "data": data}
 
 
@@ -87,7 +100,13 @@ def test_the_fold_through_the_index_equals_a_naive_fold_live_and_as_of_any_posit
                     raws.append(raw_event(*op[1:]))  # type: ignore[arg-type]
                 elif targets:
                     target = targets.pop(int(op[1]) % len(targets))  # type: ignore[call-overload]
-                    raws.append({"type": RETRACTED, "occurred_on": "2019-12-31", "data": {"target_event_id": target, "reason": "fejl"}})
+                    raws.append(
+                        {
+                            "type": RETRACTED,
+                            "occurred_on": "2019-12-31",
+                            "data": {"target_event_id": target, "reason": "fejl"},
+                        }
+                    )
             if not raws:
                 continue
             events = [parse_event(raw, tracker.contract_book(), tracker.house, tracker.today()) for raw in raws]

@@ -32,8 +32,15 @@ TYPES = ("Korte forløb", "Handlingsplan", "Vækstplan", "Udviklingsplan")
 
 def crm_rows(count: int) -> list[list[str]]:
     return [
-        [f"{n % 28 + 1:02d}-{n % 12 + 1:02d}-2019", TYPES[n % 4], cvr(n + 1), f"Virksomhed {n} ApS",
-         MUNICIPALITIES[n % 5], "Karen Konsulent", "Eksport, Strategi" if n % 3 else ""]
+        [
+            f"{n % 28 + 1:02d}-{n % 12 + 1:02d}-2019",
+            TYPES[n % 4],
+            cvr(n + 1),
+            f"Virksomhed {n} ApS",
+            MUNICIPALITIES[n % 5],
+            "Karen Konsulent",
+            "Eksport, Strategi" if n % 3 else "",
+        ]
         for n in range(count)
     ]
 
@@ -52,7 +59,9 @@ def test_importing_the_same_file_twice_adds_nothing(tracker: Tracker) -> None:
     assert (first.rows, first.stored, first.duplicates, first.problems) == (80, 80, 0, [])
     again = crm(tracker, data)
     assert (again.stored, again.duplicates) == (0, 80)
-    windows = crm(tracker, csv_bytes(crm_rows(80), encoding="cp1252"), "crm-ansi.csv")  # the same export, saved otherwise
+    windows = crm(
+        tracker, csv_bytes(crm_rows(80), encoding="cp1252"), "crm-ansi.csv"
+    )  # the same export, saved otherwise
     assert (windows.encoding, windows.stored, windows.duplicates) == ("Windows-1252", 0, 80)
     assert tracker.log.head().position == 80
     plans = next(t for g in tracker.status(2019).goals for t in g.targets if t.key == "action_plans")
@@ -125,12 +134,16 @@ def test_skip_bad_stores_the_good_rows_and_the_fixed_file_completes_the_import(t
 def test_xlsx_exports_with_excel_dates_and_numbers_import_like_csv(tracker: Tracker) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(["Dato", "CVR", "Forløbstype", "NPS", "Tilfredshed", "Kompetence", *[f"Effekt {n}" for n in range(1, 8)]])
+    sheet.append(
+        ["Dato", "CVR", "Forløbstype", "NPS", "Tilfredshed", "Kompetence", *[f"Effekt {n}" for n in range(1, 8)]]
+    )
     sheet.append([datetime(2019, 4, 2), int(cvr(5)), "Vækstplan", 9, 4.0, 5, "i høj grad", *["ved ikke"] * 6])
     sheet.append([43600, cvr(6), "handlingsplan", "10", "5", "4", *["i lav grad"] * 7])
     buffer = io.BytesIO()
     book.save(buffer)
-    report = import_file(tracker.import_destination(), "evaluations", buffer.getvalue(), "evaluering.xlsx", by=Actor("import"))
+    report = import_file(
+        tracker.import_destination(), "evaluations", buffer.getvalue(), "evaluering.xlsx", by=Actor("import")
+    )
     assert (report.encoding, report.stored, report.problems) == ("XLSX", 2, [])
     [first, second] = list(tracker.log.read_all())
     assert first.occurred_on.isoformat() == "2019-04-02" and second.occurred_on.isoformat() == "2019-05-15"
@@ -139,20 +152,45 @@ def test_xlsx_exports_with_excel_dates_and_numbers_import_like_csv(tracker: Trac
 
 def test_the_example_files_import_cleanly(tracker: Tracker) -> None:
     crm_report = crm(tracker, (EXAMPLES / "crm-eksport.csv").read_bytes())
-    evaluations = import_file(tracker.import_destination(), "evaluations", (EXAMPLES / "evaluering-eksport.csv").read_bytes(), "e.csv", by=Actor("import"))
+    evaluations = import_file(
+        tracker.import_destination(),
+        "evaluations",
+        (EXAMPLES / "evaluering-eksport.csv").read_bytes(),
+        "e.csv",
+        by=Actor("import"),
+    )
     assert crm_report.problems == [] and evaluations.problems == []
     assert crm_report.stored == crm_report.rows > 10 and evaluations.stored == evaluations.rows > 5
 
 
 def test_a_consultants_import_is_refused_rows_of_a_closed_year(tracker: Tracker) -> None:
-    tracker.append({"type": "period.closed", "occurred_on": "2020-01-20", "data": {"year": 2019}}, by=Actor("Dorte", "director"))
-    report = import_file(tracker.import_destination(), "crm", csv_bytes(crm_rows(3)), "crm.csv", by=Actor("Karen", "consultant"))
+    tracker.append(
+        {"type": "period.closed", "occurred_on": "2020-01-20", "data": {"year": 2019}}, by=Actor("Dorte", "director")
+    )
+    report = import_file(
+        tracker.import_destination(), "crm", csv_bytes(crm_rows(3)), "crm.csv", by=Actor("Karen", "consultant")
+    )
     assert [p.row for p in report.problems] == [2, 3, 4] and "kun direktøren" in report.problems[0].problem
     assert tracker.log.head().position == 1
     with pytest.raises(Forbidden):  # the lock's own check, should a close slip in between
-        tracker.append_events([tracker.validate({"type": "course.completed", "occurred_on": "2019-05-05", "data": {
-            "course_type": "short", "municipality": "Sorø", "consultant": "Karen"}})], by=Actor("Karen", "consultant"))
-    assert import_file(tracker.import_destination(), "crm", csv_bytes(crm_rows(3)), "crm.csv", by=Actor("Dorte", "director")).stored == 3
+        tracker.append_events(
+            [
+                tracker.validate(
+                    {
+                        "type": "course.completed",
+                        "occurred_on": "2019-05-05",
+                        "data": {"course_type": "short", "municipality": "Sorø", "consultant": "Karen"},
+                    }
+                )
+            ],
+            by=Actor("Karen", "consultant"),
+        )
+    assert (
+        import_file(
+            tracker.import_destination(), "crm", csv_bytes(crm_rows(3)), "crm.csv", by=Actor("Dorte", "director")
+        ).stored
+        == 3
+    )
 
 
 def test_the_api_upload_gives_the_same_row_report(client: TestClient, tokens: dict[str, str]) -> None:
@@ -163,27 +201,51 @@ def test_the_api_upload_gives_the_same_row_report(client: TestClient, tokens: di
     assert refused.status_code == 422
     body = refused.json()
     assert body["stored"] == 0 and [(p["row"], p["column"]) for p in body["problems"]] == [(57, "CVR")]
-    partial = client.post("/api/imports/crm", files=files, params={"skip_bad": True}, headers=auth(tokens["consultant"]))
+    partial = client.post(
+        "/api/imports/crm", files=files, params={"skip_bad": True}, headers=auth(tokens["consultant"])
+    )
     assert partial.status_code == 201 and partial.json()["stored"] == 59 and "Fejl" in partial.json()["bad_rows_csv"]
     again = client.post("/api/imports/crm", files=files, params={"skip_bad": True}, headers=auth(tokens["director"]))
     assert again.status_code == 200 and again.json()["duplicates"] == 59
     assert client.post("/api/imports/crm", files=files, headers=auth(tokens["auditor"])).status_code == 403
 
 
-def test_the_cli_reports_by_row_and_writes_the_bad_rows_file(tmp_path: Path, database_url: str, tracker: Tracker) -> None:
+def test_the_cli_reports_by_row_and_writes_the_bad_rows_file(
+    tmp_path: Path, database_url: str, tracker: Tracker
+) -> None:
     env = {**os.environ, "EHSJ_DATABASE_URL": database_url, "EHSJ_CONTRACTS_DIR": str(CONTRACTS), "COLUMNS": "200"}
     rows = crm_rows(20)
     rows[9][4] = "Lolandd"
     path = tmp_path / "crm.csv"
     path.write_bytes(csv_bytes(rows))
     create_user(tracker.engine, "Karen", "consultant")
-    refused = subprocess.run([EHSJ, "import", "crm", str(path), "--as", "Karen"], env=env, capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [EHSJ, "import", "crm", str(path), "--as", "Karen"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert refused.returncode == 2 and "Lolandd" in refused.stderr and "intet er gemt" in refused.stderr
-    skipped = subprocess.run([EHSJ, "import", "crm", str(path), "--skip-bad", "--as", "Karen"], env=env, capture_output=True, text=True, timeout=120)
+    skipped = subprocess.run(
+        [EHSJ, "import", "crm", str(path), "--skip-bad", "--as", "Karen"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert skipped.returncode == 1 and "19 nye hændelser gemt" in skipped.stderr
     assert "Lolandd" in (tmp_path / "crm-fejl.csv").read_text(encoding="utf-8-sig")
-    example = subprocess.run([EHSJ, "import", "evaluations", str(EXAMPLES / "evaluering-eksport.csv"), "--as", "Karen"], env=env, capture_output=True, text=True, timeout=120)
+    example = subprocess.run(
+        [EHSJ, "import", "evaluations", str(EXAMPLES / "evaluering-eksport.csv"), "--as", "Karen"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert example.returncode == 0 and "7 nye hændelser gemt" in example.stderr
-    wrong = subprocess.run([EHSJ, "import", "crm", str(EXAMPLES / "evaluering-eksport.csv"), "--as", "Karen"], env=env, capture_output=True, text=True, timeout=120)
+    wrong = subprocess.run(
+        [EHSJ, "import", "crm", str(EXAMPLES / "evaluering-eksport.csv"), "--as", "Karen"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert wrong.returncode == 2 and "ehsj import evaluations" in wrong.stderr
     assert tracker.log.head().position == 26

@@ -37,7 +37,9 @@ SOURCES = ("pyproject.toml", "README.md", "contracts", "ehsj_core", "services")
 
 
 def run(args: Sequence[str | Path], timeout: float = 600, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout, check=False, **kwargs)  # type: ignore[call-overload]
+    done = subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, timeout=timeout, check=False, **kwargs
+    )  # type: ignore[call-overload]
     assert done.returncode == 0, f"{args}: {done.returncode}\n{done.stdout}\n{done.stderr}"
     return done  # type: ignore[no-any-return]
 
@@ -87,7 +89,11 @@ def text_of(message: EmailMessage) -> str:
 def test_the_installed_wheel_runs_the_images_commands_outside_the_checkout(tmp_path: Path) -> None:
     started = time.monotonic()
     bin_dir = build_and_install(tmp_path)
-    assert not (bin_dir.parent / "lib").joinpath("python3.11", "site-packages", "__editable__.ehsj_goal_tracker-0.1.0.pth").exists()
+    assert (
+        not (bin_dir.parent / "lib")
+        .joinpath("python3.11", "site-packages", "__editable__.ehsj_goal_tracker-0.1.0.pth")
+        .exists()
+    )
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     commands = compose_commands()
@@ -99,8 +105,15 @@ def test_the_installed_wheel_runs_the_images_commands_outside_the_checkout(tmp_p
         service_missing("Redis", exc)
     with fresh_postgres_database() as url, smtp_server() as (sink, smtp_port):
         env = clean_env(
-            bin_dir, mode="distributed", database_url=url, redis_url=redis_url, smtp_host="127.0.0.1",
-            smtp_port=str(smtp_port), smtp_starttls="false", environment="production", secret_key="k" * 12 + "-installed-wheel-test-key",
+            bin_dir,
+            mode="distributed",
+            database_url=url,
+            redis_url=redis_url,
+            smtp_host="127.0.0.1",
+            smtp_port=str(smtp_port),
+            smtp_starttls="false",
+            environment="production",
+            secret_key="k" * 12 + "-installed-wheel-test-key",
         )
 
         def ehsj(*args: str) -> str:
@@ -115,8 +128,14 @@ def test_the_installed_wheel_runs_the_images_commands_outside_the_checkout(tmp_p
         api_port = free_port()
         logs = {name: (tmp_path / f"{name}.log").open("ab") for name in ("api", "worker", "scheduler")}
         processes = {
-            name: subprocess.Popen(installed(commands[name], bin_dir, api_port), env=env, cwd=workdir, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+            name: subprocess.Popen(
+                installed(commands[name], bin_dir, api_port),
+                env=env,
+                cwd=workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             for name, log in logs.items()
         }
         base = f"http://127.0.0.1:{api_port}"
@@ -125,16 +144,29 @@ def test_the_installed_wheel_runs_the_images_commands_outside_the_checkout(tmp_p
         tracker = Tracker(settings)
         try:
             wait_http(f"{base}/api/healthz")
-            posted = httpx.post(f"{base}/api/events", json=course("action_plan", "Lolland", occurred_on="2019-08-15", company=987), headers=headers)
+            posted = httpx.post(
+                f"{base}/api/events",
+                json=course("action_plan", "Lolland", occurred_on="2019-08-15", company=987),
+                headers=headers,
+            )
             assert posted.status_code == 201, posted.text
-            sent = httpx.post(f"{base}/api/reports/send", json={"kind": "quarterly_status", "period": "2019Q3"}, headers=headers, timeout=60)
+            sent = httpx.post(
+                f"{base}/api/reports/send",
+                json={"kind": "quarterly_status", "period": "2019Q3"},
+                headers=headers,
+                timeout=60,
+            )
             assert sent.status_code == 202 and sent.json()["recipients"] == 17, sent.text
             messages = sink.wait_for(17, timeout=120)
             assert len(messages) == 17
             rows = ledger.find_rows(tracker.engine, "quarterly_status", "2019Q3")
             lolland = next(r for r in rows if r.municipality == "Lolland")
-            after = build_for(tracker, "quarterly_status", "2019Q3", "Lolland", lolland.position).quarter.courses["action_plan"]
-            earlier = build_for(tracker, "quarterly_status", "2019Q3", "Lolland", lolland.position - 1).quarter.courses["action_plan"]
+            after = build_for(tracker, "quarterly_status", "2019Q3", "Lolland", lolland.position).quarter.courses[
+                "action_plan"
+            ]
+            earlier = build_for(tracker, "quarterly_status", "2019Q3", "Lolland", lolland.position - 1).quarter.courses[
+                "action_plan"
+            ]
             assert after == earlier + 1  # the posted course is in the figures of the report sent
             (mail,) = [m for m in messages if lolland.email in str(m["To"])]
             text = text_of(mail).replace("\r\n", "\n").strip()

@@ -46,7 +46,11 @@ def refusing_server() -> Iterator[int]:
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One database with the demo year, copied for each test (the demo takes a while)."""
     folder = tmp_path_factory.mktemp("demo")
-    env = {**os.environ, "EHSJ_DATABASE_URL": f"sqlite:///{folder / 'ehsj.sqlite3'}", "EHSJ_CONTRACTS_DIR": str(CONTRACTS)}
+    env = {
+        **os.environ,
+        "EHSJ_DATABASE_URL": f"sqlite:///{folder / 'ehsj.sqlite3'}",
+        "EHSJ_CONTRACTS_DIR": str(CONTRACTS),
+    }
     for args in (["init"], ["demo"]):
         done = subprocess.run([EHSJ, *args], env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
@@ -58,20 +62,30 @@ def cli_env(tmp_path: Path, demo_db: Path, port: int, **extra: str) -> dict[str,
     if not db.exists():
         db.write_bytes(demo_db.read_bytes())
     env = {k: v for k, v in os.environ.items() if not k.startswith("EHSJ_SMTP")}
-    return env | {
-        "EHSJ_DATABASE_URL": f"sqlite:///{db}",
-        "EHSJ_CONTRACTS_DIR": str(CONTRACTS),
-        "EHSJ_OUTBOX_DIR": str(tmp_path / "outbox"),
-        "EHSJ_MODE": "embedded",
-        "EHSJ_SMTP_HOST": "127.0.0.1",
-        "EHSJ_SMTP_PORT": str(port),
-        "EHSJ_SMTP_TIMEOUT_SECONDS": "5",
-        "COLUMNS": "200",
-    } | extra
+    return (
+        env
+        | {
+            "EHSJ_DATABASE_URL": f"sqlite:///{db}",
+            "EHSJ_CONTRACTS_DIR": str(CONTRACTS),
+            "EHSJ_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "EHSJ_MODE": "embedded",
+            "EHSJ_SMTP_HOST": "127.0.0.1",
+            "EHSJ_SMTP_PORT": str(port),
+            "EHSJ_SMTP_TIMEOUT_SECONDS": "5",
+            "COLUMNS": "200",
+        }
+        | extra
+    )
 
 
 def send_half_year(env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], list[ledger.DispatchRow]]:
-    done = subprocess.run([EHSJ, "report", "half-year", "--period", "2019H1", "--send"], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [EHSJ, "report", "half-year", "--period", "2019H1", "--send"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     settings = Settings(database_url=env["EHSJ_DATABASE_URL"], contracts_dir=CONTRACTS)
     rows = ledger.find_rows(Tracker(settings).engine, "half_year_report", "2019H1")
     return done, rows
@@ -126,10 +140,14 @@ def _with_smtp(tracker: Tracker, port: int, tls: str | None = None) -> None:
     add_recipient(tracker.engine, tracker.contract(2019).contract, "k17", "K17", "k17@example.org")
 
 
-def test_the_api_answers_502_for_a_server_without_starttls(client: TestClient, tokens: dict[str, str], tracker: Tracker) -> None:
+def test_the_api_answers_502_for_a_server_without_starttls(
+    client: TestClient, tokens: dict[str, str], tracker: Tracker
+) -> None:
     with smtp_server() as (_sink, port):
         _with_smtp(tracker, port)
-        answer = client.post("/api/reports/send", json={"kind": "half_year_report", "period": "2019H1"}, headers=auth(tokens["director"]))
+        answer = client.post(
+            "/api/reports/send", json={"kind": "half_year_report", "period": "2019H1"}, headers=auth(tokens["director"])
+        )
     assert answer.status_code == 502
     assert answer.json()["detail"] == (
         f"SMTP-serveren 127.0.0.1:{port} tilbyder ikke STARTTLS — sæt EHSJ_SMTP_TLS=none eller brug port 465 med EHSJ_SMTP_TLS=implicit"
@@ -137,10 +155,14 @@ def test_the_api_answers_502_for_a_server_without_starttls(client: TestClient, t
     assert [(r.state, r.attempts) for r in ledger.find_rows(tracker.engine, "half_year_report")] == [("pending", 0)]
 
 
-def test_the_api_answers_503_for_an_unreachable_server(client: TestClient, tokens: dict[str, str], tracker: Tracker) -> None:
+def test_the_api_answers_503_for_an_unreachable_server(
+    client: TestClient, tokens: dict[str, str], tracker: Tracker
+) -> None:
     port = free_port()
     _with_smtp(tracker, port, "none")
-    answer = client.post("/api/reports/send", json={"kind": "half_year_report", "period": "2019H1"}, headers=auth(tokens["director"]))
+    answer = client.post(
+        "/api/reports/send", json={"kind": "half_year_report", "period": "2019H1"}, headers=auth(tokens["director"])
+    )
     assert answer.status_code == 503
     assert answer.json()["detail"].startswith(f"SMTP-serveren 127.0.0.1:{port} kan ikke nås")
     assert [r.state for r in ledger.find_rows(tracker.engine, "half_year_report")] == ["pending"]
@@ -151,7 +173,9 @@ def test_the_api_accepts_every_kind_of_the_registry(client: TestClient, tokens: 
 
     schema = client.get("/openapi.json").json()["components"]["schemas"]["SendRequest"]["properties"]["kind"]
     assert set(schema["enum"]) == set(kinds.KINDS) == set(kinds.NAMES)
-    bad = client.post("/api/reports/send", json={"kind": "consultant_reminder", "period": "2019Q3"}, headers=auth(tokens["director"]))
+    bad = client.post(
+        "/api/reports/send", json={"kind": "consultant_reminder", "period": "2019Q3"}, headers=auth(tokens["director"])
+    )
     assert bad.status_code == 422  # a weekly kind takes an ISO week
 
 

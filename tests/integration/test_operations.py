@@ -97,7 +97,11 @@ def test_in_production_a_request_line_is_json_with_the_request_id_and_the_user(
     assert (first["method"], first["path"], first["route"], first["status"]) == ("GET", "/api/goals", "/api/goals", 200)
     assert first["level"] == "INFO" and isinstance(first["duration_ms"], float) and first["time"].endswith("Z")
     during = next(line for line in lines if line["logger"] == "ehsj.test")
-    assert (during["request_id"], during["user"], during["message"]) == ("req-4712", "Dorte Direktør", "logged during the request")
+    assert (during["request_id"], during["user"], during["message"]) == (
+        "req-4712",
+        "Dorte Direktør",
+        "logged during the request",
+    )
     other = next(line for line in requests if line["request_id"] == generated)
     assert (other["user"], other["status"]) == ("-", 401)
 
@@ -160,7 +164,12 @@ def test_ehsj_serve_in_production_writes_json_lines_and_no_uvicorn_access_line(t
     lines = [json.loads(line) for line in text.splitlines() if line.strip()]  # every line is JSON
     assert any(line["logger"].startswith("uvicorn") and "running on" in line["message"] for line in lines)
     (served,) = [line for line in lines if line.get("request_id") == "serve-1"]
-    assert (served["logger"], served["user"], served["status"], served["path"]) == ("ehsj.http", "Dorte Direktør", 200, "/api/goals")
+    assert (served["logger"], served["user"], served["status"], served["path"]) == (
+        "ehsj.http",
+        "Dorte Direktør",
+        200,
+        "/api/goals",
+    )
     assert "HTTP/1.1" not in text  # uvicorn's access log is off: the middleware's line is the one
     assert "color_message" not in text
 
@@ -181,7 +190,9 @@ def test_metrics_answer_the_director_after_an_append_and_a_dispatch(
     event = course(municipality="Lolland", event_id=new_id())
     assert client.post("/api/events", json=event, headers=auth(tokens["consultant"])).status_code == 201
     recipient = add_recipient(engine, tracker.contract(2019).contract, "k17", "K17", "k17@example.org")
-    ensure_rows(engine, "half_year_report", "2019H1", [recipient], tracker.log.head().position, tracker.settings.mail_from)
+    ensure_rows(
+        engine, "half_year_report", "2019H1", [recipient], tracker.log.head().position, tracker.settings.mail_from
+    )
     when = datetime.now(UTC).replace(microsecond=0)
     beat(engine, now=when)
 
@@ -194,7 +205,9 @@ def test_metrics_answer_the_director_after_an_append_and_a_dispatch(
     assert _sample(text, 'ehsj_dispatches{state="pending"}') == 1
     assert _sample(text, 'ehsj_dispatches{state="sent"}') == 0
     assert _sample(text, "ehsj_scheduler_last_run_timestamp_seconds") == when.timestamp()
-    assert _sample(text, 'ehsj_http_request_duration_seconds_count{method="POST",route="/api/events",status="201"}') == 1
+    assert (
+        _sample(text, 'ehsj_http_request_duration_seconds_count{method="POST",route="/api/events",status="201"}') == 1
+    )
     assert 'ehsj_http_request_duration_seconds_bucket{le="0.1",method="POST",route="/api/events",status="201"}' in text
 
     # a duplicate is not counted again, a refused event not at all
@@ -205,7 +218,9 @@ def test_metrics_answer_the_director_after_an_append_and_a_dispatch(
     assert _sample(second, "ehsj_events_appended_total") == 1
     assert _sample(second, "ehsj_log_head_position") == 1
     assert 'route="/metrics",status="200"' in second
-    assert _sample(second, 'ehsj_http_request_duration_seconds_count{method="POST",route="/api/events",status="422"}') == 1
+    assert (
+        _sample(second, 'ehsj_http_request_duration_seconds_count{method="POST",route="/api/events",status="422"}') == 1
+    )
 
 
 def test_metrics_are_refused_without_the_directors_token(client: TestClient, tokens: dict[str, str]) -> None:
@@ -240,7 +255,9 @@ def test_health_scheduler_fails_without_a_heartbeat_and_passes_while_the_schedul
         }
         before = _health("scheduler", env)
         assert before.returncode == 1
-        assert before.stderr.strip() == "Planlæggeren har aldrig skrevet et livstegn (ingen række i scheduler_heartbeats)."
+        assert (
+            before.stderr.strip() == "Planlæggeren har aldrig skrevet et livstegn (ingen række i scheduler_heartbeats)."
+        )
 
         proc = spawn(["scheduler"], env, tmp_path / "scheduler.log")
         try:

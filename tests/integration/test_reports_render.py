@@ -53,7 +53,10 @@ H1 = parse_period("2019H1", "half_year")
 def sqlite_tracker(tmp_path: Path) -> Iterator[Tracker]:
     """A tracker on SQLite only, for the heavier tests whose backend adds nothing to what they show."""
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'reports.sqlite3'}", contracts_dir=CONTRACTS, environment="test", snapshot_every=100
+        database_url=f"sqlite:///{tmp_path / 'reports.sqlite3'}",
+        contracts_dir=CONTRACTS,
+        environment="test",
+        snapshot_every=100,
     )
     engine = create_db_engine(settings.database_url)
     initialise(engine, settings.contracts_dir)
@@ -105,20 +108,65 @@ def small_log() -> list[dict[str, Any]]:
     events = [
         event("meeting.held", "2019-03-12", meeting_kind="all_actors", title="Fællesmøde"),
         event("meeting.held", "2019-02-20", meeting_kind="local_business_service", municipality="Sorø"),
-        event("event.held", "2019-04-02", event_kind="strategy_seminar", title="Strategiseminar", municipality="Sorø", participants=40),
-        event("event.held", "2019-05-08", event_kind="conference", title="Konference", municipality="Næstved", participants=120),
-        event("event.held", "2019-04-24", event_kind="digitalisation", title="Digital dag", municipality="Køge", participants=30),
-        event("event.held", "2019-07-02", event_kind="strategy_workshop", title="Workshop", municipality="Sorø", participants=25),
+        event(
+            "event.held",
+            "2019-04-02",
+            event_kind="strategy_seminar",
+            title="Strategiseminar",
+            municipality="Sorø",
+            participants=40,
+        ),
+        event(
+            "event.held",
+            "2019-05-08",
+            event_kind="conference",
+            title="Konference",
+            municipality="Næstved",
+            participants=120,
+        ),
+        event(
+            "event.held",
+            "2019-04-24",
+            event_kind="digitalisation",
+            title="Digital dag",
+            municipality="Køge",
+            participants=30,
+        ),
+        event(
+            "event.held",
+            "2019-07-02",
+            event_kind="strategy_workshop",
+            title="Workshop",
+            municipality="Sorø",
+            participants=25,
+        ),
         event("staff.designated", "2019-01-15", consultant="Dina Digital", role="digital_expert"),
         event("staff.designated", "2019-02-01", consultant="Tom Tværs", role="cross_region"),
-        event("evaluation.received", "2019-05-20", course_type="development_plan", company_cvr=cvr(100), nps=10,
-              satisfaction=3, consultant_competence=5, effect=["hoj"] + ["lav"] * 6),
+        event(
+            "evaluation.received",
+            "2019-05-20",
+            course_type="development_plan",
+            company_cvr=cvr(100),
+            nps=10,
+            satisfaction=3,
+            consultant_competence=5,
+            effect=["hoj"] + ["lav"] * 6,
+        ),
     ]
-    events += [event("newsletter.sent", f"2019-0{m}-10", channel="Erhvervsrådets nyhedsbrev", municipality="Lolland") for m in range(1, 6)]
+    events += [
+        event("newsletter.sent", f"2019-0{m}-10", channel="Erhvervsrådets nyhedsbrev", municipality="Lolland")
+        for m in range(1, 6)
+    ]
     events += [course("development_plan", "Holbæk", f"2019-0{n % 5 + 1}-0{n}", company=100 * n) for n in range(1, 8)]
     events += [
-        event("company.referred", "2019-05-31", company_cvr=cvr(100 * n), from_course="development_plan",
-              referred_to="Innovationsfonden", referral_kind="state_scheme")
+        event(
+            "company.referred",
+            "2019-05-31",
+            company_cvr=cvr(100 * n),
+            from_course="development_plan",
+            referred_to="Innovationsfonden",
+            referral_kind="state_scheme",
+        )
         for n in range(1, 6)
     ]
     return events
@@ -294,11 +342,20 @@ def test_the_annual_status_counts_the_targets_met_per_goal(sqlite_tracker: Track
 # experts 1 ≥ 0.9; all-actors meeting, strategy seminar and cross-region developer met. The July
 # workshop does not count yet. Local-actor meetings: 1 < 1.8, so behind.
 BEHIND_ON_14_JUNE = {
-    ("1", "short_courses"), ("1", "action_plans"), ("2", "growth_plans"),
-    ("5A", "state_scheme_agreements"), ("5A", "private_advisor_events"), ("5A", "council_presentations"),
-    ("5B", "local_actor_meetings"), ("7", "digital_business_model_courses"), ("8", "strategy_workshop"),
-    ("10", "copenhagen_capacity_agreement"), ("10", "early_warning_agreement"),
-    ("10", "export_council_agreement"), ("10", "big_joint_event"), ("12", "coordination_meetings"),
+    ("1", "short_courses"),
+    ("1", "action_plans"),
+    ("2", "growth_plans"),
+    ("5A", "state_scheme_agreements"),
+    ("5A", "private_advisor_events"),
+    ("5A", "council_presentations"),
+    ("5B", "local_actor_meetings"),
+    ("7", "digital_business_model_courses"),
+    ("8", "strategy_workshop"),
+    ("10", "copenhagen_capacity_agreement"),
+    ("10", "early_warning_agreement"),
+    ("10", "export_council_agreement"),
+    ("10", "big_joint_event"),
+    ("12", "coordination_meetings"),
 }
 
 
@@ -336,7 +393,9 @@ def test_the_reminder_lists_exactly_the_count_targets_behind_pace(tracker: Track
 
 
 def test_a_reminder_with_nothing_to_report_is_empty_and_says_so() -> None:
-    basis = Basis("Erhvervshus Sjælland", "Resultatkontrakt", "0" * 64, 2019, 7, date(2019, 6, 14), (("short", "Korte forløb"),))
+    basis = Basis(
+        "Erhvervshus Sjælland", "Resultatkontrakt", "0" * 64, 2019, 7, date(2019, 6, 14), (("short", "Korte forløb"),)
+    )
     reminder = Reminder(basis, date(2019, 6, 14), (), (), None, None, (), ())
     assert reminder.is_empty and reminder.attention_count == 0 and reminder.as_dict()["is_empty"] is True
     rendered = render(reminder)

@@ -32,17 +32,38 @@ from tests.conftest import CONTRACTS, auth
 from tests.factories import Actor, cvr
 from tests.webclient import create_people, sign_in, token_of
 
-ROLE_PERSON = {"consultant": "Karen Konsulent", "director": "Dorte Direktør", "auditor": "Anders Revisor", "chief": "Lars Erhvervschef"}
+ROLE_PERSON = {
+    "consultant": "Karen Konsulent",
+    "director": "Dorte Direktør",
+    "auditor": "Anders Revisor",
+    "chief": "Lars Erhvervschef",
+}
 OTHER_CONSULTANT = "Kim Konsulent"
 OPEN_DAY = "2020-03-04"  # 2020 is open; 2019 is closed by the setup
 ORDINARY: dict[str, dict[str, Any]] = {
-    "course.completed": {"course_type": "action_plan", "company_cvr": cvr(1), "municipality": "Lolland", "consultant": "Karen Konsulent"},
-    "company.referred": {"company_cvr": cvr(1), "from_course": "action_plan", "referred_to": "Vækstfonden", "referral_kind": "state_scheme"},
+    "course.completed": {
+        "course_type": "action_plan",
+        "company_cvr": cvr(1),
+        "municipality": "Lolland",
+        "consultant": "Karen Konsulent",
+    },
+    "company.referred": {
+        "company_cvr": cvr(1),
+        "from_course": "action_plan",
+        "referred_to": "Vækstfonden",
+        "referral_kind": "state_scheme",
+    },
     "meeting.held": {"meeting_kind": "coordination", "title": "Koordinering"},
     "newsletter.sent": {"channel": "Erhvervsrådets nyhedsbrev"},
     "event.held": {"event_kind": "event", "title": "Morgenmøde", "municipality": "Sorø", "participants": 30},
-    "evaluation.received": {"course_type": "action_plan", "company_cvr": cvr(1), "nps": 9, "satisfaction": 5,
-                            "consultant_competence": 4, "effect": ["hoj", "nogen", "lav", "slet_ikke", "ved_ikke", "lav", "lav"]},
+    "evaluation.received": {
+        "course_type": "action_plan",
+        "company_cvr": cvr(1),
+        "nps": 9,
+        "satisfaction": 5,
+        "consultant_competence": 4,
+        "effect": ["hoj", "nogen", "lav", "slet_ikke", "ved_ikke", "lav", "lav"],
+    },
     "agreement.signed": {"partner": "Copenhagen Capacity", "agreement_kind": "copenhagen_capacity"},
     "staff.designated": {"consultant": "Kim Konsulent", "role": "cross_region"},
     "milestone.reached": {"milestone": "5B.code_of_conduct", "evidence": "Referat"},
@@ -88,7 +109,12 @@ class World:
     def target(self, recorded_by: str) -> str:
         """A stored course logged by `recorded_by`, to retract."""
         event_id = str(uuid.uuid4())
-        raw = {"event_id": event_id, "type": "course.completed", "occurred_on": OPEN_DAY, "data": ORDINARY["course.completed"]}
+        raw = {
+            "event_id": event_id,
+            "type": "course.completed",
+            "occurred_on": OPEN_DAY,
+            "data": ORDINARY["course.completed"],
+        }
         self.tracker.append(raw, Actor(recorded_by, "director"))
         return event_id
 
@@ -105,7 +131,11 @@ class World:
             year = next(y for y in (*range(2000, 2019), *range(2021, 2026)) if y not in closed)
             return {"type": "period.closed", "occurred_on": f"{year + 1}-01-15", "data": {"year": year}}
         target = self.target(person if case == "retract_own" else OTHER_CONSULTANT)
-        return {"type": "event.retracted", "occurred_on": OPEN_DAY, "data": {"target_event_id": target, "reason": "Dublet"}}
+        return {
+            "type": "event.retracted",
+            "occurred_on": OPEN_DAY,
+            "data": {"target_event_id": target, "reason": "Dublet"},
+        }
 
 
 # --- the entry points ---------------------------------------------------------------------------------
@@ -134,8 +164,11 @@ def via_web(world: World, role: str, raw: dict[str, Any]) -> Outcome | None:
         page = client.get(f"/historik/{target}/tilbagekald")
         if page.status_code != 200:
             return Outcome(False, folded(page.text))
-        answer = client.post(f"/historik/{target}/tilbagekald", data={"csrf_token": token_of(client, "/historik"), "reason": "Dublet"},
-                             follow_redirects=False)
+        answer = client.post(
+            f"/historik/{target}/tilbagekald",
+            data={"csrf_token": token_of(client, "/historik"), "reason": "Dublet"},
+            follow_redirects=False,
+        )
     else:
         forms = {f.type: f for f in event_forms(world.tracker.contract(2019).contract).values()}
         form = forms.get(raw["type"])
@@ -144,7 +177,11 @@ def via_web(world: World, role: str, raw: dict[str, Any]) -> Outcome | None:
         page = client.get(f"/registrer/{form.slug}")
         if page.status_code != 200:
             return Outcome(False, folded(page.text))
-        data = {"csrf_token": token_of(client, f"/registrer/{form.slug}"), "event_id": str(uuid.uuid4()), **_form_fields(raw)}
+        data = {
+            "csrf_token": token_of(client, f"/registrer/{form.slug}"),
+            "event_id": str(uuid.uuid4()),
+            **_form_fields(raw),
+        }
         answer = client.post(f"/registrer/{form.slug}", data=data, follow_redirects=False)
     assert answer.status_code in (303, 403), answer.text[:3000]
     return Outcome(answer.status_code == 303, folded(answer.text))
@@ -164,20 +201,35 @@ def via_cli(world: World, role: str, raw: dict[str, Any]) -> Outcome:
 def _crm_csv(raw: dict[str, Any]) -> tuple[str, bytes]:
     d, day = raw["data"], raw["occurred_on"]
     dato = f"{day[8:10]}-{day[5:7]}-{day[:4]}"
-    rows = ["Dato;Forløbstype;CVR;Virksomhed;Kommune;Konsulent;Emner", f"{dato};Handlingsplan;{d['company_cvr']};Firma ApS;{d['municipality']};{d['consultant']};"]
+    rows = [
+        "Dato;Forløbstype;CVR;Virksomhed;Kommune;Konsulent;Emner",
+        f"{dato};Handlingsplan;{d['company_cvr']};Firma ApS;{d['municipality']};{d['consultant']};",
+    ]
     return "crm", ("\r\n".join(rows) + "\r\n").encode("utf-8-sig")
 
 
 def _evaluation_csv(raw: dict[str, Any]) -> tuple[str, bytes]:
     d, day = raw["data"], raw["occurred_on"]
     dato = f"{day[8:10]}-{day[5:7]}-{day[:4]}"
-    words = {"hoj": "i høj grad", "nogen": "i nogen grad", "lav": "i lav grad", "slet_ikke": "slet ikke", "ved_ikke": "ved ikke"}
+    words = {
+        "hoj": "i høj grad",
+        "nogen": "i nogen grad",
+        "lav": "i lav grad",
+        "slet_ikke": "slet ikke",
+        "ved_ikke": "ved ikke",
+    }
     header = "Dato;CVR;Forløbstype;NPS;Tilfredshed;Kompetence;" + ";".join(f"Effekt {i}" for i in range(1, 8))
-    row = f"{dato};{d['company_cvr']};Handlingsplan;{d['nps']};{d['satisfaction']};{d['consultant_competence']};" + ";".join(words[a] for a in d["effect"])
+    row = (
+        f"{dato};{d['company_cvr']};Handlingsplan;{d['nps']};{d['satisfaction']};{d['consultant_competence']};"
+        + ";".join(words[a] for a in d["effect"])
+    )
     return "evaluations", ("\r\n".join([header, row]) + "\r\n").encode("utf-8-sig")
 
 
-IMPORTABLE: dict[str, Callable[[dict[str, Any]], tuple[str, bytes]]] = {"course.completed": _crm_csv, "evaluation.received": _evaluation_csv}
+IMPORTABLE: dict[str, Callable[[dict[str, Any]], tuple[str, bytes]]] = {
+    "course.completed": _crm_csv,
+    "evaluation.received": _evaluation_csv,
+}
 
 
 def via_import(world: World, role: str, raw: dict[str, Any]) -> Outcome | None:
@@ -186,7 +238,9 @@ def via_import(world: World, role: str, raw: dict[str, Any]) -> Outcome | None:
     kind, content = IMPORTABLE[raw["type"]](raw)
     # A fresh CVR per attempt: an import's event ids follow from the row, and a row seen before is a duplicate.
     content = content.replace(cvr(1).encode(), cvr(200 + world.head()).encode())
-    answer = world.api.post(f"/api/imports/{kind}", files={"file": ("eksport.csv", content, "text/csv")}, headers=auth(world.tokens[role]))
+    answer = world.api.post(
+        f"/api/imports/{kind}", files={"file": ("eksport.csv", content, "text/csv")}, headers=auth(world.tokens[role])
+    )
     assert answer.status_code in (201, 403, 422), answer.text
     body = answer.json()
     if answer.status_code == 201:
@@ -197,7 +251,10 @@ def via_import(world: World, role: str, raw: dict[str, Any]) -> Outcome | None:
 
 
 ENTRY_POINTS: dict[str, Callable[[World, str, dict[str, Any]], Outcome | None]] = {
-    "api": via_api, "web": via_web, "cli": via_cli, "import": via_import,
+    "api": via_api,
+    "web": via_web,
+    "cli": via_cli,
+    "import": via_import,
 }
 
 
@@ -240,7 +297,9 @@ def test_every_role_gets_the_same_decision_for_every_event_type_on_every_entry_p
     assert checked >= 4 * 13 * 2
 
 
-def test_a_consultant_retracting_another_consultants_event_is_refused_everywhere_and_the_director_may(world: World) -> None:
+def test_a_consultant_retracting_another_consultants_event_is_refused_everywhere_and_the_director_may(
+    world: World,
+) -> None:
     for entry in ("api", "web", "cli"):
         for role, allowed in (("consultant", False), ("director", True)):
             raw = world.envelope("retract_others", "")
@@ -257,4 +316,8 @@ def test_the_forms_and_the_api_store_the_same_event(world: World) -> None:
     web, api = via_web(world, "consultant", raw), via_api(world, "consultant", raw)
     assert web is not None and web.allowed and api.allowed
     *_, from_web, from_api = list(world.tracker.log.read_all())
-    assert (from_web.type, view_data(from_web.data), from_web.recorded_by) == (from_api.type, view_data(from_api.data), "Karen Konsulent")
+    assert (from_web.type, view_data(from_web.data), from_web.recorded_by) == (
+        from_api.type,
+        view_data(from_api.data),
+        "Karen Konsulent",
+    )

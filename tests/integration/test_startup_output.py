@@ -50,8 +50,11 @@ def test_serve_starts_without_a_warning(mode: str, tmp_path: Path) -> None:
     assert subprocess.run([EHSJ, "init"], env=env, capture_output=True, timeout=120).returncode == 0
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([EHSJ, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [EHSJ, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
+
         def up() -> bool:
             assert proc.poll() is None, log.read_text()
             try:
@@ -72,16 +75,26 @@ def test_serve_starts_without_a_warning(mode: str, tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_worker_starts_without_a_warning(tmp_path: Path) -> None:
     with fresh_postgres_database() as url, private_redis(tmp_path) as (redis_url, _port):
-        env = {**os.environ, **distributed_env(url, redis_url, free_port()), "EHSJ_SECRET_KEY": SECRET, "PYTHONWARNINGS": "default"}
+        env = {
+            **os.environ,
+            **distributed_env(url, redis_url, free_port()),
+            "EHSJ_SECRET_KEY": SECRET,
+            "PYTHONWARNINGS": "default",
+        }
         assert subprocess.run([EHSJ, "init"], env=env, capture_output=True, timeout=120).returncode == 0
         log = tmp_path / "worker.log"
         if os.geteuid() == 0:  # Celery rightly warns about a worker run as root; the image runs it as a user
             env["PYTHONWARNINGS"] = "default,ignore:You're running the worker with superuser privileges"
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [EHSJ, "worker", "--concurrency", "1", "--pool", "solo"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                [EHSJ, "worker", "--concurrency", "1", "--pool", "solo"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         try:
+
             def up() -> bool:
                 assert proc.poll() is None, log.read_text()
                 return "ready." in log.read_text()
@@ -91,6 +104,12 @@ def test_worker_starts_without_a_warning(tmp_path: Path) -> None:
         finally:
             stop(proc)
     output = log.read_text()
-    for name in ("reports.send", "reports.deliver", "reports.dispatch_due", "reports.send_reminders", "reports.retry_open"):
+    for name in (
+        "reports.send",
+        "reports.deliver",
+        "reports.dispatch_due",
+        "reports.send_reminders",
+        "reports.retry_open",
+    ):
         assert f". {name}\n" in output, output  # the worker's banner lists its tasks
     _clean(output)

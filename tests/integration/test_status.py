@@ -62,7 +62,11 @@ def test_a_snapshot_written_by_other_fold_code_is_ignored(tracker: Tracker, engi
     with engine.begin() as conn:
         conn.execute(
             snapshots_table.insert().values(
-                name="goal_facts", version="older-code", position=3, state=orjson.dumps(forged), created_at=datetime.now(UTC)
+                name="goal_facts",
+                version="older-code",
+                position=3,
+                state=orjson.dumps(forged),
+                created_at=datetime.now(UTC),
             )
         )
     assert target(tracker.status(2019, as_of=3).as_dict(), "1", "short_courses")["actual"] == 3
@@ -71,7 +75,11 @@ def test_a_snapshot_written_by_other_fold_code_is_ignored(tracker: Tracker, engi
 
 def test_the_api_serves_goals_one_goal_and_municipalities(client: TestClient, tokens: dict[str, str]) -> None:
     headers = auth(tokens["chief"])
-    client.post("/api/events", json={"events": [course("action_plan", "Lolland"), course("growth_plan", "Sorø", company=2)]}, headers=auth(tokens["consultant"]))
+    client.post(
+        "/api/events",
+        json={"events": [course("action_plan", "Lolland"), course("growth_plan", "Sorø", company=2)]},
+        headers=auth(tokens["consultant"]),
+    )
     goals = client.get("/api/goals", params={"year": 2019}, headers=headers).json()
     assert goals["year"] == 2019 and goals["position"] == 2 and goals["as_of"] is None
     assert target(goals, "1", "action_plans")["actual"] == 1
@@ -79,7 +87,9 @@ def test_the_api_serves_goals_one_goal_and_municipalities(client: TestClient, to
     one = client.get("/api/goals/5b", params={"year": 2019}, headers=headers).json()
     assert one["goal"]["id"] == "5B"
     assert [t["key"] for t in one["goal"]["targets"]][-1] == "geographic_spread"
-    municipalities = client.get("/api/municipalities", params={"year": 2019, "as_of": 1}, headers=auth(tokens["auditor"])).json()
+    municipalities = client.get(
+        "/api/municipalities", params={"year": 2019, "as_of": 1}, headers=auth(tokens["auditor"])
+    ).json()
     lolland = next(m for m in municipalities["municipalities"] if m["name"] == "Lolland")
     assert lolland["courses"]["action_plan"] == 1 and lolland["specialised_share_pct"] == 100.0
     assert lolland["deviation_pp"] == round(100 - 4.99, 2)
@@ -92,7 +102,9 @@ def test_the_api_serves_goals_one_goal_and_municipalities(client: TestClient, to
     assert future.status_code == 422
 
 
-def test_a_second_contract_is_served_without_a_code_change(client: TestClient, tokens: dict[str, str], engine: Engine) -> None:
+def test_a_second_contract_is_served_without_a_code_change(
+    client: TestClient, tokens: dict[str, str], engine: Engine
+) -> None:
     store_contracts(engine, read_contract_folder(TEST_CONTRACTS))
     headers = auth(tokens["auditor"])
     contract = client.get("/api/contract", params={"year": 2020}, headers=headers).json()

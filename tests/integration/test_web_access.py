@@ -72,40 +72,73 @@ def test_without_a_session_every_page_leads_to_the_sign_in_page(web: TestClient)
     for path in PAGES:
         answer = web.get(path, follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"].startswith("/log-ind"), path
-    assert web.get("/historik?type=x", follow_redirects=False).headers["location"] == "/log-ind?next=%2Fhistorik%3Ftype%3Dx"
+    assert (
+        web.get("/historik?type=x", follow_redirects=False).headers["location"]
+        == "/log-ind?next=%2Fhistorik%3Ftype%3Dx"
+    )
 
 
-def test_writing_is_refused_to_the_roles_that_may_not_even_with_a_valid_csrf_token(web: TestClient, tracker: Tracker) -> None:
+def test_writing_is_refused_to_the_roles_that_may_not_even_with_a_valid_csrf_token(
+    web: TestClient, tracker: Tracker
+) -> None:
     [stored] = tracker.append(course(), by=Actor("Kim Konsulent"))
     for role in ("auditor", "chief"):
         web.cookies.clear()
         sign_in(web, ROLE_PERSON[role])
         token = token_of(web)
-        form = {"csrf_token": token, "occurred_on": "2019-05-02", "course_type": "short", "municipality": "Lolland", "consultant": "X"}
+        form = {
+            "csrf_token": token,
+            "occurred_on": "2019-05-02",
+            "course_type": "short",
+            "municipality": "Lolland",
+            "consultant": "X",
+        }
         assert web.post("/registrer/forloeb", data=form).status_code == 403
-        assert web.post(f"/historik/{stored.event_id}/tilbagekald", data={"csrf_token": token, "reason": "x"}).status_code == 403
+        assert (
+            web.post(f"/historik/{stored.event_id}/tilbagekald", data={"csrf_token": token, "reason": "x"}).status_code
+            == 403
+        )
         assert web.post("/brugere", data={"csrf_token": token, "name": "Ny", "role": "director"}).status_code == 403
     assert tracker.log.head().position == 1
 
 
-def test_a_consultant_retracts_only_their_own_events_and_the_director_anybodys(web: TestClient, tracker: Tracker) -> None:
+def test_a_consultant_retracts_only_their_own_events_and_the_director_anybodys(
+    web: TestClient, tracker: Tracker
+) -> None:
     [own] = tracker.append(course(company=1), by=Actor("Karen Konsulent"))
     [other] = tracker.append(course(company=2), by=Actor("Kim Konsulent"))
     sign_in(web, "Karen Konsulent")
     token = token_of(web)
     assert web.get(f"/historik/{other.event_id}/tilbagekald").status_code == 403
-    assert web.post(f"/historik/{other.event_id}/tilbagekald", data={"csrf_token": token, "reason": "nej"}).status_code == 403
-    assert web.post(f"/historik/{own.event_id}/tilbagekald", data={"csrf_token": token, "reason": ""}).status_code == 422
-    done = web.post(f"/historik/{own.event_id}/tilbagekald", data={"csrf_token": token, "reason": "Dublet"}, follow_redirects=False)
+    assert (
+        web.post(f"/historik/{other.event_id}/tilbagekald", data={"csrf_token": token, "reason": "nej"}).status_code
+        == 403
+    )
+    assert (
+        web.post(f"/historik/{own.event_id}/tilbagekald", data={"csrf_token": token, "reason": ""}).status_code == 422
+    )
+    done = web.post(
+        f"/historik/{own.event_id}/tilbagekald", data={"csrf_token": token, "reason": "Dublet"}, follow_redirects=False
+    )
     assert done.status_code == 303
     again = web.post(f"/historik/{own.event_id}/tilbagekald", data={"csrf_token": token, "reason": "igen"})
     assert again.status_code == 422 and "allerede tilbagekaldt" in again.text
     web.cookies.clear()
     sign_in(web, "Dorte Direktør")
     token = token_of(web)
-    assert web.post(f"/historik/{other.event_id}/tilbagekald", data={"csrf_token": token, "reason": "Fejl"}, follow_redirects=False).status_code == 303
+    assert (
+        web.post(
+            f"/historik/{other.event_id}/tilbagekald",
+            data={"csrf_token": token, "reason": "Fejl"},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
     retractions = [e for e in tracker.log.read_all() if e.type == "event.retracted"]
-    assert [(e.recorded_by, view_data(e.data)["reason"]) for e in retractions] == [("Karen Konsulent", "Dublet"), ("Dorte Direktør", "Fejl")]
+    assert [(e.recorded_by, view_data(e.data)["reason"]) for e in retractions] == [
+        ("Karen Konsulent", "Dublet"),
+        ("Dorte Direktør", "Fejl"),
+    ]
 
 
 def test_every_form_of_the_web_app_refuses_a_post_without_its_csrf_token(web: TestClient, tracker: Tracker) -> None:
@@ -113,7 +146,9 @@ def test_every_form_of_the_web_app_refuses_a_post_without_its_csrf_token(web: Te
     sign_in(web, "Dorte Direktør")
     token_of(web)
     values = {"event_id": stored.event_id, "slug": "forloeb", "account_id": "1"}
-    posts = [r for m in PAGE_MODULES for r in m.router.routes if isinstance(r, APIRoute) and "POST" in (r.methods or ())]
+    posts = [
+        r for m in PAGE_MODULES for r in m.router.routes if isinstance(r, APIRoute) and "POST" in (r.methods or ())
+    ]
     assert len(posts) >= 8
     for route in posts:
         path = route.path.format(**values)
@@ -127,7 +162,9 @@ def test_every_form_of_the_web_app_refuses_a_post_without_its_csrf_token(web: Te
     assert web.get("/", follow_redirects=False).status_code == 200  # still signed in: nothing happened
 
 
-def test_signing_out_ends_the_session_and_a_new_password_or_disabling_ends_the_others(web: TestClient, tracker: Tracker) -> None:
+def test_signing_out_ends_the_session_and_a_new_password_or_disabling_ends_the_others(
+    web: TestClient, tracker: Tracker
+) -> None:
     sign_in(web, "Karen Konsulent")
     assert web.post("/log-ud", data={"csrf_token": token_of(web)}, follow_redirects=False).status_code == 303
     assert web.get("/", follow_redirects=False).status_code == 303
@@ -139,7 +176,10 @@ def test_signing_out_ends_the_session_and_a_new_password_or_disabling_ends_the_o
     assert web.get("/").status_code == 200
     disable_user(tracker.engine, "Karen Konsulent")
     assert web.get("/", follow_redirects=False).status_code == 303
-    refused = web.post("/log-ind", data={"name": "Karen Konsulent", "password": "en-helt-ny-adgangskode", "csrf_token": token_of(web, "/log-ind")})
+    refused = web.post(
+        "/log-ind",
+        data={"name": "Karen Konsulent", "password": "en-helt-ny-adgangskode", "csrf_token": token_of(web, "/log-ind")},
+    )
     assert refused.status_code == 401 and "Forkert brugernavn eller adgangskode" in refused.text
 
 
@@ -150,15 +190,25 @@ def test_a_wrong_password_is_refused_and_the_next_address_stays_on_this_site(web
     for target, lands in (("/historik", "/historik"), ("//evil.example", "/"), ("https://evil.example/", "/")):
         web.cookies.clear()
         token = token_of(web, "/log-ind")
-        answer = web.post("/log-ind", data={"name": "Karen Konsulent", "password": "korrekt-hest-batteri", "csrf_token": token, "next": target}, follow_redirects=False)
+        answer = web.post(
+            "/log-ind",
+            data={"name": "Karen Konsulent", "password": "korrekt-hest-batteri", "csrf_token": token, "next": target},
+            follow_redirects=False,
+        )
         assert answer.headers["location"] == lands
 
 
 def test_the_session_cookie_is_secure_http_only_and_same_site_lax(web: TestClient) -> None:
     token = token_of(web, "/log-ind")
-    answer = web.post("/log-ind", data={"name": "Karen Konsulent", "password": "korrekt-hest-batteri", "csrf_token": token}, follow_redirects=False)
+    answer = web.post(
+        "/log-ind",
+        data={"name": "Karen Konsulent", "password": "korrekt-hest-batteri", "csrf_token": token},
+        follow_redirects=False,
+    )
     cookie = answer.headers["set-cookie"].lower()
-    assert cookie.startswith("ehsj_session=") and "httponly" in cookie and "secure" in cookie and "samesite=lax" in cookie
+    assert (
+        cookie.startswith("ehsj_session=") and "httponly" in cookie and "secure" in cookie and "samesite=lax" in cookie
+    )
 
 
 def test_a_session_ends_at_its_lifetime_however_busy(settings: Settings, tracker: Tracker) -> None:

@@ -58,7 +58,11 @@ def test_the_auditor_sees_the_chain_replays_compares_and_downloads(web: TestClie
 
     xlsx = web.get("/revision/resultatopgoerelse.xlsx", params={"year": 2019})
     assert xlsx.status_code == 200 and xlsx.headers["content-type"] == XLSX and xlsx.content[:2] == b"PK"
-    assert web.get("/revision/resultatopgoerelse.html", params={"year": 2019}).headers["content-type"].startswith("text/html")
+    assert (
+        web.get("/revision/resultatopgoerelse.html", params={"year": 2019})
+        .headers["content-type"]
+        .startswith("text/html")
+    )
     export = web.get("/revision/eksport.jsonl", params={"year": 2019})
     assert export.status_code == 200 and export.headers["content-type"] == "application/x-ndjson"
     assert len(export.text.strip().splitlines()) >= 3  # the header and both events
@@ -81,7 +85,12 @@ def test_a_sent_report_is_listed_and_reproduced(web: TestClient, tracker: Tracke
 @pytest.mark.parametrize("name", ["Karen Konsulent", "Lars Erhvervschef"])
 def test_a_consultant_and_a_chief_have_no_access_to_the_audit_pages(web: TestClient, name: str) -> None:
     sign_in(web, name)
-    for path in ("/revision", "/revision/resultatopgoerelse.xlsx?year=2019", "/revision/eksport.jsonl?year=2019", "/revision/genskab/1"):
+    for path in (
+        "/revision",
+        "/revision/resultatopgoerelse.xlsx?year=2019",
+        "/revision/eksport.jsonl?year=2019",
+        "/revision/genskab/1",
+    ):
         answer = web.get(path)
         assert answer.status_code == 403 and "Ingen adgang" in answer.text, path
     assert 'href="/revision"' not in web.get("/").text
@@ -113,7 +122,9 @@ def test_a_bad_row_is_reported_by_row_and_column_and_nothing_is_stored(web: Test
     assert skipped.startswith("200") and stored_count(skipped) == str(len(lines) - 2)
 
 
-def test_the_upload_without_its_csrf_token_is_refused_and_others_may_not_import(web: TestClient, tracker: Tracker) -> None:
+def test_the_upload_without_its_csrf_token_is_refused_and_others_may_not_import(
+    web: TestClient, tracker: Tracker
+) -> None:
     sign_in(web, "Karen Konsulent")
     token_of(web, "/import")
     refused = upload(web, CRM.read_bytes(), token=None)

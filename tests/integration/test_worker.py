@@ -55,9 +55,18 @@ class Stack:
 
 
 def make_stack(tmp_path: Path, refuse: int = 0, delay: float = 0.0) -> Iterator[Stack]:
-    with fresh_postgres_database() as url, private_redis(tmp_path) as (redis_url, _port), smtp_server(refuse, delay) as (sink, smtp_port):
+    with (
+        fresh_postgres_database() as url,
+        private_redis(tmp_path) as (redis_url, _port),
+        smtp_server(refuse, delay) as (sink, smtp_port),
+    ):
         env = distributed_env(
-            url, redis_url, smtp_port, retry_backoff_seconds="0.2", visibility_timeout_seconds="4", sending_timeout_seconds="3"
+            url,
+            redis_url,
+            smtp_port,
+            retry_backoff_seconds="0.2",
+            visibility_timeout_seconds="4",
+            sending_timeout_seconds="3",
         )
         settings = Settings(**{k.removeprefix("EHSJ_").lower(): v for k, v in env.items()})  # type: ignore[arg-type]
         tracker = Tracker(settings)
@@ -96,7 +105,9 @@ def test_the_quarterly_run_sends_seventeen_emails_built_from_the_projection(stac
     rendered = render(report)
     assert digest(rendered) == lolland.sha256
     received = email.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-    assert [line.rstrip() for line in received.strip().splitlines()] == [line.rstrip() for line in rendered.text.strip().splitlines()]
+    assert [line.rstrip() for line in received.strip().splitlines()] == [
+        line.rstrip() for line in rendered.text.strip().splitlines()
+    ]
     figures = stack.tracker.municipalities(2019, as_of=lolland.position, months={"2019-07", "2019-08", "2019-09"})
     expected = next(m for m in figures.municipalities if m.name == "Lolland").courses
     assert report.quarter.courses == expected

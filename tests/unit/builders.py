@@ -47,7 +47,6 @@ def goal_and_target(goal_id: str, key: str) -> tuple[Goal, Target]:
     return goal, target
 
 
-
 _CVRS: list[str] = []
 _CANDIDATES = itertools.count(10_000_000)
 
@@ -156,7 +155,9 @@ def newsletter(municipality: str | None = None, on: date = MID_2019) -> Ev:
     return _ev("newsletter.sent", on, data)
 
 
-def event_held(event_kind: str = "event", municipality: str = "Sorø", participants: int = 40, on: date = MID_2019) -> Ev:
+def event_held(
+    event_kind: str = "event", municipality: str = "Sorø", participants: int = 40, on: date = MID_2019
+) -> Ev:
     return _ev(
         "event.held",
         on,

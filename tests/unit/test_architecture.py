@@ -9,8 +9,12 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-SOURCES = [p for folder in ("ehsj_core", "services") for p in (ROOT / folder).rglob("*.py") if "migrations" not in p.parts]
-LOG_TABLES = re.compile(r"\b(events_table|retractions_table|StoredEvent|RetractionIndex)\b|\b(FROM|INTO|UPDATE|JOIN)\s+(events|retractions)\b")
+SOURCES = [
+    p for folder in ("ehsj_core", "services") for p in (ROOT / folder).rglob("*.py") if "migrations" not in p.parts
+]
+LOG_TABLES = re.compile(
+    r"\b(events_table|retractions_table|StoredEvent|RetractionIndex)\b|\b(FROM|INTO|UPDATE|JOIN)\s+(events|retractions)\b"
+)
 OWNERS = {ROOT / "ehsj_core/events/reader.py", ROOT / "ehsj_core/events/store.py", ROOT / "ehsj_core/tables.py"}
 
 

@@ -47,7 +47,8 @@ def live(events: list[DemoEvent]) -> list[DemoEvent]:
 
 def of_type(events: list[DemoEvent], type_: str, **match: object) -> list[dict[str, Any]]:
     return [
-        e.raw["data"] for e in events
+        e.raw["data"]
+        for e in events
         if e.raw["type"] == type_ and all(e.raw["data"].get(k) == v for k, v in match.items())
     ]
 
@@ -148,7 +149,12 @@ def test_the_house_activities_match_the_story_of_the_year() -> None:
     assert agreements["early_warning"] == 1 and agreements["export_council"] == 1 and agreements["municipality"] >= 2
     roles = Counter(str(d["role"]) for d in of_type(events, "staff.designated"))
     assert roles == {"digital_expert": 2, "cross_region": 2}
-    milestones = {str(d["milestone"]): e.raw["occurred_on"] for e in events if e.raw["type"] == "milestone.reached" for d in [e.raw["data"]]}
+    milestones = {
+        str(d["milestone"]): e.raw["occurred_on"]
+        for e in events
+        if e.raw["type"] == "milestone.reached"
+        for d in [e.raw["data"]]
+    }
     assert len(milestones) == len(C2019.milestone_keys()) - 2
     assert milestones["8.strategy_2020_draft"] == "2019-06-20" and milestones["8.strategy_2021_process"] == "2019-10-08"
 
@@ -237,7 +243,9 @@ def test_load_demo_fills_an_empty_log_and_the_status_tells_the_story(demo_tracke
 
 
 def test_load_demo_refuses_a_log_that_is_not_empty(demo_tracker: Tracker) -> None:
-    demo_tracker.append_events([parse_event(YEAR[0].raw, demo_tracker.contract_book(), demo_tracker.house, date(2020, 1, 1))], by=Actor("x"))
+    demo_tracker.append_events(
+        [parse_event(YEAR[0].raw, demo_tracker.contract_book(), demo_tracker.house, date(2020, 1, 1))], by=Actor("x")
+    )
     with pytest.raises(DemoError, match="tom log"):
         demo_tracker.load_demo()
     assert demo_tracker.log.head().position == 1

@@ -33,7 +33,12 @@ SAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         },
     ),
     "company.referred": (
-        {"company_cvr": cvr(2), "from_course": "action_plan", "referred_to": "Innovationsfonden", "referral_kind": "other_public"},
+        {
+            "company_cvr": cvr(2),
+            "from_course": "action_plan",
+            "referred_to": "Innovationsfonden",
+            "referral_kind": "other_public",
+        },
         {
             "company_cvr": cvr(2),
             "from_course": "development_plan",
@@ -44,7 +49,12 @@ SAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "meeting.held": (
         {"meeting_kind": "all_actors"},
-        {"meeting_kind": "council_presentation_offered", "title": "Præsentation", "municipality": "Faxe", "participants": 12},
+        {
+            "meeting_kind": "council_presentation_offered",
+            "title": "Præsentation",
+            "municipality": "Faxe",
+            "participants": 12,
+        },
     ),
     "newsletter.sent": (
         {"channel": "Erhvervsrådets nyhedsbrev"},

@@ -19,7 +19,12 @@ HOUSE = "sjaelland"
 def rows() -> list[dict[str, Any]]:
     """Four events: two in 2019, one in 2020, and a 2020 retraction of a 2019 event."""
     specs: list[tuple[str, str, date, dict[str, Any]]] = [
-        ("a", "course.completed", date(2019, 3, 4), {"course_type": "short", "municipality": "Sorø", "consultant": "Karen", "topics": []}),
+        (
+            "a",
+            "course.completed",
+            date(2019, 3, 4),
+            {"course_type": "short", "municipality": "Sorø", "consultant": "Karen", "topics": []},
+        ),
         ("b", "meeting.held", date(2019, 5, 6), {"meeting_kind": "all_actors"}),
         ("c", "newsletter.sent", date(2020, 1, 8), {"channel": "Nyhedsbrev"}),
         ("d", "event.retracted", date(2020, 1, 9), {"target_event_id": "a", "reason": "fejl"}),
@@ -27,21 +32,45 @@ def rows() -> list[dict[str, Any]]:
     out, prev = [], GENESIS_HASH
     for position, (event_id, type_, on, data) in enumerate(specs, start=1):
         payload = chain_payload(
-            position=position, event_id=event_id, type=type_, schema_version=1, house=HOUSE, occurred_on=on,
-            recorded_at=datetime(2020, 1, 10, 8, position, tzinfo=UTC), recorded_by="Karen", data=data, prev_hash=prev,
+            position=position,
+            event_id=event_id,
+            type=type_,
+            schema_version=1,
+            house=HOUSE,
+            occurred_on=on,
+            recorded_at=datetime(2020, 1, 10, 8, position, tzinfo=UTC),
+            recorded_by="Karen",
+            data=data,
+            prev_hash=prev,
         )
         prev = hash_payload(payload)
         out.append({**payload, "hash": prev, "in_year": on.year == 2019 or event_id == "d"})
     return out
 
 
-def write(path: Path, lines: list[dict[str, Any]], header: dict[str, Any] | None = None, trailer: dict[str, Any] | None = None) -> Path:
+def write(
+    path: Path, lines: list[dict[str, Any]], header: dict[str, Any] | None = None, trailer: dict[str, Any] | None = None
+) -> Path:
     head = lines[-1]["hash"] if lines else GENESIS_HASH
-    header = header or {"record": "header", "format": FORMAT, "version": VERSION, "house": HOUSE, "year": 2019,
-                        "head_position": len(lines), "head_hash": head}
-    trailer = trailer or {"record": "trailer", "events": len(lines), "in_year": sum(r["in_year"] for r in lines),
-                          "head_position": len(lines), "head_hash": head}
-    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [header, *lines, trailer]) + "\n", encoding="utf-8")
+    header = header or {
+        "record": "header",
+        "format": FORMAT,
+        "version": VERSION,
+        "house": HOUSE,
+        "year": 2019,
+        "head_position": len(lines),
+        "head_hash": head,
+    }
+    trailer = trailer or {
+        "record": "trailer",
+        "events": len(lines),
+        "in_year": sum(r["in_year"] for r in lines),
+        "head_position": len(lines),
+        "head_hash": head,
+    }
+    path.write_text(
+        "\n".join(json.dumps(x, ensure_ascii=False) for x in [header, *lines, trailer]) + "\n", encoding="utf-8"
+    )
     return path
 
 

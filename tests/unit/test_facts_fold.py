@@ -79,7 +79,9 @@ def _one_of_each(on: date) -> list[Ev]:
 
 
 def test_a_course_is_tallied_by_type_municipality_and_month_with_its_topics_and_company():
-    log = fold([course("action_plan", "Lolland", date(2019, 3, 5), company=1, topics=["digital_business_model", "export"])])
+    log = fold(
+        [course("action_plan", "Lolland", date(2019, 3, 5), company=1, topics=["digital_business_model", "export"])]
+    )
     assert year_of(log) == YearFacts(
         courses={("action_plan", "Lolland", "2019-03"): 1},
         course_topics={
@@ -127,7 +129,9 @@ def test_two_courses_of_one_company_tally_the_company_twice():
 
 def test_an_evaluation_is_tallied_once_per_question_with_its_effect_answers_as_a_set():
     effect = ("nogen", "lav", "lav", "ved_ikke", "lav", "lav", "lav")
-    log = fold([evaluation("development_plan", nps=9, satisfaction=4, competence=5, effect=effect, on=date(2019, 10, 7))])
+    log = fold(
+        [evaluation("development_plan", nps=9, satisfaction=4, competence=5, effect=effect, on=date(2019, 10, 7))]
+    )
     assert year_of(log) == YearFacts(
         evaluation_scores={
             ("development_plan", "nps", 9, "2019-10"): 1,
@@ -461,9 +465,7 @@ def test_retracting_the_course_removes_the_company_from_companies_referred():
 
 def test_retracting_the_march_course_moves_the_referred_company_to_its_next_course():
     march = course(company=1, on=date(2019, 3, 3))
-    folder = Folder().apply(
-        march, course(company=1, on=date(2019, 8, 3)), referral(company=1, on=date(2019, 4, 20))
-    )
+    folder = Folder().apply(march, course(company=1, on=date(2019, 8, 3)), referral(company=1, on=date(2019, 4, 20)))
     assert _counters(folder)[1] == {("action_plan", "2019-04"): 1}  # later of March and April
     folder.apply(retraction(march))
     assert _counters(folder) == ({("action_plan", "2019-08"): 1}, {("action_plan", "2019-08"): 1})
@@ -483,7 +485,9 @@ def test_a_referral_from_a_growth_plan_never_counts_for_action_plans():
 
 
 def test_the_same_company_in_two_houses_is_counted_in_each():
-    folder = Folder().apply(course(company=1, on=date(2019, 3, 3)), course(company=1, on=date(2019, 5, 3), house="hovedstaden"))
+    folder = Folder().apply(
+        course(company=1, on=date(2019, 3, 3)), course(company=1, on=date(2019, 5, 3), house="hovedstaden")
+    )
     assert folder.year().companies_with_course == {("action_plan", "2019-03"): 1}
     assert folder.year(house="hovedstaden").companies_with_course == {("action_plan", "2019-05"): 1}
 

@@ -52,7 +52,9 @@ def test_whole_numbers_accept_the_decimal_comma(cell: Cell, expected: int) -> No
     assert v.parse_int(cell, 0, 10) == (expected, None)
 
 
-@pytest.mark.parametrize(("cell", "problem"), [("8,5", "heltal"), ("11", "fra 0 til 10"), ("ni", "heltal"), ("", "tomt")])
+@pytest.mark.parametrize(
+    ("cell", "problem"), [("8,5", "heltal"), ("11", "fra 0 til 10"), ("ni", "heltal"), ("", "tomt")]
+)
 def test_a_bad_number_names_the_range(cell: str, problem: str) -> None:
     number, text = v.parse_int(cell, 0, 10)
     assert number is None and text is not None and problem in text
@@ -74,7 +76,11 @@ def test_topics_and_effect_answers_are_danish_words() -> None:
     assert v.parse_topics("") == ([], None)
     assert v.parse_topics("Eksport, Bæredygtighed")[1] is not None
     assert [v.parse_effect(w)[0] for w in ("i høj grad", "I nogen grad", "i lav grad", "slet ikke", "Ved ikke")] == [
-        "hoj", "nogen", "lav", "slet_ikke", "ved_ikke",
+        "hoj",
+        "nogen",
+        "lav",
+        "slet_ikke",
+        "ved_ikke",
     ]
     assert v.parse_effect("måske")[0] is None
 
@@ -104,7 +110,7 @@ def test_utf16_is_refused_as_a_whole() -> None:
 
 
 def test_the_separator_is_found_in_the_header_and_rows_keep_spreadsheet_numbers() -> None:
-    sheet = read_sheet(b"Dato,Kommune\n01-02-2019,Sor\xc3\xb8\n\n02-02-2019,\"Greve, by\"\n")
+    sheet = read_sheet(b'Dato,Kommune\n01-02-2019,Sor\xc3\xb8\n\n02-02-2019,"Greve, by"\n')
     assert sheet.headers == ["Dato", "Kommune"]
     assert sheet.rows == [(2, ["01-02-2019", "Sorø"]), (4, ["02-02-2019", "Greve, by"])]
 

@@ -87,9 +87,7 @@ def test_a_course_of_2018_or_2020_does_not_count_for_2019():
 
 def test_a_retracted_course_counts_nowhere():
     wrong = course("growth_plan", "Næstved", company=3)
-    folder = Folder().apply(
-        course("growth_plan", "Næstved", company=4), wrong, referral("growth_plan", company=3)
-    )
+    folder = Folder().apply(course("growth_plan", "Næstved", company=4), wrong, referral("growth_plan", company=3))
     assert measure("2", "growth_plans", folder.year()) == 2
     folder.apply(retraction(wrong))
     # 2 − 1 retracted = 1, and nowhere else: not in the year, not in the geography, not per company.

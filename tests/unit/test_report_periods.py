@@ -26,7 +26,13 @@ def test_a_half_year_and_a_year_parse_too() -> None:
     h2 = parse_period("2019H2", "half_year")
     assert (h2.start, h2.end, h2.label) == (date(2019, 7, 1), date(2019, 12, 31), "2. halvår 2019")
     year = parse_period("2019", "year")
-    assert (year.key, year.index, year.start, year.end, year.label) == ("2019", 1, date(2019, 1, 1), date(2019, 12, 31), "2019")
+    assert (year.key, year.index, year.start, year.end, year.label) == (
+        "2019",
+        1,
+        date(2019, 1, 1),
+        date(2019, 12, 31),
+        "2019",
+    )
     assert len(year.months) == 12
 
 
@@ -37,7 +43,10 @@ def test_keys_are_read_without_regard_to_case_or_surrounding_space() -> None:
 
 def test_every_period_ends_on_the_last_day_of_its_last_month() -> None:
     assert [q.end for q in periods_of("quarter", 2020)] == [
-        date(2020, 3, 31), date(2020, 6, 30), date(2020, 9, 30), date(2020, 12, 31)
+        date(2020, 3, 31),
+        date(2020, 6, 30),
+        date(2020, 9, 30),
+        date(2020, 12, 31),
     ]
     assert parse_period("2020Q1", "quarter").months[1] == "2020-02"  # a leap year changes nothing here
 
@@ -69,8 +78,13 @@ def test_the_period_of_a_day_contains_it() -> None:
 
 def test_as_dict_names_the_period_fully() -> None:
     assert Period("quarter", 2019, 3).as_dict() == {
-        "kind": "quarter", "year": 2019, "index": 3, "key": "2019Q3",
-        "start": "2019-07-01", "end": "2019-09-30", "label": "3. kvartal 2019",
+        "kind": "quarter",
+        "year": 2019,
+        "index": 3,
+        "key": "2019Q3",
+        "start": "2019-07-01",
+        "end": "2019-09-30",
+        "label": "3. kvartal 2019",
     }
 
 

@@ -12,7 +12,9 @@ from ehsj_core.events.validation import NewEvent, Problem
 from tests.factories import Actor
 
 HOUSE = "sjaelland"
-CLOSED_2019 = CloseHistory((Close(HOUSE, 2019, "c-2019", 100, datetime(2020, 1, 20, tzinfo=UTC), "Dorte Direktør", None),))
+CLOSED_2019 = CloseHistory(
+    (Close(HOUSE, 2019, "c-2019", 100, datetime(2020, 1, 20, tzinfo=UTC), "Dorte Direktør", None),)
+)
 KAREN, KIM, DORTE = Actor("Karen", "consultant"), Actor("Kim", "consultant"), Actor("Dorte Direktør", "director")
 COURSE_DATA = {"course_type": "short", "municipality": "Lolland", "consultant": "Karen", "topics": []}
 
@@ -33,15 +35,18 @@ def stored(event_id: str, type_: str, on: date, by: str, position: int = 50, hou
     return StoredSummary(event_id, position, type_, house, on, by, COURSE_DATA)
 
 
-def state(*summaries: StoredSummary, closes: CloseHistory = CloseHistory(()), head: int = 120,
-          retracted: tuple[str, ...] = ()) -> LogState:
+def state(
+    *summaries: StoredSummary, closes: CloseHistory = CloseHistory(()), head: int = 120, retracted: tuple[str, ...] = ()
+) -> LogState:
     refs = {r: RetractionRef(r, 1, f"x-{r}", 2) for r in retracted}
     return LogState(Head(head, GENESIS_HASH, None), {s.event_id: s for s in summaries}, refs, closes)
 
 
 def refused(decision: Decision) -> tuple[list[Problem], list[Problem]]:
     """(problems of the role: 403, other problems: 422)."""
-    return [r.problem for r in decision.refusals if r.forbidden], [r.problem for r in decision.refusals if not r.forbidden]
+    return [r.problem for r in decision.refusals if r.forbidden], [
+        r.problem for r in decision.refusals if not r.forbidden
+    ]
 
 
 def test_a_consultant_may_not_log_for_a_closed_year() -> None:
@@ -57,7 +62,9 @@ def test_the_director_may_log_for_a_closed_year() -> None:
 
 
 def test_an_open_year_takes_a_consultants_events_numbered_after_the_head() -> None:
-    decision = decide([course(date(2020, 1, 6)), course(date(2020, 1, 7), "e-2")], KAREN, HOUSE, state(closes=CLOSED_2019))
+    decision = decide(
+        [course(date(2020, 1, 6)), course(date(2020, 1, 7), "e-2")], KAREN, HOUSE, state(closes=CLOSED_2019)
+    )
     assert decision.refusals == () and [r.position for r in decision.results] == [121, 122]
 
 
@@ -105,8 +112,12 @@ def test_a_retraction_needs_a_live_target_of_the_house_that_is_not_a_retraction(
     cases = {
         "der findes ingen hændelse med dette id": state(),
         "en tilbagekaldelse kan ikke tilbagekaldes": state(stored("t", "event.retracted", date(2020, 5, 2), "Karen")),
-        "hændelsen tilhører et andet erhvervshus": state(stored("t", "course.completed", date(2020, 5, 2), "Karen", house="fyn")),
-        "hændelsen er allerede tilbagekaldt": state(stored("t", "course.completed", date(2020, 5, 2), "Karen"), retracted=("t",)),
+        "hændelsen tilhører et andet erhvervshus": state(
+            stored("t", "course.completed", date(2020, 5, 2), "Karen", house="fyn")
+        ),
+        "hændelsen er allerede tilbagekaldt": state(
+            stored("t", "course.completed", date(2020, 5, 2), "Karen"), retracted=("t",)
+        ),
     }
     for expected, log in cases.items():
         _denied, invalid = refused(decide([retraction("t")], DORTE, HOUSE, log))
@@ -126,7 +137,9 @@ def test_only_the_director_reopens_a_year_and_a_reopened_year_takes_events_again
     assert "kun direktøren kan genåbne et lukket år" in [p.problem for p in denied]
     batch = [retraction("c-2019"), course(date(2019, 12, 30), "e-2")]
     assert decide(batch, DORTE, HOUSE, state(the_close, closes=CLOSED_2019)).refusals == ()
-    reopened = CloseHistory((Close(HOUSE, 2019, "c-2019", 100, datetime(2020, 1, 20, tzinfo=UTC), "D", None, reopened_at=130),))
+    reopened = CloseHistory(
+        (Close(HOUSE, 2019, "c-2019", 100, datetime(2020, 1, 20, tzinfo=UTC), "D", None, reopened_at=130),)
+    )
     assert decide([course(date(2019, 12, 30))], KAREN, HOUSE, state(closes=reopened, head=140)).refusals == ()
 
 

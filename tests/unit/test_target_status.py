@@ -211,9 +211,7 @@ def test_development_plan_satisfaction_needs_ninety_percent():
 
 def test_a_referral_rate_target_is_judged_like_any_rate():
     # action plans: companies {1, 2, 3}, referred {1, 2} → 66.7 % < 70 → behind; after: missed.
-    f = facts_2019(
-        course(company=1), course(company=2), course(company=3), referral(company=1), referral(company=2)
-    )
+    f = facts_2019(course(company=1), course(company=2), course(company=3), referral(company=1), referral(company=2))
     assert status("5A", "action_plan_referral_rate", f, DURING).actual == 66.7
     assert status("5A", "action_plan_referral_rate", f, DURING).status == "behind"
     assert status("5A", "action_plan_referral_rate", f, AFTER).status == "missed"
@@ -406,7 +404,9 @@ def test_a_milestone_reached_after_its_deadline_is_met_late():
     assert s.status_label == "opfyldt for sent"
     assert s.reached_on == "2019-07-02"
     assert s.actual == 1
-    assert status("8", "strategy_2020_draft", facts_2019(milestone(DRAFT, date(2019, 7, 2))), AFTER).status == "met_late"
+    assert (
+        status("8", "strategy_2020_draft", facts_2019(milestone(DRAFT, date(2019, 7, 2))), AFTER).status == "met_late"
+    )
 
 
 def test_an_unmet_milestone_is_not_started_until_its_deadline_and_behind_after_it():
@@ -584,9 +584,15 @@ def test_goal_statuses_without_a_cut_off_see_the_whole_year():
     year = _by_key(goal_statuses(contract(), facts_2019(*_year_with_a_second_half()), LAST_DAY))
     assert (year["1.short_courses"].actual, year["1.short_courses"].status) == (450, "met")
     assert (year["1.action_plan_satisfaction"].actual, year["1.action_plan_satisfaction"].status) == (50.0, "behind")
-    assert (year["5A.action_plan_referral_rate"].actual, year["5A.action_plan_referral_rate"].status) == (100.0, "on_track")
+    assert (year["5A.action_plan_referral_rate"].actual, year["5A.action_plan_referral_rate"].status) == (
+        100.0,
+        "on_track",
+    )
     assert (year["10.cross_region_developers"].actual, year["10.cross_region_developers"].status) == (1, "met")
-    assert (year["8.strategy_2020_draft"].reached_on, year["8.strategy_2020_draft"].status) == ("2019-07-02", "met_late")
+    assert (year["8.strategy_2020_draft"].reached_on, year["8.strategy_2020_draft"].status) == (
+        "2019-07-02",
+        "met_late",
+    )
 
 
 def test_goal_statuses_pass_until_to_every_target():

@@ -22,11 +22,25 @@ CONTRACT = next(c.contract for c in read_contract_folder(CONTRACTS) if c.contrac
 FORMS = event_forms(CONTRACT)
 
 
-def target(kind: str, actual: float | None, target: float | None = None, expected: float | None = None, **extra: object) -> TargetStatus:
+def target(
+    kind: str, actual: float | None, target: float | None = None, expected: float | None = None, **extra: object
+) -> TargetStatus:
     values: dict[str, object] = {
-        "key": "k", "kind": kind, "label": "L", "actual": actual, "target": target, "target_min": None, "target_max": None,
-        "unit": None, "status": "on_track", "status_label": "i rute", "fulfilment_pct": None, "expected_by_now": expected,
-        "deadline": None, "reached_on": None, "note": None,
+        "key": "k",
+        "kind": kind,
+        "label": "L",
+        "actual": actual,
+        "target": target,
+        "target_min": None,
+        "target_max": None,
+        "unit": None,
+        "status": "on_track",
+        "status_label": "i rute",
+        "fulfilment_pct": None,
+        "expected_by_now": expected,
+        "deadline": None,
+        "reached_on": None,
+        "note": None,
     }
     values.update(extra)
     return TargetStatus(**values)  # type: ignore[arg-type]
@@ -34,12 +48,26 @@ def target(kind: str, actual: float | None, target: float | None = None, expecte
 
 def test_a_form_becomes_the_api_envelope_with_empty_optional_fields_left_out() -> None:
     values = {
-        "occurred_on": " 2019-05-02 ", "course_type": "action_plan", "company_cvr": " 10000009 ", "company_name": "",
-        "municipality": "Lolland", "consultant": "Karen", "topics": ["export"], "segment": "",
+        "occurred_on": " 2019-05-02 ",
+        "course_type": "action_plan",
+        "company_cvr": " 10000009 ",
+        "company_name": "",
+        "municipality": "Lolland",
+        "consultant": "Karen",
+        "topics": ["export"],
+        "segment": "",
     }
     assert raw_event(FORMS["forloeb"], values, "id-1") == {
-        "event_id": "id-1", "type": "course.completed", "occurred_on": "2019-05-02",
-        "data": {"course_type": "action_plan", "company_cvr": "10000009", "municipality": "Lolland", "consultant": "Karen", "topics": ["export"]},
+        "event_id": "id-1",
+        "type": "course.completed",
+        "occurred_on": "2019-05-02",
+        "data": {
+            "course_type": "action_plan",
+            "company_cvr": "10000009",
+            "municipality": "Lolland",
+            "consultant": "Karen",
+            "topics": ["export"],
+        },
     }
 
 
@@ -48,7 +76,9 @@ def test_whole_numbers_become_numbers_and_anything_else_is_left_for_the_core_to_
     base = {"occurred_on": "2019-05-02", "event_kind": "event", "title": "T", "municipality": "Køge"}
     assert raw_event(form, {**base, "participants": "140"}, "x")["data"]["participants"] == 140
     assert raw_event(form, {**base, "participants": "mange"}, "x")["data"]["participants"] == "mange"
-    answers = raw_event(FORMS["evaluering"], {"occurred_on": "2019-05-02", "effect": ["hoj", "", "", "", "", "", ""]}, "x")
+    answers = raw_event(
+        FORMS["evaluering"], {"occurred_on": "2019-05-02", "effect": ["hoj", "", "", "", "", "", ""]}, "x"
+    )
     assert answers["data"]["effect"] == ["hoj", "", "", "", "", "", ""]
 
 
@@ -79,7 +109,9 @@ def test_the_bar_shows_actual_pace_and_target_as_shares_of_its_scale() -> None:
     assert bar_geometry(target("max_deviation", 1.0, 2)) == (0.25, None, 0.5)
 
 
-@pytest.mark.parametrize(("value", "ceiling"), [(0, 1), (0.7, 1), (7, 10), (13, 20), (230, 250), (463, 500), (1_001, 2_000)])
+@pytest.mark.parametrize(
+    ("value", "ceiling"), [(0, 1), (0.7, 1), (7, 10), (13, 20), (230, 250), (463, 500), (1_001, 2_000)]
+)
 def test_chart_axes_end_on_a_round_number(value: float, ceiling: float) -> None:
     assert nice_ceiling(value) == ceiling
 
@@ -118,7 +150,11 @@ def test_a_chief_sees_only_their_own_municipality_and_retracts_nothing() -> None
     assert chief.may_see_municipality("lolland") and not chief.may_see_municipality("Sorø")
     assert not may_retract(chief, "Lars")
     consultant = Principal(2, "Karen", "consultant", None)
-    assert consultant.may_see_municipality("Sorø") and may_retract(consultant, "Karen") and not may_retract(consultant, "Kim")
+    assert (
+        consultant.may_see_municipality("Sorø")
+        and may_retract(consultant, "Karen")
+        and not may_retract(consultant, "Kim")
+    )
     assert may_retract(Principal(3, "Dorte", "director", None), "Kim")
 
 

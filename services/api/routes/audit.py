@@ -132,7 +132,10 @@ def audit_replay(_user: Auditor, tracker: TrackerDep, year: Year, as_of: Moment)
     """Every goal and the municipalities as known at a moment (a position or a timestamp)."""
     report = tracker.status(year, as_of)
     figures = tracker.municipalities(year, as_of=report.as_of.position)
-    return ReplayOut(status=GoalsOut.model_validate(report.as_dict()), municipalities=MunicipalitiesOut.model_validate(figures.as_dict()))
+    return ReplayOut(
+        status=GoalsOut.model_validate(report.as_dict()),
+        municipalities=MunicipalitiesOut.model_validate(figures.as_dict()),
+    )
 
 
 @router.get("/diff")
@@ -142,7 +145,9 @@ def audit_diff(
     year: Year,
     start: Annotated[str, Query(alias="from", min_length=1, max_length=64, description="a position or a timestamp")],
     end: Annotated[str, Query(alias="to", min_length=1, max_length=64, description="a position or a timestamp")],
-    limit: Annotated[int, Query(ge=1, le=1000, description="events listed per changed target")] = diff_core.DEFAULT_LIMIT,
+    limit: Annotated[
+        int, Query(ge=1, le=1000, description="events listed per changed target")
+    ] = diff_core.DEFAULT_LIMIT,
 ) -> DiffOut:
     """The targets that changed between two moments, each with the events that explain it."""
     return DiffOut.model_validate(tracker.diff(year, start, end, limit).as_dict())
@@ -160,7 +165,15 @@ def audit_reproduce(
 
 @router.get(
     "/statement",
-    responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}, "text/html": {}, "application/json": {}}}},
+    responses={
+        200: {
+            "content": {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                "text/html": {},
+                "application/json": {},
+            }
+        }
+    },
 )
 def audit_statement(
     _user: Auditor,
@@ -180,11 +193,19 @@ def audit_statement(
     statement = tracker.statement(year, as_of or None)
     headers = {"X-EHSJ-Position": str(statement.position), "X-EHSJ-Content-Digest": statement.content_digest}
     if format == "json":
-        return Response(_json_bytes({**statement.as_dict(), "content_digest": statement.content_digest}), media_type="application/json", headers=headers)
-    body, media = (statement_xlsx(statement), XLSX_MIMETYPE) if format == "xlsx" else (statement_html(statement), HTML_MIMETYPE)
+        return Response(
+            _json_bytes({**statement.as_dict(), "content_digest": statement.content_digest}),
+            media_type="application/json",
+            headers=headers,
+        )
+    body, media = (
+        (statement_xlsx(statement), XLSX_MIMETYPE) if format == "xlsx" else (statement_html(statement), HTML_MIMETYPE)
+    )
     name = f"resultatopgoerelse-{year}-position-{statement.position}.{format}"
     disposition = "attachment" if format == "xlsx" else "inline"
-    return Response(body, media_type=media, headers={**headers, "Content-Disposition": f'{disposition}; filename="{name}"'})
+    return Response(
+        body, media_type=media, headers={**headers, "Content-Disposition": f'{disposition}; filename="{name}"'}
+    )
 
 
 @router.get("/export", response_class=StreamingResponse, responses={200: {"content": {"application/x-ndjson": {}}}})
@@ -192,11 +213,15 @@ def audit_export(_user: Auditor, tracker: TrackerDep, year: Year) -> StreamingRe
     """The whole log with its hash chain as JSON Lines; `in_year` marks the events of the year."""
     lines: Iterator[bytes] = export_core.export_lines(tracker.log, tracker.house, year)
     name = f"haendelseslog-{tracker.house}-{year}.jsonl"
-    return StreamingResponse(lines, media_type="application/x-ndjson", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return StreamingResponse(
+        lines, media_type="application/x-ndjson", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @router.post("/verify-file")
-def audit_verify_file(_user: Auditor, file: Annotated[UploadFile, File(description="an export (.jsonl)")]) -> FileCheckOut:
+def audit_verify_file(
+    _user: Auditor, file: Annotated[UploadFile, File(description="an export (.jsonl)")]
+) -> FileCheckOut:
     """Check an uploaded export the way `ehsj audit verify-file` does (no database involved)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "export.jsonl"

@@ -34,7 +34,11 @@ _BODY_SCHEMA = {
     "",
     status_code=status.HTTP_201_CREATED,
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}}},
-    responses={200: {"description": "every event was already stored (a safe retry)"}, 403: {"description": "only the director may do this (close a year, log for a closed year)"}, 409: {"description": "event_id exists with other content"}},
+    responses={
+        200: {"description": "every event was already stored (a safe retry)"},
+        403: {"description": "only the director may do this (close a year, log for a closed year)"},
+        409: {"description": "event_id exists with other content"},
+    },
 )
 def append_events(
     body: Annotated[Any, Body()], user: Appender, tracker: TrackerDep, response: Response
@@ -71,9 +75,15 @@ def list_events(
         contract = tracker.contract().contract
         canonical = contract.canonical_municipality(municipality)
         if canonical is None:
-            problems.append(Problem("municipality", municipality, "ukendt kommune", [m.name for m in contract.municipalities]))
+            problems.append(
+                Problem("municipality", municipality, "ukendt kommune", [m.name for m in contract.municipalities])
+            )
     if company_cvr is not None and not is_valid_cvr(company_cvr):
-        problems.append(Problem("company_cvr", company_cvr, "ugyldigt CVR-nummer: skal være 8 cifre, der består modulus 11-kontrollen"))
+        problems.append(
+            Problem(
+                "company_cvr", company_cvr, "ugyldigt CVR-nummer: skal være 8 cifre, der består modulus 11-kontrollen"
+            )
+        )
     if problems:
         raise InvalidInput(problems)
     if scope is not None:  # in the query itself, so that paging stays right

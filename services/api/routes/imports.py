@@ -33,14 +33,18 @@ class ImportOut(BaseModel):
     duplicates: int
     bad_rows: int
     problems: list[RowProblemOut]
-    bad_rows_csv: str | None = Field(description="with skip_bad: the bad rows with a column Fejl, to fix and upload again")
+    bad_rows_csv: str | None = Field(
+        description="with skip_bad: the bad rows with a column Fejl, to fix and upload again"
+    )
 
 
 @router.post(
     "/{kind}",
     status_code=status.HTTP_201_CREATED,
     responses={
-        200: {"description": "nothing new: every row was already in the log (or, with skip_bad, bad rows were left out)"},
+        200: {
+            "description": "nothing new: every row was already in the log (or, with skip_bad, bad rows were left out)"
+        },
         422: {"description": "bad rows: nothing was stored; the report names each problem by row and column"},
     },
 )
@@ -55,7 +59,9 @@ def upload(
     """Import a CRM export (`crm`) or an evaluation export (`evaluations`). All or nothing, unless `skip_bad`."""
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=f"Filen er for stor (højst {MAX_UPLOAD // 1024 // 1024} MB)")
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE, detail=f"Filen er for stor (højst {MAX_UPLOAD // 1024 // 1024} MB)"
+        )
     report = import_file(tracker.import_destination(), kind, data, file.filename or "", by=user, skip_bad=skip_bad)
     if report.problems and not (skip_bad and report.valid):
         response.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT

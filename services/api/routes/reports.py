@@ -112,7 +112,9 @@ def preview(
     business chief previews only their own municipality's quarterly status."""
     spec = kinds.get(kind)
     scope = user.municipality_scope()
-    if scope is not None and (not spec.per_municipality or municipality is None or not user.may_see_municipality(municipality)):
+    if scope is not None and (
+        not spec.per_municipality or municipality is None or not user.may_see_municipality(municipality)
+    ):
         raise outside_scope("rapport")
     if spec.role == "director" and not user.may("admin"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Ingen adgang: påmindelsen er til direktøren")
@@ -145,8 +147,14 @@ def send_report(body: SendRequest, user: Director, tracker: TrackerDep, request:
         try:
             send(celery, "reports.send", body.kind, body.period)
         except Exception:  # the broker is down: the rows wait as pending for the next firing
-            log.exception("could not enqueue reports.send %s %s; the scheduler's next firing will catch up", body.kind, body.period)
-    return SendAccepted(kind=body.kind, period=body.period, recipients=len(rows), dispatches=[_out(r, user) for r in rows])
+            log.exception(
+                "could not enqueue reports.send %s %s; the scheduler's next firing will catch up",
+                body.kind,
+                body.period,
+            )
+    return SendAccepted(
+        kind=body.kind, period=body.period, recipients=len(rows), dispatches=[_out(r, user) for r in rows]
+    )
 
 
 def _send_beside(celery: Any, kind: str, period: str) -> None:
@@ -165,7 +173,9 @@ def read_recipients(_user: Director, tracker: TrackerDep) -> RecipientList:
 @router.post("/recipients", status_code=status.HTTP_201_CREATED)
 def create_recipient(body: RecipientIn, _user: Director, tracker: TrackerDep) -> RecipientOut:
     """Add a recipient; a new business chief replaces the municipality's previous one."""
-    row = add_recipient(tracker.engine, tracker.contract().contract, body.role, body.name, body.email, body.municipality)
+    row = add_recipient(
+        tracker.engine, tracker.contract().contract, body.role, body.name, body.email, body.municipality
+    )
     return RecipientOut.model_validate(row.as_dict())
 
 

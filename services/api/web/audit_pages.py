@@ -123,7 +123,9 @@ def statement_download(fmt: str, request: Request, user: Auditor, tracker: Track
         statement = tracker.statement(year, _moment(request, "as_of") or None)
     except (InvalidInput, NotFound) as exc:
         raise PageNotFound(user, problem_text(exc)) from None
-    body, media = (statement_xlsx(statement), XLSX_MIMETYPE) if fmt == "xlsx" else (statement_html(statement), HTML_MIMETYPE)
+    body, media = (
+        (statement_xlsx(statement), XLSX_MIMETYPE) if fmt == "xlsx" else (statement_html(statement), HTML_MIMETYPE)
+    )
     name = f"resultatopgoerelse-{year}-position-{statement.position}.{fmt}"
     disposition = "attachment" if fmt == "xlsx" else "inline"
     headers = {
@@ -141,4 +143,6 @@ def export_download(request: Request, user: Auditor, tracker: TrackerDep) -> Str
     year = _year_or_404(request, tracker, user)
     lines: Iterator[bytes] = export_core.export_lines(tracker.log, tracker.house, year)
     name = f"haendelseslog-{tracker.house}-{year}.jsonl"
-    return StreamingResponse(lines, media_type="application/x-ndjson", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return StreamingResponse(
+        lines, media_type="application/x-ndjson", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

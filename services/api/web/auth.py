@@ -105,6 +105,8 @@ def allow(permission: str) -> Callable[[Principal], Principal]:
 
 
 Browser = Annotated[Principal, Depends(allow("browse"))]
+
+
 def writer(user: WebUser) -> Principal:
     """Who may open the forms that log events: the rule book's answer, in its words."""
     problem = append_problem(user.role)

@@ -56,7 +56,9 @@ SLUGS: dict[str, str] = {
 INTEGER_FIELDS = frozenset({"participants", "recipients", "nps", "satisfaction", "consultant_competence"})
 
 
-def _f(name: str, kind: Kind, required: bool, choices: dict[str, str] | None = None, hint: str | None = None) -> FormField:
+def _f(
+    name: str, kind: Kind, required: bool, choices: dict[str, str] | None = None, hint: str | None = None
+) -> FormField:
     return FormField(name, FIELD_LABELS[name], kind, required, tuple((choices or {}).items()), hint)
 
 
@@ -69,45 +71,119 @@ def event_forms(contract: Contract) -> dict[str, EventForm]:
     date_ = _f("occurred_on", "date", True, hint="Den dag det skete; den bestemmer året og kvartalet.")
     cvr = _f("company_cvr", "cvr", True, hint="8 cifre. Kendes virksomheden, udfyldes kommunen af sig selv.")
     forms = [
-        ("forloeb", (
-            date_, _f("course_type", "select", True, courses),
-            _f("company_cvr", "cvr", False, hint="8 cifre; skal udfyldes undtagen for korte forløb. Kendes virksomheden, udfyldes kommunen af sig selv."),
-            _f("company_name", "text", False), _f("municipality", "select", True, towns), _f("consultant", "text", True),
-            _f("topics", "checkboxes", False, CHOICES["topics"]), _f("segment", "select", False, CHOICES["segment"]),
-        ), "company_cvr"),
-        ("henvisning", (
-            date_, cvr, _f("from_course", "select", True, specialised), _f("referred_to", "text", True),
-            _f("referral_kind", "select", True, CHOICES["referral_kind"]), _f("municipality", "select", False, towns),
-        ), None),
-        ("moede", (
-            date_, _f("meeting_kind", "select", True, CHOICES["meeting_kind"]), _f("title", "text", False),
-            _f("municipality", "select", False, towns, hint="Skal udfyldes, når der er tilbudt datoer til et oplæg."),
-            _f("participants", "number", False),
-        ), "municipality"),
-        ("nyhedsbrev", (
-            date_, _f("channel", "text", True, hint="Fx det lokale erhvervsråds nyhedsbrev."),
-            _f("municipality", "select", False, towns), _f("recipients", "number", False),
-        ), None),
-        ("arrangement", (
-            date_, _f("event_kind", "select", True, CHOICES["event_kind"]), _f("title", "text", True),
-            _f("municipality", "select", True, towns), _f("participants", "number", True),
-        ), None),
-        ("evaluering", (
-            date_, _f("course_type", "select", True, specialised), cvr,
-            _f("nps", "select", True, {str(n): str(n) for n in range(11)}), _f("satisfaction", "select", True, scale),
-            _f("consultant_competence", "select", True, scale),
-            _f("effect", "answers", True, CHOICES["effect"], hint="Svaret på hvert af de 7 spørgsmål om oplevet effekt."),
-        ), None),
-        ("aftale", (
-            date_, _f("partner", "text", True), _f("agreement_kind", "select", True, CHOICES["agreement_kind"]),
-            _f("municipality", "select", False, towns, hint="Skal udfyldes for en aftale med en kommune."),
-        ), "municipality"),
+        (
+            "forloeb",
+            (
+                date_,
+                _f("course_type", "select", True, courses),
+                _f(
+                    "company_cvr",
+                    "cvr",
+                    False,
+                    hint="8 cifre; skal udfyldes undtagen for korte forløb. Kendes virksomheden, udfyldes kommunen af sig selv.",
+                ),
+                _f("company_name", "text", False),
+                _f("municipality", "select", True, towns),
+                _f("consultant", "text", True),
+                _f("topics", "checkboxes", False, CHOICES["topics"]),
+                _f("segment", "select", False, CHOICES["segment"]),
+            ),
+            "company_cvr",
+        ),
+        (
+            "henvisning",
+            (
+                date_,
+                cvr,
+                _f("from_course", "select", True, specialised),
+                _f("referred_to", "text", True),
+                _f("referral_kind", "select", True, CHOICES["referral_kind"]),
+                _f("municipality", "select", False, towns),
+            ),
+            None,
+        ),
+        (
+            "moede",
+            (
+                date_,
+                _f("meeting_kind", "select", True, CHOICES["meeting_kind"]),
+                _f("title", "text", False),
+                _f(
+                    "municipality",
+                    "select",
+                    False,
+                    towns,
+                    hint="Skal udfyldes, når der er tilbudt datoer til et oplæg.",
+                ),
+                _f("participants", "number", False),
+            ),
+            "municipality",
+        ),
+        (
+            "nyhedsbrev",
+            (
+                date_,
+                _f("channel", "text", True, hint="Fx det lokale erhvervsråds nyhedsbrev."),
+                _f("municipality", "select", False, towns),
+                _f("recipients", "number", False),
+            ),
+            None,
+        ),
+        (
+            "arrangement",
+            (
+                date_,
+                _f("event_kind", "select", True, CHOICES["event_kind"]),
+                _f("title", "text", True),
+                _f("municipality", "select", True, towns),
+                _f("participants", "number", True),
+            ),
+            None,
+        ),
+        (
+            "evaluering",
+            (
+                date_,
+                _f("course_type", "select", True, specialised),
+                cvr,
+                _f("nps", "select", True, {str(n): str(n) for n in range(11)}),
+                _f("satisfaction", "select", True, scale),
+                _f("consultant_competence", "select", True, scale),
+                _f(
+                    "effect",
+                    "answers",
+                    True,
+                    CHOICES["effect"],
+                    hint="Svaret på hvert af de 7 spørgsmål om oplevet effekt.",
+                ),
+            ),
+            None,
+        ),
+        (
+            "aftale",
+            (
+                date_,
+                _f("partner", "text", True),
+                _f("agreement_kind", "select", True, CHOICES["agreement_kind"]),
+                _f("municipality", "select", False, towns, hint="Skal udfyldes for en aftale med en kommune."),
+            ),
+            "municipality",
+        ),
         ("medarbejder", (date_, _f("consultant", "text", True), _f("role", "select", True, CHOICES["role"])), None),
-        ("milepael", (
-            date_, _f("milestone", "select", True, milestone_titles(contract)), _f("evidence", "textarea", False),
-        ), None),
+        (
+            "milepael",
+            (
+                date_,
+                _f("milestone", "select", True, milestone_titles(contract)),
+                _f("evidence", "textarea", False),
+            ),
+            None,
+        ),
     ]
-    return {slug: EventForm(slug, SLUGS[slug], EVENT_TITLES[SLUGS[slug]], fields, data_field) for slug, fields, data_field in forms}
+    return {
+        slug: EventForm(slug, SLUGS[slug], EVENT_TITLES[SLUGS[slug]], fields, data_field)
+        for slug, fields, data_field in forms
+    }
 
 
 def raw_event(form: EventForm, values: dict[str, Any], event_id: str) -> dict[str, Any]:
@@ -126,7 +202,12 @@ def raw_event(form: EventForm, values: dict[str, Any], event_id: str) -> dict[st
         elif isinstance(value, str) and value.strip():
             text = value.strip()
             data[f.name] = int(text) if f.name in INTEGER_FIELDS and _is_int(text) else text
-    return {"event_id": event_id, "type": form.type, "occurred_on": str(values.get("occurred_on") or "").strip(), "data": data}
+    return {
+        "event_id": event_id,
+        "type": form.type,
+        "occurred_on": str(values.get("occurred_on") or "").strip(),
+        "data": data,
+    }
 
 
 def _is_int(text: str) -> bool:

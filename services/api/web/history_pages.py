@@ -69,7 +69,9 @@ def read_filters(request: Request, tracker: Tracker) -> tuple[HistoryQuery, dict
 
 
 def _describe(tracker: Tracker, event: RecordedEvent) -> str:
-    contract = tracker.contract_book().for_validation(event.house, event.occurred_on.year) or tracker.contract().contract
+    contract = (
+        tracker.contract_book().for_validation(event.house, event.occurred_on.year) or tracker.contract().contract
+    )
     return describe(event.data, contract)
 
 
@@ -101,7 +103,9 @@ def _retractable(tracker: Tracker, user: Principal, event_id: str) -> RecordedEv
     return event
 
 
-def _retract_page(request: Request, tracker: Tracker, user: Principal, event: RecordedEvent, **extra: Any) -> HTMLResponse:
+def _retract_page(
+    request: Request, tracker: Tracker, user: Principal, event: RecordedEvent, **extra: Any
+) -> HTMLResponse:
     already = tracker.log.retractions_of([event.event_id]).get(event.event_id)
     context: dict[str, Any] = {"reason": "", "errors": [], "status_code": 200, **extra}
     return page(
@@ -119,7 +123,9 @@ def _retract_page(request: Request, tracker: Tracker, user: Principal, event: Re
 @router.get("/historik/{event_id}/tilbagekald")
 def retract_confirm(event_id: str, request: Request, user: WebUser, tracker: TrackerDep) -> HTMLResponse:
     event = _retractable(tracker, user, event_id)
-    problem = retraction_problem(user, event.recorded_by)  # the rule book decides the POST; this spares a form it would refuse
+    problem = retraction_problem(
+        user, event.recorded_by
+    )  # the rule book decides the POST; this spares a form it would refuse
     if problem is not None:
         raise NoAccess(user, problem[:1].upper() + problem[1:] + ".")
     return _retract_page(request, tracker, user, event)
@@ -130,7 +136,15 @@ def retract(event_id: str, request: Request, user: WebUser, form: CheckedForm, t
     event = _retractable(tracker, user, event_id)
     reason = str(form.get("reason") or "").strip()
     if not reason:
-        return _retract_page(request, tracker, user, event, reason=reason, errors=["skriv hvorfor hændelsen tilbagekaldes"], status_code=422)
+        return _retract_page(
+            request,
+            tracker,
+            user,
+            event,
+            reason=reason,
+            errors=["skriv hvorfor hændelsen tilbagekaldes"],
+            status_code=422,
+        )
     body = {
         "type": RETRACTED,
         "occurred_on": tracker.today().isoformat(),

@@ -19,12 +19,25 @@ KINDS = {"crm": "CRM-eksport (forløb)", "evaluations": "Evalueringseksport"}
 
 
 def _render(
-    request: Request, user: Principal, kind: str = "crm", skip_bad: bool = False, report: ImportReport | None = None,
-    problem: str | None = None, status_code: int = 200,
+    request: Request,
+    user: Principal,
+    kind: str = "crm",
+    skip_bad: bool = False,
+    report: ImportReport | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     return page(
-        request, "import.html", user, status_code=status_code, kinds=KINDS, kind=kind, skip_bad=skip_bad,
-        report=report, problem=problem, max_mb=MAX_UPLOAD // 1024 // 1024,
+        request,
+        "import.html",
+        user,
+        status_code=status_code,
+        kinds=KINDS,
+        kind=kind,
+        skip_bad=skip_bad,
+        report=report,
+        problem=problem,
+        max_mb=MAX_UPLOAD // 1024 // 1024,
     )
 
 
@@ -44,7 +57,14 @@ async def import_upload(request: Request, user: Writer, posted: CheckedForm, tra
         return _render(request, user, kind, skip_bad, problem="Vælg en fil at indlæse.", status_code=422)
     data = await upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        return _render(request, user, kind, skip_bad, problem=f"Filen er for stor (højst {MAX_UPLOAD // 1024 // 1024} MB).", status_code=413)
+        return _render(
+            request,
+            user,
+            kind,
+            skip_bad,
+            problem=f"Filen er for stor (højst {MAX_UPLOAD // 1024 // 1024} MB).",
+            status_code=413,
+        )
     report = import_file(tracker.import_destination(), kind, data, upload.filename, by=user, skip_bad=skip_bad)
     failed = bool(report.problems) and not (skip_bad and report.valid)
     return _render(request, user, kind, skip_bad, report=report, status_code=422 if failed else 200)

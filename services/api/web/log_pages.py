@@ -117,6 +117,8 @@ def log_submit(slug: str, request: Request, user: Writer, posted: CheckedForm, t
         status_code = 403 if isinstance(exc, Forbidden) else 422
         return _render(request, tracker, user, form, values, event_id, errors, general, status_code=status_code)
     except EventConflict:
-        general = ["Formularen var allerede gemt med andet indhold. Kontrollér felterne og gem igen som en ny registrering."]
+        general = [
+            "Formularen var allerede gemt med andet indhold. Kontrollér felterne og gem igen som en ny registrering."
+        ]
         return _render(request, tracker, user, form, values, str(uuid.uuid4()), general=general, status_code=409)
     return RedirectResponse(f"/registrer/{form.slug}?gemt={event_id}", status_code=303)

@@ -78,4 +78,3 @@ def preview(request: Request, _user: Browser, tracker: TrackerDep) -> HTMLRespon
         return HTMLResponse(body, status_code=422, headers={"Content-Security-Policy": PREVIEW_POLICY})
     headers = {"Content-Security-Policy": PREVIEW_POLICY, "X-EHSJ-Position": str(position)}
     return HTMLResponse(preview_html(rendered), headers=headers)
-

@@ -29,7 +29,9 @@ def sign_in_submit(request: Request, form: CheckedForm, tracker: TrackerDep) -> 
     signed = sign_in(tracker.engine, name, password) if name.strip() and password else None
     if signed is None:
         error = "Forkert brugernavn eller adgangskode, eller brugeren er deaktiveret."
-        return page(request, "sign_in.html", None, status_code=401, next_url=next_url, name=name, error=error, signed_out=False)
+        return page(
+            request, "sign_in.html", None, status_code=401, next_url=next_url, name=name, error=error, signed_out=False
+        )
     begin_session(request, signed)
     return RedirectResponse(next_url, status_code=303)
 
@@ -38,4 +40,3 @@ def sign_in_submit(request: Request, form: CheckedForm, tracker: TrackerDep) -> 
 def sign_out(request: Request, _form: CheckedForm) -> Response:
     end_session(request)
     return RedirectResponse("/log-ind?logget_ud=1", status_code=303)
-

@@ -69,12 +69,18 @@ def progress_bar(t: TargetStatus) -> Markup:
         f'<rect x="0" y="4" width="{_f(200 * filled)}" height="12" rx="3" fill="{colour}"/>',
     ]
     if mark is not None:
-        parts.append(f'<line x1="{_f(200 * mark)}" x2="{_f(200 * mark)}" y1="1" y2="19" stroke="{INK}" stroke-width="2" stroke-dasharray="3 2" vector-effect="non-scaling-stroke"/>')
+        parts.append(
+            f'<line x1="{_f(200 * mark)}" x2="{_f(200 * mark)}" y1="1" y2="19" stroke="{INK}" stroke-width="2" stroke-dasharray="3 2" vector-effect="non-scaling-stroke"/>'
+        )
         said.append("stiplet streg: måltallet")
     if pace is not None and t.expected_by_now is not None:
         x = _f(200 * pace)
-        parts.append(f'<polygon points="{x},0 {float(x) - 5:.1f},-6 {float(x) + 5:.1f},-6" fill="{INK}" transform="translate(0,6)"/>')
-        parts.append(f'<line x1="{x}" x2="{x}" y1="0" y2="20" stroke="{INK}" stroke-width="2" vector-effect="non-scaling-stroke"/>')
+        parts.append(
+            f'<polygon points="{x},0 {float(x) - 5:.1f},-6 {float(x) + 5:.1f},-6" fill="{INK}" transform="translate(0,6)"/>'
+        )
+        parts.append(
+            f'<line x1="{x}" x2="{x}" y1="0" y2="20" stroke="{INK}" stroke-width="2" vector-effect="non-scaling-stroke"/>'
+        )
         said.append(f"forventet i dag {number(t.expected_by_now)}")
     label = escape("; ".join(said))
     return Markup(
@@ -98,9 +104,13 @@ def monthly_chart(series: TargetMonths) -> Markup:
 
     parts = [f'<line x1="{left}" x2="{width - 8}" y1="{_f(y(low))}" y2="{_f(y(low))}" stroke="{GRID}"/>']
     for tick in (low, (low + high) / 2, high):
-        parts.append(f'<text x="{left - 6}" y="{_f(y(tick) + 4)}" text-anchor="end" font-size="13" fill="{MUTED}">{escape(number(round(tick)))}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{_f(y(tick) + 4)}" text-anchor="end" font-size="13" fill="{MUTED}">{escape(number(round(tick)))}</text>'
+        )
     for i, (month, _v) in enumerate(series.months):
-        parts.append(f'<text x="{_f(left + step * i + step / 2)}" y="{height - 10}" text-anchor="middle" font-size="13" fill="{MUTED}">{MONTHS[int(month[5:]) - 1][:3]}</text>')
+        parts.append(
+            f'<text x="{_f(left + step * i + step / 2)}" y="{height - 10}" text-anchor="middle" font-size="13" fill="{MUTED}">{MONTHS[int(month[5:]) - 1][:3]}</text>'
+        )
     for i, v in enumerate(values):
         if v is None:
             continue
@@ -112,10 +122,17 @@ def monthly_chart(series: TargetMonths) -> Markup:
         )
     if series.target is not None:
         if series.kind in ("count", "range"):
-            parts.append(f'<line x1="{left}" y1="{_f(y(0))}" x2="{left + plot_w}" y2="{_f(y(series.target))}" stroke="{INK}" stroke-width="2" stroke-dasharray="6 4"/>')
+            parts.append(
+                f'<line x1="{left}" y1="{_f(y(0))}" x2="{left + plot_w}" y2="{_f(y(series.target))}" stroke="{INK}" stroke-width="2" stroke-dasharray="6 4"/>'
+            )
         else:
-            parts.append(f'<line x1="{left}" y1="{_f(y(series.target))}" x2="{left + plot_w}" y2="{_f(y(series.target))}" stroke="{INK}" stroke-width="2" stroke-dasharray="6 4"/>')
-    label = escape(f"{series.label}: månedsudvikling; stiplet linje: måltallet" + (" fordelt jævnt over året" if series.kind in ("count", "range") else ""))
+            parts.append(
+                f'<line x1="{left}" y1="{_f(y(series.target))}" x2="{left + plot_w}" y2="{_f(y(series.target))}" stroke="{INK}" stroke-width="2" stroke-dasharray="6 4"/>'
+            )
+    label = escape(
+        f"{series.label}: månedsudvikling; stiplet linje: måltallet"
+        + (" fordelt jævnt over året" if series.kind in ("count", "range") else "")
+    )
     return Markup(
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{label}"><title>{label}</title>{"".join(parts)}</svg>'
     )
@@ -132,18 +149,32 @@ def share_chart(figures: Sequence[MunicipalityFigures], limit_pp: float) -> Mark
         y0 = 8 + i * row
         share = m.specialised_share_pct or 0.0
         flagged = m.deviation_pp is not None and abs(m.deviation_pp) > limit_pp
-        parts.append(f'<text x="{left - 8}" y="{y0 + 15}" text-anchor="end" font-size="13" fill="{INK}">{escape(m.name)}</text>')
-        parts.append(f'<rect x="{left}" y="{y0 + 2}" width="{_f(m.population_share_pct * scale)}" height="8" fill="{POPULATION}"/>')
-        parts.append(f'<rect x="{left}" y="{y0 + 11}" width="{_f(share * scale)}" height="9" fill="{FLAGGED if flagged else SHARE}"/>')
+        parts.append(
+            f'<text x="{left - 8}" y="{y0 + 15}" text-anchor="end" font-size="13" fill="{INK}">{escape(m.name)}</text>'
+        )
+        parts.append(
+            f'<rect x="{left}" y="{y0 + 2}" width="{_f(m.population_share_pct * scale)}" height="8" fill="{POPULATION}"/>'
+        )
+        parts.append(
+            f'<rect x="{left}" y="{y0 + 11}" width="{_f(share * scale)}" height="9" fill="{FLAGGED if flagged else SHARE}"/>'
+        )
         note = f"{points(m.deviation_pp)}" + (" !" if flagged else "")
         colour = FLAGGED if flagged else MUTED
         x_note = _f(left + max(share, m.population_share_pct) * scale + 6)
         parts.append(f'<text x="{x_note}" y="{y0 + 17}" font-size="12" fill="{colour}">{escape(note)}</text>')
     legend_y = row * len(figures) + 24
-    parts.append(f'<rect x="{left}" y="{legend_y - 10}" width="11" height="11" fill="{SHARE}"/><text x="{left + 16}" y="{legend_y}" font-size="13" fill="{INK}">andel af specialiserede forløb</text>')
-    parts.append(f'<rect x="{left}" y="{legend_y + 8}" width="11" height="11" fill="{POPULATION}"/><text x="{left + 16}" y="{legend_y + 18}" font-size="13" fill="{INK}">andel af befolkningen</text>')
-    label = escape(f"Andel af specialiserede forløb mod andel af befolkningen; rødt: afviger mere end {number(limit_pp)} procentpoint")
-    return Markup(f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{label}"><title>{label}</title>{"".join(parts)}</svg>')
+    parts.append(
+        f'<rect x="{left}" y="{legend_y - 10}" width="11" height="11" fill="{SHARE}"/><text x="{left + 16}" y="{legend_y}" font-size="13" fill="{INK}">andel af specialiserede forløb</text>'
+    )
+    parts.append(
+        f'<rect x="{left}" y="{legend_y + 8}" width="11" height="11" fill="{POPULATION}"/><text x="{left + 16}" y="{legend_y + 18}" font-size="13" fill="{INK}">andel af befolkningen</text>'
+    )
+    label = escape(
+        f"Andel af specialiserede forløb mod andel af befolkningen; rødt: afviger mere end {number(limit_pp)} procentpoint"
+    )
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{label}"><title>{label}</title>{"".join(parts)}</svg>'
+    )
 
 
 def municipality_month_chart(series: MunicipalityMonths, specialised: Sequence[str]) -> Markup:
@@ -154,7 +185,9 @@ def municipality_month_chart(series: MunicipalityMonths, specialised: Sequence[s
     step = (width - left - 8) / 12
     plot_h = height - top - bottom
     parts = [f'<line x1="{left}" x2="{width - 8}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="{GRID}"/>']
-    parts.append(f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="13" fill="{MUTED}">{escape(number(round(high)))}</text>')
+    parts.append(
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="13" fill="{MUTED}">{escape(number(round(high)))}</text>'
+    )
     for i, (month, counts) in enumerate(series.months):
         spec = sum(counts.get(k, 0) for k in specialised)
         rest = sum(counts.values()) - spec
@@ -162,9 +195,16 @@ def municipality_month_chart(series: MunicipalityMonths, specialised: Sequence[s
         h_spec, h_rest = plot_h * spec / high, plot_h * rest / high
         base = top + plot_h
         title = f"{MONTHS[int(month[5:]) - 1]}: {number(spec)} specialiserede, {number(rest)} andre forløb"
-        parts.append(f'<g><title>{escape(title)}</title><rect x="{_f(x)}" y="{_f(base - h_spec)}" width="{_f(step - 8)}" height="{_f(h_spec)}" fill="{SHARE}"/>')
-        parts.append(f'<rect x="{_f(x)}" y="{_f(base - h_spec - h_rest)}" width="{_f(step - 8)}" height="{_f(h_rest)}" fill="#93c5fd"/></g>')
-        parts.append(f'<text x="{_f(x + (step - 8) / 2)}" y="{height - 10}" text-anchor="middle" font-size="13" fill="{MUTED}">{MONTHS[int(month[5:]) - 1][:3]}</text>')
+        parts.append(
+            f'<g><title>{escape(title)}</title><rect x="{_f(x)}" y="{_f(base - h_spec)}" width="{_f(step - 8)}" height="{_f(h_spec)}" fill="{SHARE}"/>'
+        )
+        parts.append(
+            f'<rect x="{_f(x)}" y="{_f(base - h_spec - h_rest)}" width="{_f(step - 8)}" height="{_f(h_rest)}" fill="#93c5fd"/></g>'
+        )
+        parts.append(
+            f'<text x="{_f(x + (step - 8) / 2)}" y="{height - 10}" text-anchor="middle" font-size="13" fill="{MUTED}">{MONTHS[int(month[5:]) - 1][:3]}</text>'
+        )
     label = escape(f"Forløb pr. måned i {series.name}: mørkeblå specialiserede, lyseblå korte forløb")
-    return Markup(f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{label}"><title>{label}</title>{"".join(parts)}</svg>')
-
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{label}"><title>{label}</title>{"".join(parts)}</svg>'
+    )

@@ -77,16 +77,22 @@ def nav_items(user: Principal | None) -> list[tuple[str, str]]:
     return items
 
 
-def page(request: Request, template: str, user: Principal | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+def page(
+    request: Request, template: str, user: Principal | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     tz = request.app.state.tracker.tz
-    html = environment().get_template(template).render(
-        request=request,
-        user=user,
-        nav=nav_items(user),
-        path=request.url.path,
-        csrf_token=csrf_token(request),
-        flash=request.session.pop("flash", None),
-        when=lambda value: moment(value, tz),
-        **context,
+    html = (
+        environment()
+        .get_template(template)
+        .render(
+            request=request,
+            user=user,
+            nav=nav_items(user),
+            path=request.url.path,
+            csrf_token=csrf_token(request),
+            flash=request.session.pop("flash", None),
+            when=lambda value: moment(value, tz),
+            **context,
+        )
     )
     return HTMLResponse(html, status_code=status_code)

@@ -19,7 +19,9 @@ router = APIRouter(include_in_schema=False)
 CREATE_FIELDS = ("name", "role", "municipality", "password")
 
 
-def _users_page(request: Request, user: Principal, tracker: Tracker, status_code: int = 200, **extra: Any) -> HTMLResponse:
+def _users_page(
+    request: Request, user: Principal, tracker: Tracker, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
     context: dict[str, Any] = {"values": dict.fromkeys(CREATE_FIELDS, ""), "errors": {}, "token": None, **extra}
     return page(
         request,

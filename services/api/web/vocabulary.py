@@ -112,7 +112,13 @@ CHOICES: dict[str, dict[str, str]] = {
         "other": "Andet",
     },
     "segment": {"entrepreneur": "Iværksætter", "sme": "Små og mellemstore virksomheder", "large": "Stor virksomhed"},
-    "effect": {"hoj": "I høj grad", "nogen": "I nogen grad", "lav": "I lav grad", "slet_ikke": "Slet ikke", "ved_ikke": "Ved ikke"},
+    "effect": {
+        "hoj": "I høj grad",
+        "nogen": "I nogen grad",
+        "lav": "I lav grad",
+        "slet_ikke": "Slet ikke",
+        "ved_ikke": "Ved ikke",
+    },
 }
 
 ROLE_TITLES: dict[str, str] = {
@@ -128,12 +134,9 @@ def course_names(contract: Contract) -> dict[str, str]:
 
 
 def milestone_titles(contract: Contract) -> dict[str, str]:
-    """"5B.code_of_conduct" → "Mål 5B: Code of conduct …", in the contract's order."""
+    """ "5B.code_of_conduct" → "Mål 5B: Code of conduct …", in the contract's order."""
     return {
-        f"{g.id}.{t.key}": f"Mål {g.id}: {t.label}"
-        for g in contract.goals
-        for t in g.targets
-        if t.kind == "milestone"
+        f"{g.id}.{t.key}": f"Mål {g.id}: {t.label}" for g in contract.goals for t in g.targets if t.kind == "milestone"
     }
 
 
@@ -147,11 +150,22 @@ def describe(data: EventView, contract: Contract) -> str:
     parts: list[str | None] = []
     d = data
     if isinstance(d, CourseCompletedView):
-        parts = [courses.get(d.course_type, d.course_type), _company(d.company_cvr, d.company_name), d.municipality, f"konsulent {d.consultant}"]
+        parts = [
+            courses.get(d.course_type, d.course_type),
+            _company(d.company_cvr, d.company_name),
+            d.municipality,
+            f"konsulent {d.consultant}",
+        ]
         if d.topics:
             parts.append("emner: " + ", ".join(choice("topics", t) for t in d.topics))
     elif isinstance(d, CompanyReferredView):
-        parts = [_company(d.company_cvr, None), f"fra {courses.get(d.from_course, d.from_course)}", f"til {d.referred_to}", choice("referral_kind", d.referral_kind), d.municipality]
+        parts = [
+            _company(d.company_cvr, None),
+            f"fra {courses.get(d.from_course, d.from_course)}",
+            f"til {d.referred_to}",
+            choice("referral_kind", d.referral_kind),
+            d.municipality,
+        ]
     elif isinstance(d, MeetingHeldView):
         parts = [choice("meeting_kind", d.meeting_kind), d.title, d.municipality, _count(d.participants, "deltagere")]
     elif isinstance(d, NewsletterSentView):
@@ -159,7 +173,13 @@ def describe(data: EventView, contract: Contract) -> str:
     elif isinstance(d, EventHeldView):
         parts = [choice("event_kind", d.event_kind), d.title, d.municipality, _count(d.participants, "deltagere")]
     elif isinstance(d, EvaluationReceivedView):
-        parts = [courses.get(d.course_type, d.course_type), _company(d.company_cvr, None), f"anbefaling {d.nps}", f"tilfredshed {d.satisfaction}", f"kompetencer {d.consultant_competence}"]
+        parts = [
+            courses.get(d.course_type, d.course_type),
+            _company(d.company_cvr, None),
+            f"anbefaling {d.nps}",
+            f"tilfredshed {d.satisfaction}",
+            f"kompetencer {d.consultant_competence}",
+        ]
     elif isinstance(d, AgreementSignedView):
         parts = [d.partner, choice("agreement_kind", d.agreement_kind), d.municipality]
     elif isinstance(d, StaffDesignatedView):

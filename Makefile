@@ -11,7 +11,7 @@ INSTALL_LOCK := $(PY) -m pip install --quiet --require-hashes -r
 UV_VERSION := 0.13.9
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet
 
-.PHONY: run test lint typecheck pytest bench services chromium clean lock
+.PHONY: run test lint typecheck pytest bench services chromium clean lock hooks
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,13 +48,23 @@ chromium:
 	./scripts/ensure-chromium.sh
 
 lint: $(STAMP)
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# The suite covered 90 % on 1 December 2026 (lines of ehsj_core and services; the processes
+# the tests start not counted): raise it as coverage grows, never lower it.
+COVERAGE_FLOOR := 88
+
 pytest: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+	$(PY) -m pytest -n 2 --dist loadgroup -q --cov=ehsj_core --cov=services --cov-report=term:skip-covered \
+		--cov-fail-under=$(COVERAGE_FLOOR)
+
+## hooks: the same ruff and mypy as local pre-commit hooks (.pre-commit-config.yaml)
+hooks: $(STAMP)
+	$(VENV)/bin/pre-commit install
 
 ## bench: the benchmarks (BENCH_EVENTS=N for a smaller run); results in bench/results/latest.json
 BENCH_STAMP := $(VENV)/.bench-installed-stamp

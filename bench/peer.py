@@ -469,7 +469,8 @@ def peer_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows = [
         (
             "append vs eventsourcing (SQLite)",
-            f"{versus['append']}× ({results['import_events_per_s']:,} vs {max(es['append_events_per_s'], es['aggregate_append_events_per_s']):,}/s)",
+            f"{versus['append']}× ({results['import_events_per_s']:,} vs "
+            f"{max(es['append_events_per_s'], es['aggregate_append_events_per_s']):,}/s)",
             "≥ 1.5× and ≥ 100,000/s",
         ),
         (

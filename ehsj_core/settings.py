@@ -64,7 +64,8 @@ class Settings(BaseSettings):
 
     secret_key: SecretStr | None = Field(
         default=None,
-        description="signs the web app's session cookie and the projection's snapshots; required in production (at least 32 "
+        description="signs the web app's session cookie and the projection's snapshots; "
+        "required in production (at least 32 "
         "characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`); "
         "elsewhere a random key per process is made when unset",
     )
@@ -106,7 +107,8 @@ class Settings(BaseSettings):
 
     log_format: Literal["text", "json"] | None = Field(
         default=None,
-        description="log lines: text (for people) or json (one object a line); unset: json in production, text elsewhere",
+        description="log lines: text (for people) or json (one object a line); "
+        "unset: json in production, text elsewhere",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="the lowest level logged (every process)"

@@ -218,7 +218,10 @@ def _change(
     note = None
     if not found:
         if t.kind == "milestone":
-            note = "ingen hændelser påvirker milepælen i perioden; status ændret, fordi bedømmelsesdatoen er en anden (frist)"
+            note = (
+                "ingen hændelser påvirker milepælen i perioden; status ændret, "
+                "fordi bedømmelsesdatoen er en anden (frist)"
+            )
         else:
             note = (
                 "ingen hændelser påvirker målet i perioden; status ændret, fordi bedømmelsesdatoen er en anden"

@@ -210,7 +210,8 @@ def _check_row(
     extra = sorted(set(row) - ROW_FIELDS)
     if missing or extra:
         raise _Bad(
-            f"rækken har ikke de rigtige felter (mangler: {', '.join(missing) or '–'}; ukendte: {', '.join(extra) or '–'})",
+            f"rækken har ikke de rigtige felter (mangler: {', '.join(missing) or '–'}; "
+            f"ukendte: {', '.join(extra) or '–'})",
             position,
         )
     found = check_link({field: row[field] for field in CHAIN_FIELDS}, row["hash"], expected_prev, expected_position)

@@ -78,7 +78,10 @@ def verify(engine: Engine) -> IntegrityReport:
             Finding(ref.position, f"tilbagekaldelsen på position {ref.position} mangler i tilbagekaldelsesindekset")
         )
     for ref in result.index_extra:
-        problem = f"tilbagekaldelsesindekset nævner hændelse {ref.target_event_id} som tilbagekaldt på position {ref.position}, men loggen har ingen sådan tilbagekaldelse"
+        problem = (
+            f"tilbagekaldelsesindekset nævner hændelse {ref.target_event_id} som tilbagekaldt på position "
+            f"{ref.position}, men loggen har ingen sådan tilbagekaldelse"
+        )
         findings.append(Finding(ref.position, problem))
     head_position = result.events if result.first_break is None else result.first_break.position - 1
     return IntegrityReport(result.events, head_position, result.head_hash, tuple(findings))

@@ -97,7 +97,8 @@ def decode(data: bytes) -> tuple[str, str, dict[int, str]]:
             except UnicodeDecodeError:
                 parts.append(line.decode("utf-8", errors="replace"))
                 problems[number] = (
-                    "rækken er ikke UTF-8 som resten af filen (tegnsættet er blandet); ret tegnene og gem filen som UTF-8"
+                    "rækken er ikke UTF-8 som resten af filen (tegnsættet er blandet); "
+                    "ret tegnene og gem filen som UTF-8"
                 )
         else:
             try:

@@ -129,7 +129,8 @@ def classify(exc: BaseException, settings: Settings) -> MailFailure:
     if isinstance(exc, smtplib.SMTPConnectError):
         return MailFailure(
             "server",
-            f"SMTP-serveren {server} afviste forbindelsen ({_reply(exc.smtp_code, exc.smtp_error)}) — tjek EHSJ_SMTP_HOST og EHSJ_SMTP_PORT",
+            f"SMTP-serveren {server} afviste forbindelsen ({_reply(exc.smtp_code, exc.smtp_error)}) "
+            f"— tjek EHSJ_SMTP_HOST og EHSJ_SMTP_PORT",
             retry=True,
         )
     if isinstance(exc, smtplib.SMTPResponseException):

@@ -67,7 +67,8 @@ def verify(as_json: AsJson = False) -> None:
             out.print(f"[red]FEJL[/red] {where}{finding.problem}")
         if report.first_bad_position is not None:
             out.print(
-                f"Kæden holder til og med position {report.head_position}; første fejl ved position {report.first_bad_position}."
+                f"Kæden holder til og med position {report.head_position}; "
+                f"første fejl ved position {report.first_bad_position}."
             )
     if not report.ok:
         raise typer.Exit(1)
@@ -93,7 +94,8 @@ def replay(
         return
     when = f"pr. {status.as_of.label}" if status.as_of.label else "nu"
     table = Table(
-        title=f"Status {status.year} {when} — position {status.as_of.position}, bedømt {labels.long_date(status.as_of.on_date)}"
+        title=f"Status {status.year} {when} — position {status.as_of.position}, "
+        f"bedømt {labels.long_date(status.as_of.on_date)}"
     )
     for column in ("Mål", "Delmål", "Resultat", "Måltal", "Forventet nu", "Opfyldelse", "Status"):
         table.add_column(column)
@@ -145,7 +147,8 @@ def diff(
         return
     out.print(
         f"[bold]Fra position {result.before.position} ({labels.long_date(result.before.on_date)}) til position "
-        f"{result.after.position} ({labels.long_date(result.after.on_date)})[/bold]: {result.events_between} hændelser, "
+        f"{result.after.position} ({labels.long_date(result.after.on_date)})[/bold]: "
+        f"{result.events_between} hændelser, "
         f"{result.events_in_year} af dem tæller i {result.year}; {len(result.changes)} delmål ændret."
     )
     for change in result.changes:

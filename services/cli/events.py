@@ -80,7 +80,8 @@ def append(
                 results = tracker.append_events(chunk, by)
             except EventConflict as exc:
                 console.print(
-                    f"[red]event_id {exc.event_id} findes allerede med andet indhold (position {exc.position}); intet i denne portion er gemt.[/red]"
+                    f"[red]event_id {exc.event_id} findes allerede med andet indhold (position {exc.position}); "
+                    f"intet i denne portion er gemt.[/red]"
                 )
                 raise typer.Exit(2) from None
             except InvalidInput as exc:

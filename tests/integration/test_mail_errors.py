@@ -101,7 +101,8 @@ def test_a_server_without_starttls_gives_one_line_and_the_rows_stay_pending(tmp_
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "Retry" not in done.stderr
     assert error_lines(done) == [
-        f"SMTP-serveren 127.0.0.1:{port} tilbyder ikke STARTTLS — sæt EHSJ_SMTP_TLS=none eller brug port 465 med EHSJ_SMTP_TLS=implicit"
+        f"SMTP-serveren 127.0.0.1:{port} tilbyder ikke STARTTLS — "
+        f"sæt EHSJ_SMTP_TLS=none eller brug port 465 med EHSJ_SMTP_TLS=implicit"
     ]
     assert [(r.state, r.attempts) for r in rows] == [("pending", 0)] and sink.messages == []
     # With the setting changed as the line says, the same rows go out.
@@ -127,7 +128,8 @@ def test_an_unreachable_server_is_one_line_quickly_and_the_rows_stay_pending(tmp
     done, rows = send_half_year(cli_env(tmp_path, demo_db, port, EHSJ_SMTP_TLS="none"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert error_lines(done) == [
-        f"SMTP-serveren 127.0.0.1:{port} kan ikke nås (forbindelsen blev afvist) — tjek EHSJ_SMTP_HOST og EHSJ_SMTP_PORT"
+        f"SMTP-serveren 127.0.0.1:{port} kan ikke nås (forbindelsen blev afvist) — "
+        f"tjek EHSJ_SMTP_HOST og EHSJ_SMTP_PORT"
     ]
     assert [(r.state, r.attempts) for r in rows] == [("pending", 0)]
 
@@ -150,7 +152,8 @@ def test_the_api_answers_502_for_a_server_without_starttls(
         )
     assert answer.status_code == 502
     assert answer.json()["detail"] == (
-        f"SMTP-serveren 127.0.0.1:{port} tilbyder ikke STARTTLS — sæt EHSJ_SMTP_TLS=none eller brug port 465 med EHSJ_SMTP_TLS=implicit"
+        f"SMTP-serveren 127.0.0.1:{port} tilbyder ikke STARTTLS — "
+        f"sæt EHSJ_SMTP_TLS=none eller brug port 465 med EHSJ_SMTP_TLS=implicit"
     )
     assert [(r.state, r.attempts) for r in ledger.find_rows(tracker.engine, "half_year_report")] == [("pending", 0)]
 

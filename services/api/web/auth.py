@@ -4,8 +4,8 @@ The session is Starlette's signed cookie (itsdangerous, `EHSJ_SECRET_KEY`; HTTP-
 SameSite=Lax). It holds the user's id, the stamp of the password it began with (see
 `ehsj_core.accounts`), when it began, and the CSRF token. Signing out clears the cookie; a copy of
 it taken earlier would stay valid until the session's lifetime ends, the password changes or the
-user is disabled (a signed cookie has no server-side record to revoke). Every form carries that token in a hidden field and every
-POST is refused with 403 unless the field matches the session's token.
+user is disabled (a signed cookie has no server-side record to revoke). Every form carries that token
+in a hidden field and every POST is refused with 403 unless the field matches the session's token.
 """
 
 from __future__ import annotations

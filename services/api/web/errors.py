@@ -34,7 +34,10 @@ def install_web_errors(app: FastAPI) -> None:
     @app.exception_handler(CsrfRejected)
     async def _csrf(request: Request, _exc: CsrfRejected) -> HTMLResponse:
         user = session_user(request, request.app.state.tracker)
-        reason = "Formularen manglede sin sikkerhedsnøgle eller den var udløbet. Intet er gemt. Genindlæs siden og prøv igen."
+        reason = (
+            "Formularen manglede sin sikkerhedsnøgle eller den var udløbet. Intet er gemt. "
+            "Genindlæs siden og prøv igen."
+        )
         return page(request, "no_access.html", user, status_code=403, reason=reason)
 
     @app.exception_handler(PageNotFound)

@@ -80,7 +80,8 @@ def event_forms(contract: Contract) -> dict[str, EventForm]:
                     "company_cvr",
                     "cvr",
                     False,
-                    hint="8 cifre; skal udfyldes undtagen for korte forløb. Kendes virksomheden, udfyldes kommunen af sig selv.",
+                    hint="8 cifre; skal udfyldes undtagen for korte forløb. "
+                    "Kendes virksomheden, udfyldes kommunen af sig selv.",
                 ),
                 _f("company_name", "text", False),
                 _f("municipality", "select", True, towns),

@@ -74,7 +74,10 @@ def preview(request: Request, _user: Browser, tracker: TrackerDep) -> HTMLRespon
         rendered, position = preview_report(tracker, "quarterly_status", period, municipality)
     except (InvalidInput, NotFound) as exc:
         text = "; ".join(p.problem for p in exc.problems) if isinstance(exc, InvalidInput) else str(exc)
-        body = f"<!doctype html><html lang='da'><meta charset='utf-8'><title>Forhåndsvisning</title><p>Ingen forhåndsvisning: {escape(text)}</p></html>"
+        body = (
+            "<!doctype html><html lang='da'><meta charset='utf-8'><title>Forhåndsvisning</title>"
+            f"<p>Ingen forhåndsvisning: {escape(text)}</p></html>"
+        )
         return HTMLResponse(body, status_code=422, headers={"Content-Security-Policy": PREVIEW_POLICY})
     headers = {"Content-Security-Policy": PREVIEW_POLICY, "X-EHSJ-Position": str(position)}
     return HTMLResponse(preview_html(rendered), headers=headers)

@@ -36,7 +36,7 @@ run: $(RUN_STAMP)
 lock: | $(PY)
 	$(PY) -m pip install --quiet uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) $(LOCK_ARGS) -o requirements/run.lock
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) $(LOCK_ARGS) -o requirements/dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench $(LOCK_FLAGS) $(LOCK_ARGS) -o requirements/dev.lock
 
 ## test: lint, type-check and the whole test suite on SQLite and the local PostgreSQL, and in Chromium
 test: $(STAMP) services chromium lint typecheck pytest

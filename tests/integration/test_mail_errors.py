@@ -3,6 +3,7 @@ nobody listens on — through the CLI (one line, exit code 1, no traceback) and 
 
 from __future__ import annotations
 
+import html
 import os
 import ssl
 import subprocess
@@ -16,12 +17,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from ehsj_core.notify import ledger, mail
+from ehsj_core.notify import dispatch, ledger, mail
 from ehsj_core.notify.recipients import add_recipient
 from ehsj_core.settings import Settings
 from ehsj_core.tracker import Tracker
+from services.api.app import create_app
 from tests.conftest import CONTRACTS, auth
 from tests.mailsink import Sink, free_port, smtp_server
+from tests.webclient import create_people, sign_in
 
 EHSJ = str(Path(sys.executable).parent / "ehsj")
 
@@ -213,3 +216,33 @@ def test_the_older_starttls_switch_still_works_and_the_password_is_secret() -> N
     settings = Settings(smtp_password="hemmelig")
     assert "hemmelig" not in repr(settings) and settings.smtp_password is not None
     assert settings.smtp_password.get_secret_value() == "hemmelig"
+
+
+def test_the_reports_page_says_in_one_line_what_keeps_waiting_reports_from_going_out(
+    tmp_path: Path, demo_db: Path
+) -> None:
+    with smtp_server() as (_sink, port):  # no STARTTLS offered, the default asks for it
+        env = cli_env(tmp_path, demo_db, port)
+        settings = Settings(
+            database_url=env["EHSJ_DATABASE_URL"],
+            contracts_dir=CONTRACTS,
+            environment="test",
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_timeout_seconds=5,
+            outbox_dir=tmp_path / "outbox",
+        )
+        tracker = Tracker(settings)
+        [row, *_] = dispatch.prepare(tracker, "half_year_report", "2019H1")
+        attempt = dispatch.attempt_delivery(tracker, row.id)
+    assert attempt.outcome == "retry" and attempt.failure is not None
+    assert "tilbyder ikke STARTTLS" in attempt.failure.text
+    waiting = ledger.get_row(tracker.engine, row.id)
+    assert waiting is not None and waiting.state == "pending"
+    create_people(tracker.engine)
+    with TestClient(create_app(settings, tracker), base_url="https://testserver") as client:
+        sign_in(client, "Dorte Direktør")
+        answer = client.get("/rapporter")
+    page = html.unescape(answer.text)
+    assert answer.status_code == 200 and "Rapporter venter på at blive sendt" in page
+    assert page.count(attempt.failure.text) >= 1

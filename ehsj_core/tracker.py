@@ -8,7 +8,9 @@ that must resolve positions of its own is handed the narrow `moment.MomentSource
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -31,6 +33,8 @@ from ehsj_core.projections.moment import AsOf, FactsAt, MunicipalityReport, Stat
 from ehsj_core.projections.runner import ProjectionRunner
 from ehsj_core.projections.status import GoalStatus
 from ehsj_core.settings import Settings
+
+T = TypeVar("T")
 
 
 class Tracker:
@@ -122,18 +126,23 @@ class Tracker:
         at = self.resolve_as_of(as_of)  # None: the head (label None), folded like any other position
         return FactsAt(contract, self.runner.at(at.position), at)
 
+    def _read(self, year: int | None, as_of: str | int | datetime | None, read: Callable[[FactsAt], T]) -> T:
+        """`read` the facts at `as_of`: an earlier moment from its snapshot (`runner.at`), now from the
+        live facts in memory, under the runner's lock so that no other request folds into them meanwhile."""
+        contract = self.contract(year)
+        at = self.resolve_as_of(as_of)
+        if at.label is not None:
+            return read(FactsAt(contract, self.runner.at(at.position), at))
+        with self.runner.lock:
+            facts, position = self.runner.live()
+            return read(FactsAt(contract, facts, AsOf(position, at.on_date, None)))
+
     def status(
         self, year: int | None = None, as_of: str | int | datetime | None = None, until: date | None = None
     ) -> StatusReport:
         """Status of every goal, as known at `as_of` (default: now, from the live facts). With `until`
         (the last day of a month), only what occurred by the end of that month counts."""
-        contract = self.contract(year)
-        at = self.resolve_as_of(as_of)
-        if at.label is not None:
-            return FactsAt(contract, self.runner.at(at.position), at).status(until)
-        with self.runner.lock:  # the live facts: read while no other request folds into them
-            facts, position = self.runner.live()
-            return FactsAt(contract, facts, AsOf(position, at.on_date, None)).status(until)
+        return self._read(year, as_of, lambda moment: moment.status(until))
 
     def diff(self, year: int | None, start: str | int, end: str | int, limit: int = DEFAULT_LIMIT) -> AuditDiff:
         """Which targets changed between two moments (positions or timestamps), each explained."""
@@ -153,13 +162,7 @@ class Tracker:
         self, year: int | None = None, as_of: str | int | datetime | None = None, months: set[str] | None = None
     ) -> MunicipalityReport:
         """The municipalities side by side; `months` ("YYYY-MM") narrows the figures to a period."""
-        contract = self.contract(year)
-        at = self.resolve_as_of(as_of)
-        if at.label is not None:
-            return FactsAt(contract, self.runner.at(at.position), at).municipalities(months)
-        with self.runner.lock:
-            facts, position = self.runner.live()
-            return FactsAt(contract, facts, AsOf(position, at.on_date, None)).municipalities(months)
+        return self._read(year, as_of, lambda moment: moment.municipalities(months))
 
 
 def _parse_moment(value: str) -> datetime:

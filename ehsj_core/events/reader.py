@@ -429,9 +429,8 @@ class LogReader:
         return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
 
     def _contains(self, column: ColumnElement[Any], text: str) -> ColumnElement[bool]:
-        escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         folded = getattr(sa.func, _CASEFOLD)(column) if self.dialect == "sqlite" else sa.func.lower(column)
-        return folded.like(f"%{escaped}%", escape="\\")
+        return folded.like(_containing(text), escape="\\")
 
     def _named(self, conn: Connection, text: str) -> ColumnElement[bool]:
         """Events of the companies whose logged name contains `text`: a name is written on courses;
@@ -440,9 +439,8 @@ class LogReader:
         A few companies: their events through the CVR index, then sorted. Many (a common fragment
         such as "sen"): their events are dense in the log, so walking the positions from the top finds
         a page sooner than fetching and sorting every event of every company."""
-        escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         c = company_names_table
-        matching = c.c.folded.like(f"%{escaped}%", escape="\\")
+        matching = c.c.folded.like(_containing(text), escape="\\")
         pairs = conn.execute(sa.select(c.c.cvr, c.c.name).where(matching).limit(MANY_COMPANIES + 1)).all()
         cvr_column = json_text(_t, "company_cvr", self.dialect)
         name_column = json_text(_t, "company_name", self.dialect)
@@ -571,6 +569,12 @@ class LogReader:
             if len(rows) < limit and recent > 0:
                 rows += conn.execute(older.order_by(_t.c.position.desc()).limit(limit - len(rows))).all()
         return [to_recorded_event(row) for row in rows]
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern (escape character backslash) for case-folded text containing `text`."""
+    escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _retractions(conn: Connection, event_ids: Sequence[str]) -> dict[str, Retraction]:

@@ -170,7 +170,12 @@ class _Year:
         chosen = rng.sample(names, min(len(names), len(d.NEWSLETTER_MONTHS)))
         for i, (month, m) in enumerate(zip(d.NEWSLETTER_MONTHS, chosen, strict=False)):
             channel = rng.choice(d.NEWSLETTER_CHANNELS).replace("{m}", m)
-            data = {"channel": channel, "municipality": m, "recipients": rng.randint(250, 2400)}
+            data = {
+                "channel": channel,
+                "channel_kind": "local_business_council",
+                "municipality": m,
+                "recipients": rng.randint(250, 2400),
+            }
             self._schedule(month, 0, "newsletter.sent", data, d.COMMUNICATION, "duplicate" * (i == slip))
         slip = rng.randrange(len(d.EVENT_TITLES) - 1)  # registered with a wrong number of participants
         for i, (title, month) in enumerate(zip(d.EVENT_TITLES, d.EVENT_MONTHS, strict=True)):

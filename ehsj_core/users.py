@@ -34,7 +34,9 @@ ROLES: tuple[str, ...] = ("consultant", "director", "auditor", "chief")
 # A route needing none of these but "read" is open to a chief; every other one answers them 403.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "consultant": frozenset({"read", "browse", "append", "retract_own"}),
-    "director": frozenset({"read", "browse", "audit", "append", "retract_own", "retract_any", "close_year", "admin"}),
+    "director": frozenset(
+        {"read", "browse", "audit", "append", "retract_own", "retract_any", "close_year", "report_official", "admin"}
+    ),
     "auditor": frozenset({"read", "browse", "audit"}),
     "chief": frozenset({"read"}),
 }

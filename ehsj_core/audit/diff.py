@@ -8,6 +8,7 @@ between them are then matched against each changed target's metric (touches.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -19,7 +20,8 @@ from ehsj_core.events.closes import CloseHistory
 from ehsj_core.events.reader import LogReader
 from ehsj_core.events.records import PERIOD_CLOSED, RETRACTED, RecordedEvent
 from ehsj_core.events.validation import InvalidInput, Problem
-from ehsj_core.events.views import EventRetractedView
+from ehsj_core.events.views import EvaluationReceivedView, EventRetractedView
+from ehsj_core.events.years import counts_in_year
 from ehsj_core.projections.metrics import Value
 from ehsj_core.projections.moment import AsOf, FactsAt, StatusReport
 from ehsj_core.projections.status import STATUS_LABELS, TargetStatus
@@ -95,6 +97,7 @@ class TargetChange:
     explanations: tuple[Explanation, ...]  # in log order, at most the limit asked for
     explained_total: int  # all the events that explain it
     note: str | None  # when no event does: why the status moved anyway
+    official: str | None = None  # when Erhvervsstyrelsen's figure decides: it beside the house's own
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +114,7 @@ class TargetChange:
             "status_after_label": STATUS_LABELS[self.status_after],
             "explained_total": self.explained_total,
             "note": self.note,
+            "official": self.official,
             "explanations": [e.as_dict() for e in self.explanations],
         }
 
@@ -165,27 +169,29 @@ def diff(start: FactsAt, end: FactsAt, log: LogReader, tz: ZoneInfo, limit: int 
     wanted = [(goal_id, targets[(goal_id, t.key)]) for goal_id, t, _old in changed]
 
     closes = log.closes(upto=after_at.position)
+    between = list(log.read_all(after=before_at.position, upto=after_at.position))
+    retracted = log.get_many([e.data.target_event_id for e in between if isinstance(e.data, EventRetractedView)])
+    year_of = _years(log, contract.house, [*between, *retracted.values()])
     events_between, in_year, candidates = 0, 0, []
-    for event in log.read_all(after=before_at.position, upto=after_at.position):
+    for event in between:
         events_between += 1
         if event.type == RETRACTED:
             candidates.append(event)  # counted below, by the year of the event it withdraws
-        elif event.house == contract.house and event.occurred_on.year == contract.year:
+        elif event.house == contract.house and year_of(event) == contract.year:
             in_year += 1
             closed = closes.closed_at(event.house, contract.year, event.position) is not None
             if closed or any(touches(g, tg, event.data) for g, tg in wanted):
                 candidates.append(event)
-    retracted = log.get_many([e.data.target_event_id for e in candidates if isinstance(e.data, EventRetractedView)])
 
     found: dict[tuple[str, str], list[Explanation]] = {(g, t.key): [] for g, t in wanted}
     after_close: list[EventRef] = []
     for event in candidates:
         subject = retracted.get(event.data.target_event_id) if isinstance(event.data, EventRetractedView) else event
-        if subject is None or subject.house != contract.house or subject.occurred_on.year != contract.year:
+        if subject is None or subject.house != contract.house or year_of(subject) != contract.year:
             continue
         if event.type == RETRACTED:
             in_year += 1
-        explanation = _explain(event, subject, closes, tz)
+        explanation = _explain(event, subject, closes, tz, year_of(subject))
         if explanation.after_close and subject.type != PERIOD_CLOSED:
             after_close.append(explanation.event)
         for goal_id, target in wanted:
@@ -203,8 +209,27 @@ def _pairs(before: StatusReport, after: StatusReport) -> list[tuple[str, TargetS
     return [(g.id, t, old[(g.id, t.key)]) for g in after.goals for t in g.targets]
 
 
-def _explain(event: RecordedEvent, subject: RecordedEvent, closes: CloseHistory, tz: ZoneInfo) -> Explanation:
-    close = closes.closed_at(subject.house, subject.occurred_on.year, event.position)
+def _years(log: LogReader, house: str, events: Sequence[RecordedEvent]) -> Callable[[RecordedEvent], int]:
+    """The year each event counts in (events/years.py), an evaluation's looked up by its course."""
+    answers = [
+        (e.data.course_type, e.data.company_cvr, e.occurred_on)
+        for e in events
+        if isinstance(e.data, EvaluationReceivedView) and e.house == house
+    ]
+    latest = log.latest_courses(house, answers)
+
+    def year_of(event: RecordedEvent) -> int:
+        return counts_in_year(
+            event.type, event.occurred_on, event.data, lambda ct, cvr, day: latest.get((ct, cvr, day))
+        )
+
+    return year_of
+
+
+def _explain(
+    event: RecordedEvent, subject: RecordedEvent, closes: CloseHistory, tz: ZoneInfo, year: int
+) -> Explanation:
+    close = closes.closed_at(subject.house, year, event.position)
     after_close = None if close is None else f"registreret efter lukning: {close.describe()}"
     late = late_text(subject.occurred_on, event.recorded_at, tz)
     if isinstance(event.data, EventRetractedView):
@@ -240,4 +265,20 @@ def _change(
         tuple(found[:limit]),
         len(found),
         note,
+        _official(t),
+    )
+
+
+def _official(t: TargetStatus) -> str | None:
+    """Why the status follows another figure than `actual_after`, when it does."""
+    from ehsj_core.reports.labels import long_date, number  # the reports package imports this module
+
+    if t.official is None:
+        return None
+    own = "intet eget tal" if t.actual is None else f"husets eget tal er {number(t.actual)}"
+    difference = "" if t.difference is None else f", forskel {number(t.difference)}"
+    published = long_date(t.official.published_on)
+    return (
+        f"Erhvervsstyrelsens tal {number(t.official.value)} ({t.official.source}, offentliggjort {published})"
+        f" afgør status og opfyldelse; {own}{difference}"
     )

@@ -40,9 +40,16 @@ KINDS = {
 }
 
 
+def heading(s: FinalStatement) -> str:
+    """ "Endelig resultatopgørelse" once the year is closed ("Rettet …" when it corrects one sent
+    before a reopening), else "Resultatopgørelse" (a preliminary one)."""
+    if not s.closed:
+        return "Resultatopgørelse"
+    return "Rettet endelig resultatopgørelse" if s.corrected else "Endelig resultatopgørelse"
+
+
 def title(s: FinalStatement) -> str:
-    closed = any(c.reopened_at is None for c in s.closes)
-    return f"{'Endelig resultatopgørelse' if closed else 'Resultatopgørelse'} {s.year} – {s.house_name}"
+    return f"{heading(s)} {s.year} – {s.house_name}"
 
 
 def kroner(value: int | None) -> str:
@@ -65,6 +72,7 @@ def _environment() -> Environment:
         date=labels.long_date,
         word=labels.status_word,
         kr=kroner,
+        dispatch_period=labels.dispatch_period,
         actual=lambda t: labels.actual_text(t.kind, t.actual, t.reached_on),
         wanted=lambda t: labels.wanted_text(t.kind, t.target, t.target_min, t.target_max, t.deadline),
     )
@@ -80,7 +88,7 @@ def statement_html(s: FinalStatement) -> bytes:
 
 
 def statement_xlsx(s: FinalStatement) -> bytes:
-    """Sheets: Grundlag, Mål, Milepæle, Kommuner, Rapporter, Efter lukning."""
+    """Sheets: Grundlag, Mål, Milepæle, Kommuner, Aftaler, Rapporter, Efter lukning."""
     wb = Workbook()
     basis = wb.active
     basis.title = "Grundlag"
@@ -88,6 +96,7 @@ def statement_xlsx(s: FinalStatement) -> bytes:
     _goals(wb.create_sheet("Mål"), s)
     _milestones(wb.create_sheet("Milepæle"), s)
     _municipalities(wb.create_sheet("Kommuner"), s)
+    _agreements(wb.create_sheet("Aftaler"), s)
     _reports(wb.create_sheet("Rapporter"), s)
     _after_close(wb.create_sheet("Efter lukning"), s)
     props = wb.properties
@@ -228,10 +237,24 @@ def _municipalities(ws: Any, s: FinalStatement) -> None:
     _table(ws, headers, [16, 12, 14, *[14] * n, 14, 16, 14, 14, 16], rows, formats)
 
 
+def _agreements(ws: Any, s: FinalStatement) -> None:
+    rows = [[a.partner, a.kind_label, a.municipality or "", _day(a.signed_on), a.position] for a in s.agreements]
+    headers = ["Aftalepart", "Aftaletype", "Kommune", "Indgået", "Position"]
+    _table(ws, headers, [40, 24, 16, 12, 10], rows, {4: DATE, 5: INTEGER})
+
+
 def _reports(ws: Any, s: FinalStatement) -> None:
     tz = s.timezone
     rows = [
-        [r.id, r.kind_label, r.period, r.recipient, _day(local_day(r.sent_at, tz)), r.position, r.sha256]
+        [
+            r.id,
+            r.kind_label,
+            labels.dispatch_period(r.period),
+            r.recipient,
+            _day(local_day(r.sent_at, tz)),
+            r.position,
+            r.sha256,
+        ]
         for r in s.reports
     ]
     headers = ["Forsendelse", "Rapport", "Periode", "Modtager", "Sendt", "Position", "Digest (SHA-256)"]

@@ -15,7 +15,7 @@ CourseTypeKey = Literal["short", "action_plan", "growth_plan", "development_plan
 SpecialisedCourseType = Literal["action_plan", "growth_plan", "development_plan"]
 COURSE_TYPE_KEYS: tuple[str, ...] = get_args(CourseTypeKey)
 SPECIALISED_COURSE_TYPES: tuple[str, ...] = get_args(SpecialisedCourseType)
-TargetKind = Literal["count", "range", "rate", "score", "max_deviation", "milestone"]
+TargetKind = Literal["count", "range", "rate", "score", "max_deviation", "milestone", "growth_vs_control"]
 Metric = Literal[
     "courses",
     "evaluation_rate",
@@ -29,6 +29,7 @@ Metric = Literal[
     "staff",
     "geographic_deviation",
     "milestone",
+    "growth_vs_control",
 ]
 EvaluationQuestion = Literal["satisfaction", "competence", "effect"]
 
@@ -48,6 +49,13 @@ METRICS_BY_KIND: dict[str, tuple[str, ...]] = {
     "score": ("nps",),
     "max_deviation": ("geographic_deviation",),
     "milestone": ("milestone",),
+    "growth_vs_control": ("growth_vs_control",),
+}
+GoalCategory = Literal["national", "common", "local"]
+GOAL_CATEGORIES: dict[str, str] = {
+    "national": "nationalt mål",
+    "common": "fælles mål for alle erhvervshuse",
+    "local": "lokalt aftalt mål",
 }
 
 
@@ -85,6 +93,8 @@ class MetricParams(_Strict):
     min_participants: int | None = Field(default=None, ge=0)
     agreement_kinds: tuple[str, ...] = ()
     role: str | None = None
+    channel_kinds: tuple[Literal["local_business_council", "house", "other"], ...] = ()
+    measure: Literal["jobs", "turnover"] | None = None
 
 
 class Target(_Strict):
@@ -117,6 +127,8 @@ class Target(_Strict):
             raise ValueError(f"target {self.key!r}: kind {self.kind!r} needs a numeric 'target'")
         if self.kind == "rate" and self.metric == "evaluation_rate" and self.params.question is None:
             raise ValueError(f"target {self.key!r}: evaluation_rate needs params.question")
+        if self.metric == "growth_vs_control" and self.params.measure is None:
+            raise ValueError(f"target {self.key!r}: growth_vs_control needs params.measure (jobs or turnover)")
         if self.metric == "referral_rate" and len(self.params.course_types) != 1:
             raise ValueError(f"target {self.key!r}: referral_rate needs exactly one course type")
         if self.steps and self.target is not None and max(s.at_least for s in self.steps) != self.target:
@@ -128,8 +140,28 @@ class Goal(_Strict):
     id: str = Field(pattern=r"^[0-9]+[A-Z]?$")
     title: str
     description: str | None = None
-    national: bool = False
+    # The contract's three groups of goals (seed L28–34): national, common to every house, agreed
+    # locally. Older files say `national: true`, read as the category national.
+    category: GoalCategory = "common"
+    # "all_targets": the goal is 100 % fulfilled when every target is met, else 0 % (goal 6, L882–886)
+    fulfilment: Literal["all_targets"] | None = None
+    fulfilment_note: str | None = None
     targets: tuple[Target, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _national_flag(cls, data: object) -> object:
+        if isinstance(data, dict) and "national" in data:
+            data = dict(data)
+            national = data.pop("national")
+            if national and data.get("category", "national") != "national":
+                raise ValueError(f"goal {data.get('id')}: national: true, but category {data['category']!r}")
+            data.setdefault("category", "national" if national else "common")
+        return data
+
+    @property
+    def national(self) -> bool:
+        return self.category == "national"
 
     @model_validator(mode="after")
     def _unique_keys(self) -> Goal:
@@ -148,6 +180,19 @@ class MeasurementRules(_Strict):
     nps_promoter_min: int = Field(default=9, ge=0, le=10)
     nps_detractor_max: int = Field(default=6, ge=0, le=10)
     effect_answers: tuple[str, ...] = ("hoj", "nogen")
+    # Of the effect answers, those that make "høj påvirkning"; the rest of `effect_answers` make
+    # "middel påvirkning" (seed L564–568): the two parts reports show beside the effect figure.
+    effect_high_answers: tuple[str, ...] = ("hoj",)
+    # Which evaluations count, and in which year (domain.md, "Which evaluations count"):
+    # - per_company_in_course_year: an answer counts in the contract year of the company's latest
+    #   course of that type on or before the answer date; each company once per course type and
+    #   year, with its latest answer; an answer without such a course counts nowhere (unmatched);
+    # - per_answer_in_answer_year: every answer counts, in the year it was given.
+    evaluations: Literal["per_company_in_course_year", "per_answer_in_answer_year"] = "per_company_in_course_year"
+    # How "10 % højere vækst end kontrolgruppen" is judged (goal 2, seed L532–540): `points` —
+    # customers' growth minus the control group's, in percentage points; `relative` — that
+    # difference as a share of the control group's growth (undefined when the control's growth is 0).
+    growth_comparison: Literal["points", "relative"] = "points"
 
 
 ReportKind = Literal["quarterly_status", "half_year_report", "annual_status", "final_statement"]
@@ -156,12 +201,23 @@ Every = Literal["quarter", "half_year", "year"]
 
 
 class ScheduledReport(_Strict):
+    """One report of the calendar. `after: period` (the default): sent `send_days_after_period` days
+    after each period ends. `after: close` (the final statement only): sent that many days after the
+    day the year was closed (`period.closed`), once per close still in force then."""
+
     kind: ReportKind
     audience: Audience
     every: Every
     label: str
+    after: Literal["period", "close"] = "period"
     send_days_after_period: int = Field(ge=0, le=60, description="send this many days after the period ends")
     send_time: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+    @model_validator(mode="after")
+    def _close_for_the_final_statement(self) -> ScheduledReport:
+        if (self.kind == "final_statement") != (self.after == "close"):
+            raise ValueError(f"calendar {self.kind}: the final statement, and only it, is sent after the close")
+        return self
 
 
 class Reminders(_Strict):
@@ -228,6 +284,11 @@ class Contract(_Strict):
 
     def goal(self, goal_id: str) -> Goal | None:
         return next((g for g in self.goals if g.id.casefold() == goal_id.casefold()), None)
+
+    def measured_target_kinds(self) -> dict[str, str]:
+        """`"<goal>.<target>"` → kind, for every target with a figure (all but the milestones): the
+        targets an official figure may be recorded for."""
+        return {f"{g.id}.{t.key}": t.kind for g in self.goals for t in g.targets if t.kind != "milestone"}
 
     def milestone_keys(self) -> dict[str, str]:
         """`"<goal>.<target>"` → label, for every milestone target."""

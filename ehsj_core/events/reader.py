@@ -128,6 +128,30 @@ def retracted_among(conn: Connection, event_ids: Sequence[str], upto: int | None
     return found
 
 
+CourseAnswered = tuple[str, str, date]  # course type, CVR, the answer's date
+
+
+def latest_courses(conn: Connection, house: str, answers: Sequence[CourseAnswered]) -> dict[CourseAnswered, date]:
+    """For each answer, the day of the company's latest course of the type on or before the
+    answer's date that is not retracted (absent: no such course): its year is the year an
+    evaluation counts in (`rules.evaluations`). Through the CVR index: a company has few events."""
+    dialect = conn.dialect.name
+    found: dict[CourseAnswered, date] = {}
+    for course_type, cvr, day in dict.fromkeys(answers):
+        query = sa.select(sa.func.max(_t.c.occurred_on)).where(
+            json_text(_t, "company_cvr", dialect) == cvr,
+            _t.c.house == house,
+            _t.c.type == "course.completed",
+            json_text(_t, "course_type", dialect) == course_type,
+            _t.c.occurred_on <= day,
+            ~sa.exists().where(_r.c.target_position == _t.c.position),
+        )
+        latest = conn.execute(query).scalar()
+        if latest is not None:
+            found[(course_type, cvr, day)] = latest if isinstance(latest, date) else date.fromisoformat(latest)
+    return found
+
+
 def closes(conn: Connection, upto: int | None = None) -> CloseHistory:
     """The closes in the log (positions ≤ `upto`), each with the retraction that reopened it."""
     query = sa.select(_t.c.position, _t.c.event_id, _t.c.house, _t.c.data, _t.c.recorded_at, _t.c.recorded_by)
@@ -389,6 +413,14 @@ class LogReader:
             if len(rows) < READ_BATCH:
                 return
             cursor = rows[-1].position
+
+    def latest_courses(self, house: str, answers: Sequence[CourseAnswered]) -> dict[CourseAnswered, date]:
+        """`latest_courses` in a connection of its own: for each (course type, CVR, answer day), the
+        day of the company's latest course of the type on or before it, not retracted (absent: none)."""
+        if not answers:
+            return {}
+        with self.engine.connect() as conn:
+            return latest_courses(conn, house, answers)
 
     # --- look-ups for people: a company, the history, a target's newest events ------------------------------
     def company_hint(self, house: str, cvr: str) -> CompanyHint | None:

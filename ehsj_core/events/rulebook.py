@@ -12,12 +12,15 @@ The rules, in the order they are applied to each event of a batch:
 2. idempotency: a known event id with identical content is a duplicate, a safe retry to which no
    rule is applied again; with other content it is a conflict;
 3. the house: every event belongs to this installation's house;
-4. who may log which type: consultants and the director append, `period.closed` is the director's;
+4. who may log which type: consultants and the director append; `period.closed` and Erhvervsstyrelsen's
+   figures (`official_figure.reported`, `effect_measurement.reported`) are the director's;
 5. retractions: the target exists (stored, or earlier in the batch), belongs to the house, is not
    itself a retraction and is not retracted yet; a consultant retracts only events they logged
    themselves, the director anyone's; retracting a close (reopening a year) is the director's;
 6. closed years: an event that counts in a closed year — a retraction by the year of the event it
-   withdraws — needs the director; a close lies after its year, and a year is closed once.
+   withdraws — needs the director; a close lies after its year, and a year is closed once. The year
+   an event counts in is that of its `occurred_on`, except for an evaluation (the year of the
+   company's course it follows, `counts_in_year`) and the figures that name their year (`data.year`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from sqlalchemy.engine import Connection
 from ehsj_core.contract.loader import ContractBook
 from ehsj_core.events import reader
 from ehsj_core.events.closes import Close, CloseHistory
+from ehsj_core.events.reader import CourseAnswered
 from ehsj_core.events.records import (
     PERIOD_CLOSED,
     RETRACTED,
@@ -40,8 +44,10 @@ from ehsj_core.events.records import (
     RetractionRef,
     StoredSummary,
 )
+from ehsj_core.events.schemas import YEAR_IN_DATA
 from ehsj_core.events.store import EventConflict, EventStore
 from ehsj_core.events.validation import InvalidInput, NewEvent, Problem, parse_event, parse_events
+from ehsj_core.events.years import EVALUATION, counts_in_year
 from ehsj_core.users import PERMISSIONS
 
 
@@ -51,6 +57,9 @@ def permitted(role: str, permission: str) -> bool:
 
 
 ONLY_OWN = "du kan kun tilbagekalde hændelser, du selv har registreret"
+COURSE = "course.completed"
+OFFICIAL_TYPES = YEAR_IN_DATA  # Erhvervsstyrelsen's figures: the permission `report_official`
+OFFICIAL_ONLY = "kun direktøren kan registrere Erhvervsstyrelsens tal"
 
 
 class Forbidden(InvalidInput):
@@ -82,6 +91,9 @@ class LogState:
     stored: dict[str, StoredSummary]  # the batch's ids and its retractions' targets, where stored
     retracted: dict[str, RetractionRef]  # those of the targets already retracted
     closes: CloseHistory
+    # for the evaluations judged against a close: the day of the company's latest stored course of
+    # the type on or before the answer (absent: none)
+    latest_courses: dict[CourseAnswered, date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -163,6 +175,16 @@ class _Batch:
         prefix = f"events[{index}]." if self.many else ""
         self.refusals.append(Refusal(index, Problem(prefix + name, value, problem, allowed), forbidden))
 
+    def course_before(self, course_type: str, cvr: str, day: date) -> date | None:
+        """The latest course of the company and type on or before `day`: stored, or earlier in the batch."""
+        found = [self.state.latest_courses.get((course_type, cvr, day))]
+        for event, _position in self.placed.values():
+            data = event.data
+            if event.type == COURSE and data.get("company_cvr") == cvr and data["course_type"] == course_type:
+                found.append(event.occurred_on if event.occurred_on <= day else None)
+        days = [d for d in found if d is not None]
+        return max(days) if days else None
+
     @property
     def is_director(self) -> bool:
         """Closes, reopens, and logs for a closed year (the permission `close_year`)."""
@@ -203,14 +225,16 @@ def _judge(batch: _Batch, index: int, event: NewEvent, targets: dict[str, tuple[
         return
     if event.type == PERIOD_CLOSED and not batch.is_director:
         batch.refuse(index, "type", event.type, "kun direktøren kan lukke et år", forbidden=True)
+    if event.type in OFFICIAL_TYPES and not permitted(batch.by.role, "report_official"):
+        batch.refuse(index, "type", event.type, OFFICIAL_ONLY, forbidden=True)
     if event.type == PERIOD_CLOSED:
         _judge_close(batch, index, event)
     elif event.type == RETRACTED:
         _judge_retraction(batch, index, event, targets)
     elif batch.closes:  # no close in the log: nothing to judge (the hot path of a bulk append)
-        _judge_closed_year(
-            batch, index, "occurred_on", event.occurred_on.isoformat(), event.house, event.occurred_on.year
-        )
+        year = counts_in_year(event.type, event.occurred_on, event.data, batch.course_before)
+        name, value = ("data.year", event.data["year"]) if event.type in YEAR_IN_DATA else ("occurred_on", None)
+        _judge_closed_year(batch, index, name, value or event.occurred_on.isoformat(), event.house, year)
 
 
 def _judge_close(batch: _Batch, index: int, event: NewEvent) -> None:
@@ -233,16 +257,17 @@ class _Target:
     occurred_on: date
     recorded_by: str
     position: int
+    data: dict[str, Any]
 
 
 def _target(batch: _Batch, target_id: str) -> _Target | None:
     stored = batch.state.stored.get(target_id)
     if stored is not None:
-        return _Target(stored.type, stored.house, stored.occurred_on, stored.recorded_by, stored.position)
+        return _Target(stored.type, stored.house, stored.occurred_on, stored.recorded_by, stored.position, stored.data)
     earlier = batch.placed.get(target_id)
     if earlier is not None:
         event, position = earlier
-        return _Target(event.type, event.house, event.occurred_on, batch.by.name, position)
+        return _Target(event.type, event.house, event.occurred_on, batch.by.name, position, event.data)
     return None
 
 
@@ -276,7 +301,9 @@ def _judge_retraction(batch: _Batch, index: int, event: NewEvent, targets: dict[
             batch.refuse(index, name, target_id, "kun direktøren kan genåbne et lukket år", forbidden=True)
         batch.closes = [_reopened(c, batch.position) if c.event_id == target_id else c for c in batch.closes]
         return
-    _judge_closed_year(batch, index, name, target_id, target.house, target.occurred_on.year)
+    if batch.closes:
+        year = counts_in_year(target.type, target.occurred_on, target.data, batch.course_before)
+        _judge_closed_year(batch, index, name, target_id, target.house, year)
 
 
 def _reopened(close: Close, position: int) -> Close:
@@ -307,7 +334,14 @@ def read_state(conn: Connection, events: Sequence[NewEvent], *, known: bool = Tr
     ids = [*(e.event_id for e in events), *target_ids] if known else target_ids
     stored = reader.summaries(conn, ids) if ids else {}
     retracted = reader.retracted_among(conn, target_ids) if target_ids else {}
-    return LogState(reader.head(conn), stored, retracted, reader.closes(conn))
+    closes = reader.closes(conn)
+    latest: dict[CourseAnswered, date] = {}
+    if closes.closes:  # the year an evaluation counts in matters only to the closed-year rule
+        answers = [(e.type, e.occurred_on, e.data) for e in events]
+        answers += [(s.type, s.occurred_on, s.data) for i, s in stored.items() if i in set(target_ids)]
+        keys = [(d["course_type"], d["company_cvr"], day) for t, day, d in answers if t == EVALUATION]
+        latest = reader.latest_courses(conn, events[0].house, keys) if keys else {}
+    return LogState(reader.head(conn), stored, retracted, closes, latest)
 
 
 def review(store: EventStore, events: Sequence[NewEvent], by: Appender, house: str) -> Decision:

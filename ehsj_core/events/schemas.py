@@ -6,6 +6,7 @@ reads it from the validation context: `Model.model_validate(data, context={"cont
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
 from functools import lru_cache
 from typing import Annotated, Any, Literal, get_args
@@ -94,6 +95,9 @@ class _WithMunicipality(EventData):
         return None if value is None else _canonical_municipality(value, info)
 
 
+EventId = Annotated[str, Field(strict=True, pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+
+
 class CourseCompleted(_WithMunicipality):
     course_type: CourseType
     company_cvr: Cvr | None = None
@@ -102,6 +106,9 @@ class CourseCompleted(_WithMunicipality):
     consultant: Name
     topics: Annotated[tuple[Topic, ...], AfterValidator(lambda ts: tuple(dict.fromkeys(ts)))] = ()
     segment: Literal["entrepreneur", "sme", "large"] | None = None
+    # The `event.held` a participant took part in: short courses include "seminarer, eventdeltagelse"
+    # (seed L271–274), so an event's participants can be logged as short courses with it.
+    event_ref: EventId | None = None
 
     @model_validator(mode="after")
     def _cvr_required_for_specialised(self) -> CourseCompleted:
@@ -146,7 +153,12 @@ class MeetingHeld(_WithMunicipality):
 
 
 class NewsletterSent(_WithMunicipality):
+    """A newsletter sent. Goal 5B counts newsletters "gennem de lokale erhvervsråd" (seed L767–769):
+    `channel_kind` says whether this one went through a local business council (schema version 2;
+    version 1 had only the free-text channel, and upcasting.py reads those as the council's)."""
+
     channel: Text
+    channel_kind: Literal["local_business_council", "house", "other"]
     municipality: Name | None = None
     recipients: NonNegativeInt | None = None
 
@@ -166,6 +178,21 @@ class EventHeld(_WithMunicipality):
     title: Text
     municipality: Name
     participants: NonNegativeInt
+
+
+def _check_iso_date(value: str) -> str:
+    try:
+        parsed = dt.date.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or len(value) != 10:
+        raise PydanticCustomError("date_parsing", "skal være en dato (ÅÅÅÅ-MM-DD)")
+    return value
+
+
+IsoDate = Annotated[str, Field(strict=True), AfterValidator(_check_iso_date)]
+Year = Annotated[int, Field(strict=True, ge=2000, le=2100)]
+Percentage = Annotated[float, Field(ge=-1000, le=1000, allow_inf_nan=False)]
 
 
 class EvaluationReceived(EventData):
@@ -209,17 +236,75 @@ class MilestoneReached(EventData):
         return value
 
 
+class EffectMeasurementReported(EventData):
+    """Erhvervsstyrelsen's effect measurement of goal 2 (seed L532–540, L434–436): the growth in jobs
+    or turnover of the growth companies that received guidance in `year`, against a control group of
+    non-customers, from Danmarks Statistik's data. It counts in the contract year `year`."""
+
+    measure: Literal["jobs", "turnover"]
+    year: Year
+    customers_growth_pct: Percentage
+    control_growth_pct: Percentage
+    companies: Annotated[int, Field(strict=True, ge=1, le=10_000_000)]
+    control_companies: Annotated[int, Field(strict=True, ge=1, le=10_000_000)]
+    source: Text
+    published_on: IsoDate
+
+
+class OfficialFigureReported(EventData):
+    """A figure of a target as Erhvervsstyrelsen publishes it (goals 3 and 4 and the quality figures
+    "opgøres af Erhvervsstyrelsen", seed L474, L547, L1233–1236): `target` is "<goal>.<key>" of the
+    contract of `year`. It counts in that contract year, and once recorded it decides the target's
+    status; the house's own figure is kept beside it."""
+
+    target: Annotated[str, Field(strict=True, min_length=3, max_length=100)]
+    year: Year
+    value: Annotated[float, Field(allow_inf_nan=False)]
+    source: Text
+    published_on: IsoDate
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _known_target(self, info: ValidationInfo) -> OfficialFigureReported:
+        contract = _contract(info)
+        kinds = contract.measured_target_kinds()
+        kind = kinds.get(self.target)
+        if kind is None:
+            raise PydanticCustomError(
+                "official_target",
+                "ukendt mål: skal være '<mål>.<nøgle>' for et måltal i kontrakten",
+                {"allowed": sorted(kinds)},
+            )
+        low, high = OFFICIAL_RANGES[kind]
+        if not low <= self.value <= high:
+            raise PydanticCustomError(
+                "official_value",
+                "værdien skal ligge mellem {low} og {high} for et mål af denne art",
+                {"low": low, "high": high},
+            )
+        return self
+
+
+# The range of an official figure by the kind of its target.
+OFFICIAL_RANGES: dict[str, tuple[float, float]] = {
+    "count": (0, 10_000_000),
+    "range": (0, 10_000_000),
+    "rate": (0, 100),
+    "score": (-100, 100),
+    "max_deviation": (0, 100),
+    "growth_vs_control": (-1000, 1000),
+}
+
+
 class EventRetracted(EventData):
-    target_event_id: Annotated[
-        str, Field(strict=True, pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-    ]
+    target_event_id: EventId
     reason: Text
 
 
 class PeriodClosed(EventData):
     """The director closes a contract year: later events for it need the director and are flagged."""
 
-    year: Annotated[int, Field(strict=True, ge=2000, le=2100)]
+    year: Year
     note: Text | None = None
 
 
@@ -234,10 +319,15 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "agreement.signed": AgreementSigned,
     "staff.designated": StaffDesignated,
     "milestone.reached": MilestoneReached,
+    "effect_measurement.reported": EffectMeasurementReported,
+    "official_figure.reported": OfficialFigureReported,
     "event.retracted": EventRetracted,
     "period.closed": PeriodClosed,
 }
-SCHEMA_VERSIONS: dict[str, int] = dict.fromkeys(EVENT_TYPES, 1)
+SCHEMA_VERSIONS: dict[str, int] = {**dict.fromkeys(EVENT_TYPES, 1), "newsletter.sent": 2}
+# Types that count in the contract year their data names (`data.year`), not the year of occurred_on:
+# they are validated against that year's contract, and the closed-year rule asks about that year.
+YEAR_IN_DATA: frozenset[str] = frozenset({"effect_measurement.reported", "official_figure.reported"})
 
 
 def validate_data(event_type: str, data: Any, contract: Contract) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ehsj_core.contract.loader import ContractBook
-from ehsj_core.events.schemas import EVENT_TYPES, validate_data
+from ehsj_core.events.schemas import EVENT_TYPES, YEAR_IN_DATA, validate_data
 
 EARLIEST_DATE = date(2000, 1, 1)
 ENVELOPE_FIELDS = ("event_id", "type", "occurred_on", "data")
@@ -58,6 +58,9 @@ _MESSAGES: dict[str, str] = {
     "int_type": "skal være et heltal",
     "int_parsing": "skal være et heltal",
     "int_from_float": "skal være et heltal",
+    "float_type": "skal være et tal",
+    "float_parsing": "skal være et tal",
+    "finite_number": "skal være et endeligt tal",
     "string_type": "skal være tekst",
     "string_too_short": "må ikke være tom",
     "string_too_long": "er for lang (højst {max_length} tegn)",
@@ -175,7 +178,18 @@ def parse_event(raw: Any, book: ContractBook, house: str, today: date, prefix: s
     if problems or occurred_on is None or not isinstance(data, dict) or not isinstance(event_type, str):
         raise InvalidInput(problems)
 
-    contract = book.for_validation(house, occurred_on.year)
+    year = occurred_on.year
+    if event_type in YEAR_IN_DATA:  # counts in the contract year it names: checked against that one
+        named = data.get("year")
+        if isinstance(named, int) and not isinstance(named, bool) and book.get(house, named) is None:
+            loaded = ", ".join(map(str, book.years(house))) or "ingen"
+            problem = f"der er ingen kontrakt for {named}; indlæste år: {loaded}"
+            raise InvalidInput([Problem(f"{p}data.year", named, problem)])
+        if isinstance(named, int) and named > occurred_on.year:
+            problem = f"kan ikke indberettes før året: datoen ({occurred_on.isoformat()}) ligger før {named}"
+            raise InvalidInput([Problem(f"{p}data.year", named, problem)])
+        year = named if isinstance(named, int) and not isinstance(named, bool) else year
+    contract = book.for_validation(house, year)
     if contract is None:
         raise InvalidInput(
             [Problem(f"{p}occurred_on", raw.get("occurred_on"), "der er ingen kontrakt indlæst for huset")]

@@ -24,6 +24,7 @@ class CourseCompletedView(NamedTuple):
     company_name: str | None = None
     topics: Sequence[str] = ()
     segment: str | None = None
+    event_ref: str | None = None
 
 
 class CompanyReferredView(NamedTuple):
@@ -43,6 +44,7 @@ class MeetingHeldView(NamedTuple):
 
 class NewsletterSentView(NamedTuple):
     channel: str
+    channel_kind: str
     municipality: str | None = None
     recipients: int | None = None
 
@@ -79,6 +81,26 @@ class MilestoneReachedView(NamedTuple):
     evidence: str | None = None
 
 
+class EffectMeasurementReportedView(NamedTuple):
+    measure: str
+    year: int
+    customers_growth_pct: float
+    control_growth_pct: float
+    companies: int
+    control_companies: int
+    source: str
+    published_on: str
+
+
+class OfficialFigureReportedView(NamedTuple):
+    target: str
+    year: int
+    value: float
+    source: str
+    published_on: str
+    note: str | None = None
+
+
 class EventRetractedView(NamedTuple):
     target_event_id: str
     reason: str
@@ -99,6 +121,8 @@ EventView = (
     | AgreementSignedView
     | StaffDesignatedView
     | MilestoneReachedView
+    | EffectMeasurementReportedView
+    | OfficialFigureReportedView
     | EventRetractedView
     | PeriodClosedView
 )
@@ -114,6 +138,8 @@ VIEWS: dict[str, type[EventView]] = {
     "agreement.signed": AgreementSignedView,
     "staff.designated": StaffDesignatedView,
     "milestone.reached": MilestoneReachedView,
+    "effect_measurement.reported": EffectMeasurementReportedView,
+    "official_figure.reported": OfficialFigureReportedView,
     "event.retracted": EventRetractedView,
     "period.closed": PeriodClosedView,
 }

@@ -1,4 +1,8 @@
-"""The two export formats, and mapping one row to an event envelope. Pure.
+"""The import formats, and mapping one row to an event envelope. Pure.
+
+Four formats: the CRM's export (courses), the evaluation system's export (answers), and two files of
+Erhvervsstyrelsen's — its effect measurement of goal 2 and its official figures of targets — which
+only the director may import (`Format.permission`, the rule book's `report_official`).
 
 A format names its columns (the Danish header first, then accepted aliases; case, spaces, `-` and
 `_` do not matter), the event type a row becomes, and the content key its deterministic event id is
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ehsj_core.events.validation import Problem
 from ehsj_core.imports import values as v
 from ehsj_core.imports.readers import Cell
 
@@ -40,6 +45,13 @@ class Format:
     build: Callable[[dict[str, Cell], v.CourseTypes], tuple[dict[str, Any], list[ColumnProblem]]]
     key: Callable[[str, dict[str, Any]], str]  # (occurred_on, validated data) → content key
     fields: dict[str, str]  # a `parse_event` problem field (data.x) → column field
+    # The permission (users.PERMISSIONS) a role needs to import the format at all, beyond `append`.
+    permission: str | None = None
+    # Rows with the same content key are one row written twice (a figure given twice in one
+    # publication): the second is reported instead of becoming a second event.
+    unique: bool = False
+    # The column a problem about the data as a whole (a model validator's) is about; None: the row.
+    data_column: Callable[[Problem], str] | None = None
 
 
 @dataclass
@@ -223,7 +235,146 @@ EVALUATIONS = Format(
         "data.effect": "effect_1",
     },
 )
-FORMATS = {f.kind: f for f in (CRM, EVALUATIONS)}
+
+
+# --- Erhvervsstyrelsen's files --------------------------------------------------------------------------
+PUBLISHED = Column("date", "Offentliggjort", ("offentliggjort den", "offentliggørelse", "publiceret", "published on"))
+YEAR = Column("year", "År", ("aar", "år", "kontraktår", "year"))
+SOURCE = Column("source", "Kilde", ("source",))
+OFFICIAL = "report_official"
+
+
+def _published(row: dict[str, Cell], data: dict[str, Any]) -> None:
+    """`published_on` is the publication date, which is also the row's `occurred_on`: a date the
+    caller could not read is reported there, at the column, once."""
+    day, _problem = v.parse_date(row.get("date"))
+    if day is not None:
+        data["published_on"] = day.isoformat()
+
+
+def _year(row: dict[str, Cell], data: dict[str, Any], problems: list[ColumnProblem]) -> None:
+    year, problem = v.parse_int(row.get("year"), 2000, 2100)
+    if problem:
+        problems.append(("year", problem))
+    data["year"] = year if year is not None else 2000
+
+
+def _effect_measurement(row: dict[str, Cell], _types: v.CourseTypes) -> tuple[dict[str, Any], list[ColumnProblem]]:
+    problems: list[ColumnProblem] = []
+    measure, problem = v.parse_measure(row.get("measure"))
+    if problem:
+        problems.append(("measure", problem))
+    data: dict[str, Any] = {"measure": measure or "jobs"}
+    _year(row, data, problems)
+    for name in ("customers_growth_pct", "control_growth_pct"):
+        number, problem = v.parse_number(row.get(name))
+        if problem:
+            problems.append((name, problem))
+        data[name] = number if number is not None else 0.0
+    for name in ("companies", "control_companies"):
+        count, problem = v.parse_count(row.get(name), 1, 10_000_000)
+        if problem:
+            problems.append((name, problem))
+        data[name] = count if count is not None else 1
+    data["source"] = v.text(row.get("source"))
+    _published(row, data)
+    return data, problems
+
+
+def _effect_measurement_key(occurred_on: str, d: dict[str, Any]) -> str:
+    return f"{occurred_on}|{d['year']}|{d['measure']}"
+
+
+EFFECT_MEASUREMENTS = Format(
+    kind="effect-measurements",
+    title="effektmåling fra Erhvervsstyrelsen",
+    event_type="effect_measurement.reported",
+    columns=(
+        YEAR,
+        Column("measure", "Mål", ("måling", "parameter", "målt på", "measure")),
+        Column(
+            "customers_growth_pct", "Vækst kunder (%)", ("vækst kunder", "vækst hos kunder (%)", "customers growth")
+        ),
+        Column("control_growth_pct", "Vækst kontrolgruppe (%)", ("vækst kontrolgruppe", "control growth")),
+        Column("companies", "Antal kunder", ("kunder", "antal virksomheder", "companies")),
+        Column("control_companies", "Antal i kontrolgruppe", ("antal kontrolgruppe", "control companies")),
+        SOURCE,
+        PUBLISHED,
+    ),
+    namespace=uuid.UUID("3d0b9f64-8c21-5e7a-b4c3-2e5f1a6d2019"),
+    build=_effect_measurement,
+    key=_effect_measurement_key,
+    fields={
+        "occurred_on": "date",
+        "data.published_on": "date",
+        "data.year": "year",
+        "data.measure": "measure",
+        "data.customers_growth_pct": "customers_growth_pct",
+        "data.control_growth_pct": "control_growth_pct",
+        "data.companies": "companies",
+        "data.control_companies": "control_companies",
+        "data.source": "source",
+    },
+    permission=OFFICIAL,
+    unique=True,
+)
+
+
+def _official_figure(row: dict[str, Cell], _types: v.CourseTypes) -> tuple[dict[str, Any], list[ColumnProblem]]:
+    problems: list[ColumnProblem] = []
+    data: dict[str, Any] = {"target": "".join(v.text(row.get("target")).split())}
+    _year(row, data, problems)
+    value, problem = v.parse_number(row.get("value"))
+    if problem:
+        problems.append(("value", problem))
+    data["value"] = value if value is not None else 0.0
+    data["source"] = v.text(row.get("source"))
+    _published(row, data)
+    note = v.text(row.get("note"))
+    if note:
+        data["note"] = note
+    return data, problems
+
+
+def _official_figure_key(occurred_on: str, d: dict[str, Any]) -> str:
+    return f"{occurred_on}|{d['year']}|{d['target']}"
+
+
+def _official_data_column(problem: Problem) -> str:
+    """The schema's check of the target against the contract: an unknown target names the allowed
+    ones; a value outside the target's range does not."""
+    return "target" if problem.allowed else "value"
+
+
+OFFICIAL_FIGURES = Format(
+    kind="official-figures",
+    title="fil med Erhvervsstyrelsens officielle tal",
+    event_type="official_figure.reported",
+    columns=(
+        YEAR,
+        Column("target", "Mål", ("måltal", "delmål", "target")),
+        Column("value", "Værdi", ("vaerdi", "tal", "resultat", "value")),
+        SOURCE,
+        PUBLISHED,
+        Column("note", "Bemærkning", ("bemærkninger", "kommentar", "note"), required=False),
+    ),
+    namespace=uuid.UUID("b5e2c7a1-4f3d-5b86-9d0e-8a7c6f1e2019"),
+    build=_official_figure,
+    key=_official_figure_key,
+    fields={
+        "occurred_on": "date",
+        "data.published_on": "date",
+        "data.year": "year",
+        "data.target": "target",
+        "data.value": "value",
+        "data.source": "source",
+        "data.note": "note",
+    },
+    permission=OFFICIAL,
+    unique=True,
+    data_column=_official_data_column,
+)
+FORMATS = {f.kind: f for f in (CRM, EVALUATIONS, EFFECT_MEASUREMENTS, OFFICIAL_FIGURES)}
 
 
 def column_of(fmt: Format, problem_field: str) -> str:

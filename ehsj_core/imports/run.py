@@ -4,6 +4,12 @@ report problems by row and column, then store — nothing when a row is bad, unl
 Every row is checked before anything is stored. The good rows are then appended in batches of
 `BATCH` (each atomic); since every row's event id is deterministic, an import that was interrupted is
 completed by running it again, and a file imported twice adds nothing.
+
+Erhvervsstyrelsen's files (`effect-measurements`, `official-figures`) need the permission of their
+format (`report_official`, the director's): any other role's import is refused whole, with the rule
+book's problem (a 403), before a row is read. An evaluation import also lists the answers that follow
+no course of their type for the company (`UnmatchedAnswer`): a warning, not a refusal — they are
+stored, and count once the course is registered.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any
 from ehsj_core.contract.loader import ContractBook
 from ehsj_core.errors import NotFound
 from ehsj_core.events import rulebook
+from ehsj_core.events.reader import CourseAnswered, LogReader
 from ehsj_core.events.rulebook import Appender
 from ehsj_core.events.store import EventStore
 from ehsj_core.events.validation import InvalidInput, NewEvent, Problem, parse_event
@@ -26,6 +33,15 @@ from ehsj_core.imports.mapping import FORMATS, Format, column_of, event_id, loca
 from ehsj_core.imports.readers import Cell, Sheet, read_sheet
 
 BATCH = 5_000
+LOOKUP = 2_000  # answers looked up against the log per progress step
+EVALUATION, COURSE = "evaluation.received", "course.completed"
+# The rule book's words for a role without `report_official` (rulebook._judge): the import refuses
+# the whole file with them before reading it; tests/integration/test_imports_official.py holds the
+# two to the same text.
+OFFICIAL_ONLY = rulebook.OFFICIAL_ONLY
+UNMATCHED = (
+    "svaret følger intet forløb af typen for virksomheden og tæller ikke med; registrér forløbet, så tæller svaret"
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,30 @@ class RowProblem:
         }
 
 
+@dataclass(frozen=True)
+class UnmatchedAnswer:
+    """An evaluation that follows no course of its type for the company, on or before its date (none
+    stored and not retracted, none earlier in the import): it counts in no year (projections/facts.py)
+    until the course is registered. A warning: the row is stored all the same."""
+
+    row: int
+    company_cvr: str
+    course_type: str  # the key
+    course_type_name: str  # the contract's Danish name
+    answered_on: date
+    problem: str = UNMATCHED
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "company_cvr": self.company_cvr,
+            "course_type": self.course_type,
+            "course_type_name": self.course_type_name,
+            "answered_on": self.answered_on.isoformat(),
+            "problem": self.problem,
+        }
+
+
 @dataclass
 class ImportReport:
     kind: str
@@ -71,6 +111,7 @@ class ImportReport:
     duplicates: int = 0  # rows already in the log (an earlier import of the same rows)
     problems: list[RowProblem] = field(default_factory=list)
     bad_rows_csv: bytes | None = None  # with skip_bad: the bad rows and what is wrong, to fix and re-import
+    unmatched: list[UnmatchedAnswer] = field(default_factory=list)  # warnings: stored, but counted nowhere yet
 
     @property
     def bad_rows(self) -> int:
@@ -91,6 +132,7 @@ class ImportReport:
             "duplicates": self.duplicates,
             "bad_rows": self.bad_rows,
             "problems": [p.as_dict() for p in self.problems],
+            "unmatched": [u.as_dict() for u in self.unmatched],
         }
 
 
@@ -108,6 +150,8 @@ def import_file(
     if problem is not None:
         raise rulebook.Forbidden([Problem("role", by.role, problem)])
     fmt = FORMATS[kind]
+    if fmt.permission is not None and not rulebook.permitted(by.role, fmt.permission):
+        raise rulebook.Forbidden([Problem("type", fmt.event_type, OFFICIAL_ONLY)])
     sheet = read_sheet(data, filename)
     report = ImportReport(kind, filename, sheet.encoding, rows=len(sheet.rows))
     if sheet.file_problems:
@@ -129,6 +173,7 @@ def import_file(
     bad = {p.row for p in problems}
     good = [(number, e) for number, e in events if number not in bad]
     report.valid = len(good)
+    report.unmatched = _unmatched(dest, good, progress)
     if problems and not skip_bad:
         return report
     if skip_bad and problems:
@@ -155,6 +200,7 @@ def _check_rows(
     fallback = v.CourseTypes.of(current)
     vocabularies: dict[int, v.CourseTypes] = {}
     occurrences: dict[str, int] = {}
+    first_rows: dict[str, int] = {}  # content key → the row it first occurs in (`Format.unique`)
     events: list[tuple[int, NewEvent]] = []
     problems: list[RowProblem] = []
     date_column = where["date"]
@@ -182,6 +228,8 @@ def _check_rows(
         except InvalidInput as exc:
             for p in exc.problems:
                 column = column_of(fmt, p.field)
+                if p.field == "data" and fmt.data_column is not None:
+                    column = fmt.data_column(p)
                 if column in reported or (not column and reported):
                     continue
                 value = v.text(_cell(cells, where, column)) if column else ""
@@ -192,6 +240,11 @@ def _check_rows(
             problems.extend(row_problems)
             continue
         key = fmt.key(event.occurred_on.isoformat(), event.data)
+        if fmt.unique and key in first_rows:
+            problem = f"rækken gentager række {first_rows[key]} (samme år, mål og offentliggørelse); fjern den ene"
+            problems.append(RowProblem(number, "", "", problem))
+            continue
+        first_rows.setdefault(key, number)
         occurrences[key] = occurrences.get(key, 0) + 1
         new_id = event_id(fmt, house, key, occurrences[key])
         events.append((number, NewEvent(new_id, event.type, event.occurred_on, event.house, event.data)))
@@ -207,6 +260,16 @@ def _against_the_log(
     (duplicates, or the same id with other content) and rows it refuses (a closed year, the role).
     Returns the problems by row and the ids of the rows already stored; the append decides again."""
     decision = rulebook.review(dest.store, [e for _n, e in events], by, dest.house)
+    # A role the rule book refuses the type itself (not a row's year) is refused the whole file, as
+    # the API refuses it an event: a 403 with the rule book's words. (`import_file` checks the
+    # format's permission first; this holds should the rule book forbid more.)
+    by_type = {
+        r.problem.problem: r for r in decision.refusals if r.forbidden and r.problem.field.rsplit(".", 1)[-1] == "type"
+    }
+    if by_type:
+        raise rulebook.Forbidden(
+            [Problem("type", r.problem.value, r.problem.problem, r.problem.allowed) for r in by_type.values()]
+        )
     problems: list[RowProblem] = []
     for index, _event_id, position in decision.conflicts:
         problem = (
@@ -222,6 +285,44 @@ def _against_the_log(
     conflicting = {event_id for _i, event_id, _p in decision.conflicts}
     known = {r.event_id for r in decision.results if r.duplicate and r.event_id not in conflicting}
     return problems, known
+
+
+def _unmatched(dest: Destination, rows: list[tuple[int, NewEvent]], progress: Progress | None) -> list[UnmatchedAnswer]:
+    """The evaluations among `rows` that follow no course of their type for the company on or before
+    the answer: none stored and not retracted (`LogReader.latest_courses`), none in an earlier row."""
+    answers = [(n, e) for n, e in rows if e.type == EVALUATION]
+    if not answers:
+        return []
+    keys: list[CourseAnswered] = [(e.data["course_type"], e.data["company_cvr"], e.occurred_on) for _n, e in answers]
+    log = LogReader(dest.store.engine)
+    found: dict[CourseAnswered, date] = {}
+    for start in range(0, len(keys), LOOKUP):
+        found.update(log.latest_courses(dest.house, keys[start : start + LOOKUP]))
+        if progress:
+            progress("Finder forløbene", min(start + LOOKUP, len(keys)), len(keys))
+    earliest: dict[tuple[str, str], date] = {}  # (course type, CVR) → the earliest course in an earlier row
+    unmatched: list[UnmatchedAnswer] = []
+    names = _course_type_names(dest)
+    for number, event in rows:
+        data = event.data
+        if event.type == COURSE and data.get("company_cvr"):
+            pair = (data["course_type"], data["company_cvr"])
+            earliest[pair] = min(earliest.get(pair, event.occurred_on), event.occurred_on)
+            continue
+        if event.type != EVALUATION:
+            continue
+        pair = (data["course_type"], data["company_cvr"])
+        before = earliest.get(pair)
+        if (*pair, event.occurred_on) in found or (before is not None and before <= event.occurred_on):
+            continue
+        name = names.get(data["course_type"], data["course_type"])
+        unmatched.append(UnmatchedAnswer(number, data["company_cvr"], data["course_type"], name, event.occurred_on))
+    return unmatched
+
+
+def _course_type_names(dest: Destination) -> dict[str, str]:
+    contract = dest.book.for_validation(dest.house, dest.today.year)
+    return {} if contract is None else {ct.key: ct.name for ct in contract.course_types}
 
 
 def _day(day: date) -> str:

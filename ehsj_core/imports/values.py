@@ -178,3 +178,63 @@ def municipality_name(cell: Cell) -> str:
     """ "Lolland Kommune" → "Lolland"; the contract's spelling is `parse_event`'s to find."""
     value = " ".join(text(cell).split())
     return value[: -len(" kommune")] if value.casefold().endswith(" kommune") else value
+
+
+MEASURE_WORDS = {
+    "beskæftigelse": "jobs",
+    "jobs": "jobs",
+    "job": "jobs",
+    "arbejdspladser": "jobs",
+    "omsætning": "turnover",
+    "turnover": "turnover",
+}
+NUMBER_PROBLEM = "skal være et tal (fx 12,5 eller 12.5)"
+_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")  # a space, no-break and thin spaces: thousands
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")  # 1.234 or 12.345.678: the Danish thousands point
+
+
+def parse_number(cell: Cell) -> tuple[float | None, str | None]:
+    """A number with a decimal comma or point: "12,5", "12.5", "-3,25 %", or a spreadsheet's number
+    cell. One mark is the decimal mark; thousands may be grouped by the other ("1.234,5", "1,234.5") or
+    by spaces. A trailing "%" is allowed (the value stays in percent: "12,5 %" is 12.5)."""
+    if isinstance(cell, bool):
+        return None, NUMBER_PROBLEM
+    if isinstance(cell, int | float):
+        return float(cell), None
+    value = text(cell).translate(_SPACES).replace("\u2212", "-").removesuffix("%")
+    if not value:
+        return None, "feltet er tomt"
+    sign, digits = (value[0], value[1:]) if value[0] in "+-" else ("", value)
+    for pattern, thousands, decimal in _NUMBER_FORMS:
+        if pattern.fullmatch(digits):
+            return float(sign + digits.replace(thousands, "").replace(decimal, ".")), None
+    return None, NUMBER_PROBLEM
+
+
+_NUMBER_FORMS = (  # (the form, its thousands mark, its decimal mark)
+    (re.compile(r"\d+(?:,\d+)?|,\d+"), "", ","),
+    (re.compile(r"\d+(?:\.\d+)?|\.\d+"), "", "."),
+    (re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?"), ".", ","),
+    (re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"), ",", "."),
+)
+
+
+def parse_count(cell: Cell, low: int, high: int) -> tuple[int | None, str | None]:
+    """A whole number in [low, high], with thousands written the Danish way ("1.234", "1 234") or not."""
+    if isinstance(cell, str):
+        value = cell.translate(_SPACES)
+        if _THOUSANDS.match(value):
+            value = value.replace(".", "")
+        return parse_int(value, low, high)
+    return parse_int(cell, low, high)
+
+
+def parse_measure(cell: Cell) -> tuple[str | None, str | None]:
+    """What an effect measurement measures: "Beskæftigelse" (jobs) or "Omsætning" (turnover), or the key."""
+    value = " ".join(text(cell).split()).casefold()
+    if not value:
+        return None, "feltet er tomt"
+    measure = MEASURE_WORDS.get(value)
+    if measure is None:
+        return None, "ukendt mål; brug Beskæftigelse eller Omsætning"
+    return measure, None

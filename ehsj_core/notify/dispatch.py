@@ -2,7 +2,9 @@
 
 The scheduler and the API only say "look now"; these functions decide, from the contract calendar
 and the ledger, what to send — never from the moment they were called. A late or duplicate call is
-harmless, a missed one is caught up (within `catch_up_days`).
+harmless, a missed one is caught up (within `catch_up_days`). The final statement is due after each
+close of the year still in force, and built at the close's position (closing.py); a status KKR asks
+for is one more period of the annual status (on_request.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from ehsj_core.contract.loader import ContractBook, LoadedContract
 from ehsj_core.events.validation import InvalidInput, Problem
-from ehsj_core.notify import ledger
+from ehsj_core.notify import closing, ledger
 from ehsj_core.notify.mail import MailError, MailFailure, compose, deliver_message
 from ehsj_core.notify.recipients import RecipientRow, get_recipient, list_recipients
 from ehsj_core.reports import kinds
@@ -72,6 +74,12 @@ def due_reports(tracker: SendingSource, now: datetime) -> list[Due]:
         item = book.get(tracker.house, year)
         assert item is not None
         for scheduled in item.contract.calendar.reports:
+            if scheduled.after == "close":
+                for statement in closing.due_statements(
+                    tracker.log, tracker.house, year, scheduled, tracker.tz, now, window
+                ):
+                    due.append(Due(scheduled.kind, statement.period, statement.send_at))
+                continue
             for period in periods_of(scheduled.every, year):
                 send_at = _at(
                     period.end + timedelta(days=scheduled.send_days_after_period), scheduled.send_time, tracker
@@ -102,9 +110,13 @@ def resolve_period(kind: str, period: str) -> Period | date:
 
 def prepare(tracker: SendingSource, kind: str, period: str, position: int | None = None) -> list[ledger.DispatchRow]:
     """The ledger rows of one report for every active recipient of its audience (made once). A kind
-    that is `only_when_open` gets rows only for the recipients whose report has something to say."""
+    that is `only_when_open` gets rows only for the recipients whose report has something to say. A
+    kind `built_at_close` is built at the position of the close its period names (refused when the
+    year is not closed, or was reopened), whatever `position` says."""
     spec = kinds.get(kind)
     spec.resolve(period)  # an unknown period is the caller's error, before anything is made
+    if spec.built_at_close:
+        position = closing.close_for(tracker.log, tracker.house, period).position
     recipients = list_recipients(tracker.engine, spec.role)
     at = tracker.log.head().position if position is None else position
     if spec.only_when_open:
@@ -139,7 +151,12 @@ def build_for(
     """The report data of one report, from a log position (the registry calls the builder)."""
     spec = kinds.get(kind)
     request = kinds.BuildRequest(
-        spec.resolve(period), position, municipality, recipient_name, failed=lambda: failed_dispatches(tracker)
+        spec.resolve(period),
+        position,
+        municipality,
+        recipient_name,
+        failed=lambda: failed_dispatches(tracker),
+        key=period,
     )
     return spec.build(tracker, request)
 
@@ -156,6 +173,14 @@ def attempt_delivery(tracker: SendingSource, dispatch_id: int) -> Attempt:
     row = ledger.claim(tracker.engine, dispatch_id, settings.sending_timeout_seconds)
     if row is None:
         return Attempt("not_claimed")
+    withdrawn = (
+        closing.withdrawn(tracker.log, tracker.house, row.period) if kinds.get(row.kind).built_at_close else None
+    )
+    if withdrawn is not None:
+        # The year was reopened before the statement of this close went out: it is not sent (the
+        # next close sends its own). Given up, so that the director's reminder says so.
+        ledger.mark_attempt_failed(tracker.engine, row.id, f"ikke sendt: {withdrawn}", final=True)
+        return Attempt("failed")
     try:
         recipient = get_recipient(tracker.engine, row.recipient_id)
         rendered = render(build_row(tracker, row, recipient))

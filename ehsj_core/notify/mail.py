@@ -197,7 +197,10 @@ def compose(rendered: RenderedReport, *, to_name: str, to_email: str, mail_from:
         html_part.add_related(image.png, maintype="image", subtype="png", cid=f"<{image.cid}>", filename=image.filename)
     for attachment in rendered.attachments:
         maintype, _, subtype = attachment.mimetype.partition("/")
-        msg.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
+        params = {"charset": "utf-8"} if maintype == "text" else None  # the statement's page is UTF-8
+        msg.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename, params=params
+        )
     return msg
 
 

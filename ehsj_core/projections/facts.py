@@ -8,14 +8,28 @@ milestone), never contract thresholds, so one fold serves every contract.
 This is the replay's hot loop, run once per event of the log, so it is built for speed: a tally is
 a plain dict (a `Counter` defines `__delitem__` in Python, which makes every store into it slower)
 keyed by a plain tuple (a NamedTuple is several times dearer to build), with the parts named by the
-key aliases below. The month ("YYYY-MM") is always the last part, so a cut-off month is one
-comparison. A count that falls to zero is removed, and so is a year left with nothing, so two folds
-that cancel out leave equal facts. Snapshots serialise each tally as rows of its key parts and count.
+key aliases below. The month ("YYYY-MM") is the last part, so a cut-off month is one comparison
+(the counted evaluations, below, end in a month interval instead). A count that falls to zero is
+removed, and so is a year left with nothing, so two folds that cancel out leave equal facts.
+
+Evaluations belong to the course they evaluate (`contracts/*.yaml`, `rules.evaluations`): an answer
+counts in the contract year of the company's latest course of that type on or before the answer
+date, and each company counts once per course type and year, with its latest answer. Which year an
+answer counts in therefore depends on the company's courses, which may be logged (or retracted)
+before or after it, so the fold keeps, per house, every evaluated course day and every answer of
+each company (`Evaluations`) and recomputes the company's contribution whenever either changes. A
+contribution is counted in the course year's `counted_scores`/`counted_effects` over the months in
+which it was the company's latest answer: from the month of the answer up to (not including) the
+month of the next one, so "as of the end of month M" is two comparisons. An answer without such a
+course is `unmatched`, in the year of the answer. The answer-year tallies (`evaluation_scores`,
+`evaluation_effects`: every answer in the year it was given) serve the other rule a contract may
+choose.
 """
 
 from __future__ import annotations
 
 import marshal
+from bisect import bisect_right, insort
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
@@ -25,12 +39,14 @@ from ehsj_core.events.views import (
     AgreementSignedView,
     CompanyReferredView,
     CourseCompletedView,
+    EffectMeasurementReportedView,
     EvaluationReceivedView,
     EventHeldView,
     EventView,
     MeetingHeldView,
     MilestoneReachedView,
     NewsletterSentView,
+    OfficialFigureReportedView,
     StaffDesignatedView,
 )
 
@@ -39,11 +55,18 @@ CourseKey = tuple[str, str, Month]  # course_type, municipality, month
 TopicKey = tuple[str, str, Month]  # course_type, topic, month
 FirstMonthKey = tuple[str, Month]  # course_type, month
 MeetingKey = tuple[str, str | None, Month]  # meeting_kind, municipality (None if none), month
-NewsletterKey = tuple[str | None, Month]  # municipality (None if none), month
+NewsletterKey = tuple[str | None, str, Month]  # municipality (None if none), channel kind, month
 EventKey = tuple[str, str, Month]  # event_kind, municipality, month
 EventSizeKey = tuple[str, int, Month]  # event_kind, participants, month
 ScoreKey = tuple[str, str, int, Month]  # course_type, question ("nps", "satisfaction", "competence"), score, month
 EffectKey = tuple[str, frozenset[str], Month]  # course_type, the distinct answers of the 7, month
+# course_type, question, score, first month counted, the month it stops counting (None: still counts)
+CountedScoreKey = tuple[str, str, int, Month, Month | None]
+CountedEffectKey = tuple[str, frozenset[str], Month, Month | None]
+UnmatchedKey = tuple[str, str, str]  # course_type, CVR, ISO answer date
+# measure, published_on, customers' growth, control's growth, companies, control companies, source
+MeasurementKey = tuple[str, str, float, float, int, int, str]
+OfficialKey = tuple[str, str, float, str, str | None]  # "<goal>.<key>", published_on, value, source, note
 AgreementKey = tuple[str, str | None, Month]  # agreement_kind, municipality (None if none), month
 StaffKey = tuple[str, str, Month]  # role, consultant, month
 MilestoneKey = tuple[str, str]  # milestone key, ISO date "YYYY-MM-DD"
@@ -79,6 +102,11 @@ class YearFacts:
     event_sizes: Tally[EventSizeKey] = field(default_factory=dict)
     evaluation_scores: Tally[ScoreKey] = field(default_factory=dict)
     evaluation_effects: Tally[EffectKey] = field(default_factory=dict)
+    counted_scores: Tally[CountedScoreKey] = field(default_factory=dict)
+    counted_effects: Tally[CountedEffectKey] = field(default_factory=dict)
+    unmatched: Tally[UnmatchedKey] = field(default_factory=dict)
+    effect_measurements: Tally[MeasurementKey] = field(default_factory=dict)
+    official_figures: Tally[OfficialKey] = field(default_factory=dict)
     agreements: Tally[AgreementKey] = field(default_factory=dict)
     staff: Tally[StaffKey] = field(default_factory=dict)
     milestones: Tally[MilestoneKey] = field(default_factory=dict)
@@ -90,11 +118,34 @@ class YearFacts:
 _TALLIES = tuple(f.name for f in fields(YearFacts))
 
 
+# An answer as the fold keeps it: day as yyyymmdd, log position (orders two answers of one day),
+# NPS, satisfaction, competence, the distinct effect answers, and the ISO day.
+Answer = tuple[int, int, int, int, int, frozenset[str], str]
+# What one answer of a company contributes: (course year, first month, last month exclusive or None,
+# the answer), or (None, …) for an unmatched one.
+Counted = tuple[int | None, Month, Month | None, Answer]
+CompanyKey = tuple[str, str, int]  # house, course type, CVR
+
+
+@dataclass
+class Evaluations:
+    """Per house, what placing the answers needs: the day (yyyymmdd) of every course of an evaluated
+    type per company, every answer per company, and what each company's answers count now."""
+
+    course_days: dict[tuple[str, str], dict[int, int | list[int]]] = field(default_factory=dict)
+    answers: dict[CompanyKey, list[Answer]] = field(default_factory=dict)
+    counted: dict[CompanyKey, tuple[Counted, ...]] = field(default_factory=dict)
+
+
+_EVALUATION_PARTS = tuple(f.name for f in fields(Evaluations))
+
+
 @dataclass
 class LogFacts:
-    """Facts for every (house, year) seen in the log."""
+    """Facts for every (house, year) seen in the log, and the evaluations' bookkeeping."""
 
     years: dict[tuple[str, int], YearFacts] = field(default_factory=dict)
+    evaluations: Evaluations = field(default_factory=Evaluations)
 
     def year(self, house: str, year: int) -> YearFacts:
         return self.years.get((house, year)) or YearFacts()
@@ -104,26 +155,43 @@ class LogFacts:
         and ints they are made of. Read back by `loads` in a fraction of the time a JSON encoding
         takes (no object is rebuilt); runner.py signs the bytes, and marshal's format belongs to the
         Python version, which is part of the snapshot's version key."""
-        return marshal.dumps({key: {name: getattr(f, name) for name in _TALLIES} for key, f in self.years.items()})
+        years = {key: {name: getattr(f, name) for name in _TALLIES} for key, f in self.years.items()}
+        evaluations = {name: getattr(self.evaluations, name) for name in _EVALUATION_PARTS}
+        return marshal.dumps((years, evaluations))
 
     @classmethod
     def loads(cls, blob: bytes) -> LogFacts:
-        return cls({key: YearFacts(**tallies) for key, tallies in marshal.loads(blob).items()})
+        years, evaluations = marshal.loads(blob)
+        return cls({key: YearFacts(**tallies) for key, tallies in years.items()}, Evaluations(**evaluations))
 
 
-def apply(facts: LogFacts, event_type: str, house: str, day: str, data: EventView, sign: int) -> None:
-    """Fold one event in (sign 1) or back out (sign -1). `day` is the ISO occurred_on, "YYYY-MM-DD".
-    Retractions and period.closed fold to nothing: the runner folds a retracted event back out."""
+def apply(
+    facts: LogFacts, event_type: str, house: str, day: str, data: EventView, sign: int, position: int = 0
+) -> None:
+    """Fold one event in (sign 1) or back out (sign -1). `day` is the ISO occurred_on, "YYYY-MM-DD";
+    `position` orders two answers of one company given on the same day (the later logged is the
+    latest). Retractions and period.closed fold to nothing: the runner folds a retracted event out."""
     handler = _HANDLERS.get(event_type)
     if handler is None:
         return
-    key = (house, _YEARS.get(day[:4]) or _year(day))
+    if event_type in _YEAR_IN_DATA:
+        key = (house, data.year)  # type: ignore[union-attr]  # the types of _YEAR_IN_DATA have a year
+    else:
+        key = (house, _YEARS.get(day[:4]) or _year(day))
     year = facts.years.get(key)
     if year is None:
         year = facts.years[key] = YearFacts()
     handler(year, data, day, sign)
     if sign < 0 and year.is_empty():
         del facts.years[key]
+    if event_type == _EVALUATION:
+        _answer(facts, house, data, day, sign, position)  # type: ignore[arg-type]
+    elif event_type == _COURSE and data.company_cvr and data.course_type != "short":  # type: ignore[union-attr]
+        _course_day(facts, house, data, day, sign)  # type: ignore[arg-type]
+
+
+_EVALUATION, _COURSE = "evaluation.received", "course.completed"
+_YEAR_IN_DATA = frozenset({"effect_measurement.reported", "official_figure.reported"})
 
 
 _YEARS: dict[str, int] = {}  # "2019" → 2019: a dict hit is cheaper than int() on every event of the log
@@ -224,7 +292,7 @@ def _meeting(f: YearFacts, d: MeetingHeldView, day: str, sign: int) -> None:
 
 
 def _newsletter(f: YearFacts, d: NewsletterSentView, day: str, sign: int) -> None:
-    _bump(f.newsletters, (d.municipality, day[:7]), sign)
+    _bump(f.newsletters, (d.municipality, d.channel_kind, day[:7]), sign)
 
 
 def _event_held(f: YearFacts, d: EventHeldView, day: str, sign: int) -> None:
@@ -239,6 +307,128 @@ def _evaluation(f: YearFacts, d: EvaluationReceivedView, day: str, sign: int) ->
     _bump(scores, (ct, "satisfaction", d.satisfaction, month), sign)
     _bump(scores, (ct, "competence", d.consultant_competence, month), sign)
     _bump(f.evaluation_effects, (ct, frozenset(d.effect), month), sign)
+
+
+def _effect_measurement(f: YearFacts, d: EffectMeasurementReportedView, _day: str, sign: int) -> None:
+    key = (
+        d.measure,
+        d.published_on,
+        float(d.customers_growth_pct),
+        float(d.control_growth_pct),
+        d.companies,
+        d.control_companies,
+        d.source,
+    )
+    _bump(f.effect_measurements, key, sign)
+
+
+def _official_figure(f: YearFacts, d: OfficialFigureReportedView, _day: str, sign: int) -> None:
+    _bump(f.official_figures, (d.target, d.published_on, float(d.value), d.source, d.note), sign)
+
+
+# --- evaluations placed by the course they follow -------------------------------------------------------
+def _day_number(day: str) -> int:
+    return int(day[:4]) * 10000 + int(day[5:7]) * 100 + int(day[8:10])
+
+
+def _course_day(facts: LogFacts, house: str, d: CourseCompletedView, day: str, sign: int) -> None:
+    """Keep the day of a company's course of an evaluated type; re-place its answers, if it has any."""
+    assert d.company_cvr is not None
+    book = facts.evaluations
+    days = book.course_days.setdefault((house, d.course_type), {})
+    company, number = int(d.company_cvr), _day_number(day)
+    held = days.get(company)
+    if sign > 0:
+        if held is None:
+            days[company] = number
+        elif isinstance(held, int):
+            days[company] = sorted((held, number))
+        else:
+            insort(held, number)
+    else:
+        if isinstance(held, int) or held is None:
+            del days[company]
+            if not days:
+                del book.course_days[(house, d.course_type)]
+        else:
+            held.remove(number)
+            if len(held) == 1:
+                days[company] = held[0]
+    if (house, d.course_type, company) in book.answers:
+        _place(facts, house, d.course_type, company)
+
+
+def _answer(facts: LogFacts, house: str, d: EvaluationReceivedView, day: str, sign: int, position: int) -> None:
+    book = facts.evaluations
+    key = (house, d.course_type, int(d.company_cvr))
+    answer: Answer = (
+        _day_number(day),
+        position,
+        d.nps,
+        d.satisfaction,
+        d.consultant_competence,
+        frozenset(d.effect),
+        day,
+    )
+    if sign > 0:
+        insort(book.answers.setdefault(key, []), answer)
+    else:
+        given = book.answers[key]
+        given.remove(answer)
+        if not given:
+            del book.answers[key]
+    _place(facts, house, d.course_type, key[2])
+
+
+def _place(facts: LogFacts, house: str, course_type: str, company: int) -> None:
+    """Recompute what a company's answers of one course type count, and move the tallies to match."""
+    book = facts.evaluations
+    key = (house, course_type, company)
+    held = book.course_days.get((house, course_type), {}).get(company)
+    days = [] if held is None else [held] if isinstance(held, int) else held
+    groups: dict[int | None, list[Answer]] = {}
+    for answer in book.answers.get(key, ()):
+        i = bisect_right(days, answer[0])
+        groups.setdefault(days[i - 1] // 10000 if i else None, []).append(answer)
+    now: list[Counted] = []
+    for course_year, given in groups.items():
+        if course_year is None:
+            now.extend((None, a[6][:7], None, a) for a in given)
+            continue
+        for i, answer in enumerate(given):  # in answer order: each counts until the next one
+            start = answer[6][:7]
+            end = given[i + 1][6][:7] if i + 1 < len(given) else None
+            if start != end:
+                now.append((course_year, start, end, answer))
+    before = book.counted.pop(key, ())
+    if tuple(now) == before:
+        if now:
+            book.counted[key] = before
+        return
+    for item in before:
+        _count(facts, house, course_type, company, item, -1)
+    for item in now:
+        _count(facts, house, course_type, company, item, 1)
+    if now:
+        book.counted[key] = tuple(now)
+
+
+def _count(facts: LogFacts, house: str, ct: str, company: int, item: Counted, sign: int) -> None:
+    course_year, start, end, (_n, _p, nps, satisfaction, competence, effect, day) = item
+    key = (house, course_year if course_year is not None else int(day[:4]))
+    year = facts.years.get(key)
+    if year is None:
+        year = facts.years[key] = YearFacts()
+    if course_year is None:
+        _bump(year.unmatched, (ct, str(company), day), sign)
+    else:
+        scores = year.counted_scores
+        _bump(scores, (ct, "nps", nps, start, end), sign)
+        _bump(scores, (ct, "satisfaction", satisfaction, start, end), sign)
+        _bump(scores, (ct, "competence", competence, start, end), sign)
+        _bump(year.counted_effects, (ct, effect, start, end), sign)
+    if sign < 0 and year.is_empty():
+        del facts.years[key]
 
 
 def _agreement(f: YearFacts, d: AgreementSignedView, day: str, sign: int) -> None:
@@ -272,6 +462,8 @@ _BY_VIEW = dict(
         _on(AgreementSignedView, _agreement),
         _on(StaffDesignatedView, _staff),
         _on(MilestoneReachedView, _milestone),
+        _on(EffectMeasurementReportedView, _effect_measurement),
+        _on(OfficialFigureReportedView, _official_figure),
     ]
 )
 # Stable type string → handler; the types without one (retraction, period.closed) fold to nothing.

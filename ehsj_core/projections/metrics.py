@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TypeVar
 
-from ehsj_core.contract.model import Contract, MetricParams
-from ehsj_core.projections.facts import YearFacts
+from ehsj_core.contract.model import Contract, MeasurementRules, MetricParams
+from ehsj_core.projections.facts import CountedEffectKey, CountedScoreKey, YearFacts
 
 Value = int | float | None
 Metric = Callable[[YearFacts, MetricParams, Contract, str | None], Value]
@@ -63,8 +64,11 @@ def meeting_municipalities(f: YearFacts, p: MetricParams, _c: Contract, until: s
     return len({place for (kind, place, _m), _n in _upto(f.meetings, until) if kind in kinds and place})
 
 
-def newsletters(f: YearFacts, _p: MetricParams, _c: Contract, until: str | None) -> int:
-    return sum(n for _k, n in _upto(f.newsletters, until))
+def newsletters(f: YearFacts, p: MetricParams, _c: Contract, until: str | None) -> int:
+    """Newsletters of the channel kinds the target names (goal 5B: through the local business
+    councils); all newsletters when it names none."""
+    kinds = set(p.channel_kinds)
+    return sum(n for (_place, kind, _m), n in _upto(f.newsletters, until) if not kinds or kind in kinds)
 
 
 def events(f: YearFacts, p: MetricParams, _c: Contract, until: str | None) -> int:
@@ -84,42 +88,88 @@ def staff(f: YearFacts, p: MetricParams, _c: Contract, until: str | None) -> int
     return len({consultant for (role, consultant, _m), _n in _upto(f.staff, until) if role == p.role})
 
 
-def answers(f: YearFacts, course_types: tuple[str, ...], question: str, until: str | None) -> Counter[int]:
-    """score → number of evaluations answering it, over the given course types; `question` is
-    "nps", "satisfaction" or "competence"."""
+CK = TypeVar("CK", CountedScoreKey, CountedEffectKey)
+
+
+def _counting(tally: Mapping[CK, int], until: str | None) -> Iterable[tuple[CK, int]]:
+    """(key, count) of a counted-evaluations tally, as at the end of month `until` (None: now): the
+    answers that were then each company's latest (their key ends in the months they count over)."""
+    if until is None:
+        return [(k, n) for k, n in tally.items() if k[-1] is None]
+    return [(k, n) for k, n in tally.items() if k[-2] <= until and (k[-1] is None or k[-1] > until)]
+
+
+def answers(
+    f: YearFacts, course_types: tuple[str, ...], question: str, until: str | None, rules: MeasurementRules
+) -> Counter[int]:
+    """score → number of counted evaluations answering it, over the given course types; `question`
+    is "nps", "satisfaction" or "competence". Which evaluations count is the contract's rule."""
     types = set(course_types)
     out: Counter[int] = Counter()
+    if rules.evaluations == "per_company_in_course_year":
+        for (ct, q, score, _start, _end), n in _counting(f.counted_scores, until):
+            if ct in types and q == question:
+                out[score] += n
+        return out
     for (ct, q, score, _m), n in _upto(f.evaluation_scores, until):
         if ct in types and q == question:
             out[score] += n
     return out
 
 
-def effect_answers(f: YearFacts, course_types: tuple[str, ...], until: str | None) -> Counter[frozenset[str]]:
-    """The set of distinct answers to the 7 effect questions → number of evaluations."""
+def effect_answers(
+    f: YearFacts, course_types: tuple[str, ...], until: str | None, rules: MeasurementRules
+) -> Counter[frozenset[str]]:
+    """The set of distinct answers to the 7 effect questions → number of counted evaluations."""
     types = set(course_types)
     out: Counter[frozenset[str]] = Counter()
+    if rules.evaluations == "per_company_in_course_year":
+        for (ct, combo, _start, _end), n in _counting(f.counted_effects, until):
+            if ct in types:
+                out[combo] += n
+        return out
     for (ct, combo, _m), n in _upto(f.evaluation_effects, until):
         if ct in types:
             out[combo] += n
     return out
 
 
+@dataclass(frozen=True)
+class EffectParts:
+    """The effect figure's two groups (seed L564–568), which add up to it: "høj påvirkning" — at
+    least one "i høj grad" —, and "middel påvirkning" — at least one "i nogen grad" but none "i høj
+    grad". The seed's "middel" counts every "i høj grad" or "i nogen grad"; summed as printed, the
+    companies answering "i høj grad" would count twice, so the parts here do not overlap."""
+
+    high_pct: float | None
+    middle_pct: float | None
+    answers: int
+
+
+def effect_parts(f: YearFacts, p: MetricParams, c: Contract, until: str | None) -> EffectParts:
+    combos = effect_answers(f, p.course_types, until, c.rules)
+    high, yes = set(c.rules.effect_high_answers), set(c.rules.effect_answers)
+    high_n = sum(n for combo, n in combos.items() if high & combo)
+    middle_n = sum(n for combo, n in combos.items() if yes & combo and not high & combo)
+    total = combos.total()
+    return EffectParts(pct(high_n, total), pct(middle_n, total), total)
+
+
 def evaluation_rate(f: YearFacts, p: MetricParams, c: Contract, until: str | None) -> float | None:
     """Share of evaluations answering 4–5 (satisfaction, competence) or with effect experienced."""
     question = p.question or "satisfaction"
     if question == "effect":
-        combos = effect_answers(f, p.course_types, until)
+        combos = effect_answers(f, p.course_types, until, c.rules)
         yes = set(c.rules.effect_answers)
         return pct(sum(n for combo, n in combos.items() if yes & combo), combos.total())
     least = c.rules.satisfaction_min_score if question == "satisfaction" else c.rules.competence_min_score
-    counts = answers(f, p.course_types, question, until)
+    counts = answers(f, p.course_types, question, until, c.rules)
     return pct(sum(n for score, n in counts.items() if score >= least), counts.total())
 
 
 def nps(f: YearFacts, p: MetricParams, c: Contract, until: str | None) -> int | None:
     """round(100 × (promoters − detractors) / answers), rounded half up."""
-    counts = answers(f, p.course_types, "nps", until)
+    counts = answers(f, p.course_types, "nps", until, c.rules)
     total = counts.total()
     if total == 0:
         return None
@@ -168,6 +218,76 @@ def milestone_reached_on(f: YearFacts, key: str, until: str | None = None) -> st
     return min(days) if days else None
 
 
+@dataclass(frozen=True)
+class UnmatchedAnswer:
+    course_type: str
+    company_cvr: str
+    answered_on: str  # ISO date
+
+
+def unmatched_answers(f: YearFacts, until: str | None = None) -> list[UnmatchedAnswer]:
+    """The answers given in the year that follow no course of their type for the company: they count
+    nowhere (rule `per_company_in_course_year`), and are listed so that someone can find the course."""
+    rows = [(ct, cvr, day) for (ct, cvr, day), n in f.unmatched.items() for _ in range(n)]
+    return [UnmatchedAnswer(*row) for row in sorted(rows, key=lambda r: (r[2], r[0], r[1])) if _by(row[2], until)]
+
+
+def _by(day: str, until: str | None) -> bool:
+    return until is None or day[:7] <= until
+
+
+@dataclass(frozen=True)
+class GrowthComparison:
+    """Erhvervsstyrelsen's latest measurement of one measure, and how it is judged."""
+
+    measure: str
+    customers_growth_pct: float
+    control_growth_pct: float
+    companies: int
+    control_companies: int
+    source: str
+    published_on: str
+    rule: str  # the contract's `growth_comparison`
+    excess: float | None  # points, or relative %; None when relative and the control did not grow
+
+
+def growth_comparison(f: YearFacts, measure: str, c: Contract, until: str | None) -> GrowthComparison | None:
+    found = [k for k in f.effect_measurements if k[0] == measure and _by(k[1], until)]
+    if not found:
+        return None
+    _m, published, customers, control, companies, control_companies, source = max(found, key=lambda k: k[1:])
+    rule = c.rules.growth_comparison
+    difference = Fraction(str(customers)) - Fraction(str(control))
+    if rule == "points":
+        excess: float | None = round_half_up(difference, 1)
+    else:
+        excess = None if control == 0 else round_half_up(100 * difference / abs(Fraction(str(control))), 1)
+    return GrowthComparison(measure, customers, control, companies, control_companies, source, published, rule, excess)
+
+
+def growth_vs_control(f: YearFacts, p: MetricParams, c: Contract, until: str | None) -> float | None:
+    assert p.measure is not None
+    found = growth_comparison(f, p.measure, c, until)
+    return None if found is None else found.excess
+
+
+@dataclass(frozen=True)
+class OfficialFigure:
+    value: float
+    source: str
+    published_on: str
+    note: str | None
+
+
+def official_figure(f: YearFacts, target: str, until: str | None = None) -> OfficialFigure | None:
+    """The latest figure Erhvervsstyrelsen published for `target` ("<goal>.<key>"), if any."""
+    found = [k for k in f.official_figures if k[0] == target and _by(k[1], until)]
+    if not found:
+        return None
+    _t, published, value, source, note = max(found, key=lambda k: (k[1], k[2], k[3], k[4] or ""))
+    return OfficialFigure(value, source, published, note)
+
+
 METRICS: dict[str, Metric] = {
     "courses": courses,
     "meetings": meetings,
@@ -180,4 +300,5 @@ METRICS: dict[str, Metric] = {
     "nps": nps,
     "referral_rate": referral_rate,
     "geographic_deviation": geographic_deviation,
+    "growth_vs_control": growth_vs_control,
 }

@@ -47,7 +47,7 @@ def municipality_figures(
         if in_period(month):
             events[name] += n
     newsletters: Counter[str | None] = Counter()
-    for (place, month), n in facts.newsletters.items():
+    for (place, _channel_kind, month), n in facts.newsletters.items():
         if in_period(month):
             newsletters[place] += n
     presented = {

@@ -121,15 +121,15 @@ class ProjectionRunner:
 
     def _fold_stretch(self, facts: LogFacts, after: int, upto: int) -> None:
         skip, undo = self.log.retraction_effects(after, upto)
-        for _position, event_type, house, day, data in self.log.fold_rows_at(undo):
-            apply(facts, event_type, house, day, data, -1)
+        for position, event_type, house, day, data in self.log.fold_rows_at(undo):
+            apply(facts, event_type, house, day, data, -1, position)
         if skip:
             for position, event_type, house, day, data in self.log.fold_rows(after, upto):
                 if position not in skip:
-                    apply(facts, event_type, house, day, data, 1)
+                    apply(facts, event_type, house, day, data, 1, position)
         else:
-            for _position, event_type, house, day, data in self.log.fold_rows(after, upto):
-                apply(facts, event_type, house, day, data, 1)
+            for position, event_type, house, day, data in self.log.fold_rows(after, upto):
+                apply(facts, event_type, house, day, data, 1, position)
 
     def live(self) -> tuple[LogFacts, int]:
         """The facts at the head of the log. Call with `self.lock` held while reading the result."""

@@ -5,13 +5,27 @@ from __future__ import annotations
 import calendar
 from dataclasses import asdict, dataclass
 from datetime import date
+from fractions import Fraction
 from typing import Any, Literal
 
-from ehsj_core.contract.model import Contract, Goal, Target
+from ehsj_core.contract.model import GOAL_CATEGORIES, Contract, Goal, Target
 from ehsj_core.projections.facts import YearFacts
-from ehsj_core.projections.metrics import METRICS, Value, milestone_reached_on, round_half_up
+from ehsj_core.projections.metrics import (
+    METRICS,
+    EffectParts,
+    GrowthComparison,
+    OfficialFigure,
+    UnmatchedAnswer,
+    Value,
+    effect_parts,
+    growth_comparison,
+    milestone_reached_on,
+    official_figure,
+    round_half_up,
+    unmatched_answers,
+)
 
-Status = Literal["met", "met_late", "on_track", "behind", "not_started", "missed"]
+Status = Literal["met", "met_late", "on_track", "behind", "not_started", "missed", "awaiting"]
 STATUS_LABELS: dict[str, str] = {
     "met": "opfyldt",
     "met_late": "opfyldt for sent",
@@ -19,8 +33,13 @@ STATUS_LABELS: dict[str, str] = {
     "behind": "bagud",
     "not_started": "ikke startet",
     "missed": "ikke opfyldt",
+    "awaiting": "afventer måling",
 }
-UNITS = {"rate": "%", "score": "NPS", "max_deviation": "procentpoint"}
+UNITS = {"rate": "%", "score": "NPS", "max_deviation": "procentpoint", "growth_vs_control": "procentpoint"}
+GROWTH_RULES = {
+    "points": "kundernes vækst minus kontrolgruppens vækst, i procentpoint",
+    "relative": "forskellen i vækst som andel af kontrolgruppens vækst, i procent",
+}
 
 
 @dataclass(frozen=True)
@@ -40,24 +59,50 @@ class TargetStatus:
     deadline: str | None
     reached_on: str | None
     note: str | None
+    # Erhvervsstyrelsen's own figure, when one is recorded: it decides status and fulfilment, and
+    # `actual` stays the house's own figure beside it; `difference` = official − own.
+    official: OfficialFigure | None = None
+    difference: float | None = None
+    effect_parts: EffectParts | None = None  # effect targets: "høj" and "middel påvirkning"
+    growth: GrowthComparison | None = None  # growth against the control group (goal 2)
+
+    @property
+    def decided_by(self) -> str:
+        return "official" if self.official is not None else "own"
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "decided_by": self.decided_by}
 
 
 @dataclass(frozen=True)
 class GoalStatus:
     id: str
     title: str
-    national: bool
+    category: str
     targets: tuple[TargetStatus, ...]
+    fulfilment_pct: int | None = None  # the goal as a whole, where the contract says how (goal 6)
+    fulfilment_note: str | None = None
+    unmatched: tuple[UnmatchedAnswer, ...] = ()  # answers of the goal's course types without a course
+
+    @property
+    def national(self) -> bool:
+        return self.category == "national"
+
+    @property
+    def category_label(self) -> str:
+        return GOAL_CATEGORIES[self.category]
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "title": self.title,
             "national": self.national,
+            "category": self.category,
+            "category_label": self.category_label,
+            "fulfilment_pct": self.fulfilment_pct,
+            "fulfilment_note": self.fulfilment_note,
             "targets": [t.as_dict() for t in self.targets],
+            "unmatched_evaluations": [asdict(u) for u in self.unmatched],
         }
 
 
@@ -89,6 +134,7 @@ def target_status(
     reached_on: str | None = None
     expected: float | None = None
     fulfilment: int | None = None
+    official = official_figure(facts, f"{goal.id}.{target.key}", until)
 
     if target.kind == "milestone":
         reached_on = milestone_reached_on(facts, f"{goal.id}.{target.key}", until)
@@ -104,23 +150,26 @@ def target_status(
         actual = 1 if reached_on else 0
     else:
         actual = METRICS[target.metric](facts, target.params, contract, until)
+        decisive: Value = official.value if official is not None else actual
         if target.kind in ("count", "range"):
             goal_min = target.target if target.kind == "count" else target.target_min
-            assert goal_min is not None and actual is not None
+            assert goal_min is not None and decisive is not None
             expected = round_half_up(goal_min * fraction, 1)
-            status = _count_status(target, float(actual), expected, before, over)
+            status = _count_status(target, float(decisive), expected, before, over)
         else:
             assert target.target is not None
-            if actual is None:
-                status = "missed" if over else "not_started"
+            if decisive is None:
+                waiting = target.kind == "growth_vs_control"  # measured years later, by Erhvervsstyrelsen
+                status = "awaiting" if waiting else "missed" if over else "not_started"
             else:
-                good = actual <= target.target if target.kind == "max_deviation" else actual >= target.target
-                status = ("met" if over else "on_track") if good else ("missed" if over else "behind")
+                good = decisive <= target.target if target.kind == "max_deviation" else decisive >= target.target
+                final = over or official is not None or target.kind == "growth_vs_control"
+                status = ("met" if final else "on_track") if good else ("missed" if final else "behind")
             if target.steps:
                 fulfilment = (
                     0
-                    if actual is None
-                    else max((s.fulfilment_pct for s in target.steps if actual >= s.at_least), default=0)
+                    if decisive is None
+                    else max((s.fulfilment_pct for s in target.steps if decisive >= s.at_least), default=0)
                 )
 
     return TargetStatus(
@@ -139,7 +188,25 @@ def target_status(
         deadline=target.deadline.isoformat() if target.deadline else None,
         reached_on=reached_on,
         note=target.note,
+        official=official,
+        difference=_difference(official, actual),
+        effect_parts=(
+            effect_parts(facts, target.params, contract, until)
+            if target.metric == "evaluation_rate" and target.params.question == "effect"
+            else None
+        ),
+        growth=(
+            growth_comparison(facts, target.params.measure, contract, until)
+            if target.params.measure is not None
+            else None
+        ),
     )
+
+
+def _difference(official: OfficialFigure | None, own: Value) -> float | None:
+    if official is None or own is None:
+        return None
+    return round_half_up(Fraction(str(official.value)) - Fraction(str(own)), 2)
 
 
 def _count_status(target: Target, actual: float, expected: float, before: bool, over: bool) -> Status:
@@ -163,12 +230,27 @@ def _count_status(target: Target, actual: float, expected: float, before: bool, 
 
 
 def goal_statuses(contract: Contract, facts: YearFacts, on_date: date, until: str | None = None) -> list[GoalStatus]:
-    return [
-        GoalStatus(
-            id=goal.id,
-            title=goal.title,
-            national=goal.national,
-            targets=tuple(target_status(t, goal, facts, contract, on_date, until) for t in goal.targets),
+    unmatched = unmatched_answers(facts, until) if contract.rules.evaluations == "per_company_in_course_year" else []
+    out = []
+    for goal in contract.goals:
+        targets = tuple(target_status(t, goal, facts, contract, on_date, until) for t in goal.targets)
+        evaluated = {ct for t in goal.targets if t.metric in ("evaluation_rate", "nps") for ct in t.params.course_types}
+        out.append(
+            GoalStatus(
+                id=goal.id,
+                title=goal.title,
+                category=goal.category,
+                targets=targets,
+                fulfilment_pct=_goal_fulfilment(goal, targets),
+                fulfilment_note=goal.fulfilment_note,
+                unmatched=tuple(u for u in unmatched if u.course_type in evaluated),
+            )
         )
-        for goal in contract.goals
-    ]
+    return out
+
+
+def _goal_fulfilment(goal: Goal, targets: tuple[TargetStatus, ...]) -> int | None:
+    """ "all_targets": 100 % when every target is met (in time or late), else 0 %."""
+    if goal.fulfilment != "all_targets":
+        return None
+    return 100 if all(t.status in ("met", "met_late") for t in targets) else 0

@@ -17,6 +17,7 @@ from ehsj_core.projections.metrics import Value
 from ehsj_core.projections.moment import FactsAt, StatusReport
 from ehsj_core.projections.municipalities import MunicipalityFigures
 from ehsj_core.projections.status import GoalStatus, TargetStatus
+from ehsj_core.reports.agreements import Agreement
 from ehsj_core.reports.periods import Period, period_of
 
 PACE_KINDS = ("count", "range")  # targets with a pace (expected_by_now)
@@ -89,7 +90,8 @@ class QuarterlyStatus:
 
 @dataclass(frozen=True)
 class HalfYearReport:
-    """For K17: every goal, the 17 municipalities side by side (year to date), what is behind."""
+    """For K17: every goal, the 17 municipalities side by side (year to date), what is behind, and
+    the agreements with local actors signed by the end of the half-year."""
 
     basis: Basis
     period: Period
@@ -97,6 +99,7 @@ class HalfYearReport:
     municipalities: tuple[MunicipalityFigures, ...]
     deviation_limit_pp: float | None
     behind: tuple[TargetRef, ...]  # status "behind" or "missed"
+    agreements: tuple[Agreement, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": "half_year_report", **to_json(self)}
@@ -112,7 +115,9 @@ class GoalFulfilment:
 
 @dataclass(frozen=True)
 class AnnualStatus:
-    """For KKR: every goal with its fulfilment, and the municipalities side by side."""
+    """For KKR: every goal with its fulfilment, the municipalities side by side, and the year's
+    agreements with local actors (goal 5A). `on_request`: sent because KKR asked for it (seed L218–219:
+    "1 gang årligt, eller når KKR Sjælland i øvrigt anmoder om det"), not on the calendar."""
 
     basis: Basis
     period: Period
@@ -120,6 +125,8 @@ class AnnualStatus:
     fulfilment: tuple[GoalFulfilment, ...]
     municipalities: tuple[MunicipalityFigures, ...]
     deviation_limit_pp: float | None
+    agreements: tuple[Agreement, ...] = ()
+    on_request: bool = False
 
     @property
     def targets_met(self) -> int:
@@ -231,7 +238,7 @@ def build_quarterly(moment: FactsAt, period: Period, municipality: str) -> Quart
     )
 
 
-def build_half_year(moment: FactsAt, period: Period) -> HalfYearReport:
+def build_half_year(moment: FactsAt, period: Period, agreements: tuple[Agreement, ...] = ()) -> HalfYearReport:
     _expect(moment, period, "half_year")
     status = moment.status(until=period.end)
     figures = _figures(moment, period.months_to_date)
@@ -242,10 +249,11 @@ def build_half_year(moment: FactsAt, period: Period) -> HalfYearReport:
         municipalities=tuple(figures.values()),
         deviation_limit_pp=_deviation_limit(status),
         behind=tuple(_ref(g, t) for g, t in _targets(status) if t.status in ("behind", "missed")),
+        agreements=agreements,
     )
 
 
-def build_annual(moment: FactsAt) -> AnnualStatus:
+def build_annual(moment: FactsAt, agreements: tuple[Agreement, ...] = (), on_request: bool = False) -> AnnualStatus:
     period = Period("year", moment.year)
     status = moment.status(until=period.end)
     figures = _figures(moment, period.months)
@@ -260,6 +268,8 @@ def build_annual(moment: FactsAt) -> AnnualStatus:
         fulfilment=fulfilment,
         municipalities=tuple(figures.values()),
         deviation_limit_pp=_deviation_limit(status),
+        agreements=agreements,
+        on_request=on_request,
     )
 
 

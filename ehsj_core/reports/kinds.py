@@ -6,9 +6,13 @@ and the Celery tasks.
     spec.build(source, BuildRequest(period, position, municipality="Lolland"))
     spec.template, spec.role, spec.calendar, spec.label
 
-`source` is what the data builders read from: a `ReportSource` (the facts at a log position, and the
-log itself), which a Tracker is. Every call of a data builder is in this module, once per kind, in the
-`_build_*` functions below.
+`source` is what the data builders read from: a `ReportSource` (the facts at a log position, the
+log itself, and the final statement at a position), which a Tracker is. Every call of a data builder
+is in this module, once per kind, in the `_build_*` functions below.
+
+Two kinds take periods beside the calendar's (periods.py): the annual status also for one request of
+KKR's (`on_request`: "2019-k3j5h2m4x9q"), and the final statement per close of the year
+(`built_at_close`: "2019", "2019-2" …), which is built at the close's log position.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, Protocol, get_args
 
+from ehsj_core.audit.statement import FinalStatement
 from ehsj_core.events.reader import LogReader
 from ehsj_core.events.validation import InvalidInput, Problem
 from ehsj_core.projections.moment import FactsAt
+from ehsj_core.reports.agreements import read_agreements
 from ehsj_core.reports.consultant import ConsultantReminder, build_consultant_reminder
 from ehsj_core.reports.data import (
     AnnualStatus,
@@ -33,9 +39,11 @@ from ehsj_core.reports.data import (
     build_quarterly,
     build_reminder,
 )
-from ehsj_core.reports.periods import Period, parse_period
+from ehsj_core.reports.periods import Period, is_request_period, parse_closing_period, parse_period
 
-KindName = Literal["quarterly_status", "half_year_report", "annual_status", "reminder", "consultant_reminder"]
+KindName = Literal[
+    "quarterly_status", "half_year_report", "annual_status", "final_statement", "reminder", "consultant_reminder"
+]
 PeriodKind = Literal["quarter", "half_year", "year", "week"]
 REMINDERS = "reminders"  # the calendar entry of the weekly reminders (calendar.reminders)
 
@@ -46,6 +54,8 @@ class ReportSource(Protocol):
     log: LogReader
 
     def facts_at(self, year: int | None, as_of: str | int | None) -> FactsAt: ...
+
+    def statement(self, year: int, as_of: str | int | None = None) -> FinalStatement: ...
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,7 @@ class BuildRequest:
     municipality: str | None = None
     recipient_name: str | None = None
     failed: Callable[[], Sequence[FailedDispatch]] = field(default=lambda: ())
+    key: str = ""  # the period as the ledger names it ("2019", "2019-k3j5h2m4x9q", "2019-2")
 
 
 @dataclass(frozen=True)
@@ -74,9 +85,16 @@ class ReportKind:
     per_municipality: bool = False  # one report per chief's municipality
     per_recipient: bool = False  # built for each recipient by name (the consultant's own courses)
     only_when_open: bool = False  # no e-mail when the report says nothing (`is_empty`)
+    on_request: bool = False  # also sent when asked for, one ledger period per request
+    built_at_close: bool = False  # sent per close of the year, built at the close's position
 
     def resolve(self, period: str) -> Period | date:
-        """The period a key names: "2019Q3", "2019H1", "2019", or an ISO week ("2026-W48" → its Monday)."""
+        """The period a key names: "2019Q3", "2019H1", "2019", or an ISO week ("2026-W48" → its Monday);
+        for a kind `on_request` also a request's period, for one `built_at_close` also "2019-2" …"""
+        if self.on_request and isinstance(period, str) and is_request_period(period):
+            return Period("year", int(period[:4]))
+        if self.built_at_close:
+            return Period("year", parse_closing_period(period)[0])
         if self.period == "week":
             try:
                 year, week = period.split("-W")
@@ -106,11 +124,22 @@ def _build_quarterly(source: ReportSource, request: BuildRequest) -> QuarterlySt
 
 def _build_half_year(source: ReportSource, request: BuildRequest) -> HalfYearReport:
     period = _period(request)
-    return build_half_year(source.facts_at(period.year, request.position), period)
+    moment = source.facts_at(period.year, request.position)
+    house = moment.contract.contract.house
+    agreements = read_agreements(source.log, house, period.year, request.position, until=period.end)
+    return build_half_year(moment, period, agreements)
 
 
 def _build_annual(source: ReportSource, request: BuildRequest) -> AnnualStatus:
-    return build_annual(source.facts_at(_period(request).year, request.position))
+    year = _period(request).year
+    moment = source.facts_at(year, request.position)
+    agreements = read_agreements(source.log, moment.contract.contract.house, year, request.position)
+    return build_annual(moment, agreements, on_request=is_request_period(request.key))
+
+
+def _build_final_statement(source: ReportSource, request: BuildRequest) -> FinalStatement:
+    """The final statement as `ehsj statement YEAR --as-of POSITION` builds it (the tracker's)."""
+    return source.statement(_period(request).year, request.position)
 
 
 def _build_reminder(source: ReportSource, request: BuildRequest) -> Reminder:
@@ -165,6 +194,19 @@ KINDS: dict[str, ReportKind] = {
             "annual_status",
             AnnualStatus,
             _build_annual,
+            on_request=True,
+        ),
+        ReportKind(
+            "final_statement",
+            "Endelig resultatopgørelse",
+            "KKR Sjælland",
+            "kkr",
+            "year",
+            "final_statement",
+            "final_statement",
+            FinalStatement,
+            _build_final_statement,
+            built_at_close=True,
         ),
         ReportKind(
             "reminder",

@@ -38,6 +38,7 @@ STATUS_COLOURS: dict[str, tuple[str, str]] = {
     "behind": ("#fde2c8", "#7c2d12"),
     "missed": ("#fbd5d5", "#7f1d1d"),
     "not_started": ("#e5e7eb", "#374151"),
+    "awaiting": ("#ede9fe", "#4c1d95"),
 }
 # The bar colour of a status in the charts.
 STATUS_BAR_COLOURS: dict[str, str] = {
@@ -47,11 +48,21 @@ STATUS_BAR_COLOURS: dict[str, str] = {
     "behind": "#dd6b20",
     "missed": "#c53030",
     "not_started": "#a0aec0",
+    "awaiting": "#7c3aed",
 }
 
 # The titles and audiences of the report kinds live in their registry (kinds.py); REPORT_TITLES,
 # AUDIENCES and DISPATCH_KINDS are read from it on first use (below), as the ledger's Danish names.
-FINAL_STATEMENT = {"final_statement": "Endelig resultatopgørelse"}  # a dispatch, not a report kind
+
+# The kinds of `agreement.signed`, as the reports name them (the web form's words).
+AGREEMENT_KINDS = {
+    "state_scheme": "Statslig ordning i huset",
+    "copenhagen_capacity": "Copenhagen Capacity",
+    "early_warning": "Early Warning",
+    "export_council": "Danmarks Eksportråd",
+    "municipality": "Kommune",
+    "other": "Anden lokal aktør",
+}
 
 
 def report_titles() -> dict[str, str]:
@@ -67,7 +78,20 @@ def audiences() -> dict[str, str]:
 
 
 def dispatch_kinds() -> dict[str, str]:
-    return {**report_titles(), **FINAL_STATEMENT}
+    return report_titles()
+
+
+def dispatch_period(period: str) -> str:
+    """A ledger period as a reader says it: "2019-k3j5h2m4x9q" (a request) → "2019, på anmodning";
+    "2019-2" (the final statement of a second close) → "2019, 2. lukning"; others as they are."""
+    from ehsj_core.reports.periods import is_request_period  # periods → labels: import on use
+
+    year, _, rest = period.partition("-")
+    if is_request_period(period):
+        return f"{year}, på anmodning"
+    if rest.isdigit():
+        return f"{year}, {rest}. lukning"
+    return period
 
 
 def __getattr__(name: str) -> dict[str, str]:
@@ -101,6 +125,12 @@ TEXT = {
     "no": "nej",
     "not_reached": "ikke nået",
     "no_data": "ingen data",
+    "agreements": "Individuelle aftaler med lokale erhvervsfremmeaktører",
+    "partner": "Aftalepart",
+    "agreement_kind": "Aftaletype",
+    "signed_on": "Indgået",
+    "no_agreements": "Der er ikke registreret nogen aftaler",
+    "on_request": "på anmodning fra KKR Sjælland",
 }
 
 
@@ -178,6 +208,8 @@ def actual_text(kind: str, actual: float | int | None, reached_on: str | None = 
         return f"NPS {number(actual)}"
     if kind == "max_deviation":
         return f"{number(actual, 2)} procentpoint"
+    if kind == "growth_vs_control":
+        return f"{number(actual, 1)} over kontrolgruppen"
     return number(actual)
 
 
@@ -199,6 +231,8 @@ def wanted_text(
         return f"mindst {number(target)}"
     if kind == "max_deviation":
         return f"højst {number(target)} procentpoint"
+    if kind == "growth_vs_control":
+        return f"mindst {number(target)} over kontrolgruppen"
     return number(target)
 
 
@@ -209,4 +243,5 @@ FILTERS: dict[str, Callable[..., str]] = {
     "pp": points,
     "date": long_date,
     "word": status_word,
+    "dispatch_period": dispatch_period,
 }

@@ -1,10 +1,19 @@
 """Reporting periods of a contract year: quarters, half-years and the year itself.
 
 A period is named by a key a person can type and a URL can carry: "2019Q3", "2019H1", "2019".
+
+Two kinds of report are not tied to the calendar alone, and their ledger periods say which one they
+are (the ledger's `period` column holds at most 16 characters):
+- a status KKR asked for (`annual_status` on request): "2019-" and 11 letters and digits derived
+  from the client's request key (`request_period`), one period per request;
+- the final statement of a close (`final_statement`): "2019" for the year's first close, "2019-2",
+  "2019-3" … for a close after a reopening (`closing_period`).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,6 +30,10 @@ _LETTER = {"quarter": "Q", "half_year": "H", "year": ""}
 _NOUN = {"quarter": "kvartal", "half_year": "halvår", "year": ""}
 _PATTERN = re.compile(r"^(\d{4})(?:([QqHh])(\d))?$")
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a contract may have (Contract.year)
+REQUEST_TOKEN_LENGTH = 11  # "2019-" + 11 = 16 characters, the ledger's period column
+_REQUEST = re.compile(r"^(\d{4})-([a-z2-7]{11})$")  # REQUEST_TOKEN_LENGTH letters and digits
+_CLOSING = re.compile(r"^(\d{4})(?:-([2-9]|[1-9]\d{1,2}))?$")
+REQUEST_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")  # what a client may send as its request key
 
 
 @dataclass(frozen=True)
@@ -146,3 +159,38 @@ def _kind(kind: str) -> PeriodKind:
         if kind == known:
             return known
     raise InvalidInput([Problem("kind", kind, "ukendt periodetype", list(PERIOD_KINDS))])
+
+
+# --- periods of the reports that do not follow the calendar alone --------------------------------------
+def request_period(year: int, request_key: str) -> str:
+    """The ledger period of one request for a status ("2019-k3j5h2m4x9q"): the year and the first 55
+    bits of SHA-256 of the year and the client's key, in lower-case base32. The same key gives the same
+    period, so a retried request finds its ledger rows and sends nothing again."""
+    checked = request_key.strip() if isinstance(request_key, str) else ""
+    if not REQUEST_KEY.match(checked):
+        problem = "anmodningsnøglen skal være 8–128 tegn: bogstaver, cifre og ._:- (fx et UUID)"
+        raise InvalidInput([Problem("request_key", request_key, problem)])
+    raw = hashlib.sha256(f"{year}:{checked}".encode()).digest()
+    token = base64.b32encode(raw).decode("ascii").lower()[:REQUEST_TOKEN_LENGTH]
+    return f"{year}-{token}"
+
+
+def is_request_period(text: str) -> bool:
+    return bool(_REQUEST.match(text))
+
+
+def closing_period(year: int, ordinal: int) -> str:
+    """The ledger period of the final statement of the year's `ordinal`-th close: "2019", "2019-2" …"""
+    return str(year) if ordinal == 1 else f"{year}-{ordinal}"
+
+
+def parse_closing_period(text: str) -> tuple[int, int]:
+    """ "2019" → (2019, 1); "2019-2" → (2019, 2): the year and which of its closes."""
+    raw = text.strip() if isinstance(text, str) else ""
+    match = _CLOSING.match(raw)
+    if match is None or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+        problem = (
+            "skal angive året (ÅÅÅÅ), eller ÅÅÅÅ-n for årets n'te lukning efter en genåbning, fx 2019 eller 2019-2"
+        )
+        raise InvalidInput([Problem("period", text, problem, ["2019", "2019-2"])])
+    return int(match.group(1)), int(match.group(2) or 1)

@@ -12,18 +12,21 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from ehsj_core.audit.statement import FinalStatement
 from ehsj_core.projections.status import GoalStatus
 from ehsj_core.reports import charts, kinds, labels, xlsx
 from ehsj_core.reports.consultant import ConsultantReminder
 from ehsj_core.reports.data import AnnualStatus, HalfYearReport, QuarterlyStatus, Reminder, Report
 
-STATUS_ORDER = ("met", "met_late", "on_track", "behind", "missed", "not_started")
+STATUS_ORDER = ("met", "met_late", "on_track", "behind", "missed", "not_started", "awaiting")
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,38 @@ def _quarterly_parts(report: QuarterlyStatus) -> Parts:
 def _overview_parts(report: HalfYearReport | AnnualStatus, audience: str, stem: str) -> Parts:
     spec = kinds.of_report(report)
     key = report.period.key
-    subject = f"{spec.label} {report.period.label} til {audience} – {report.basis.house_name}"
+    asked = f" ({labels.TEXT['on_request']})" if isinstance(report, AnnualStatus) and report.on_request else ""
+    subject = f"{spec.label} {report.period.label}{asked} til {audience} – {report.basis.house_name}"
     named = {
         "progress": _image("progress", key, charts.progress_chart(report.goals)),
         "deviation": _image("deviation", key, charts.deviation_chart(report.municipalities, report.deviation_limit_pp)),
     }
     return subject, named, (Attachment(f"{stem}-{key}.xlsx", xlsx.MIMETYPE, xlsx.workbook_bytes(report)),)
+
+
+def _statement_parts(report: FinalStatement) -> Parts:
+    """The statement's e-mail: a summary, and the statement itself attached as the printable page
+    and the workbook (the very bytes `ehsj statement YEAR --as-of POSITION` writes)."""
+    from ehsj_core.audit import statement_render as documents  # it imports this package: on use
+
+    key = str(report.year)
+    subject = f"{_statement_heading(report)} {report.year} til KKR Sjælland – {report.house_name}"
+    named = {"progress": _image("progress", key, charts.progress_chart(report.goals))}
+    attachments = (
+        Attachment(f"resultatopgoerelse-{key}.html", "text/html", documents.statement_html(report)),
+        Attachment(f"resultatopgoerelse-{key}.xlsx", documents.XLSX_MIMETYPE, documents.statement_xlsx(report)),
+    )
+    return subject, named, attachments
+
+
+def _statement_heading(report: FinalStatement) -> str:
+    from ehsj_core.audit.statement_render import heading
+
+    return heading(report)
+
+
+def _local_date(moment: datetime, timezone: str) -> str:
+    return labels.long_date(moment.astimezone(ZoneInfo(timezone)).date())
 
 
 def _reminder_parts(report: Reminder) -> Parts:
@@ -93,13 +122,15 @@ PARTS: dict[str, Callable[[Any], Parts]] = {
     "quarterly_status": _quarterly_parts,
     "half_year_report": lambda r: _overview_parts(r, "K17", "halvaarsrapport"),
     "annual_status": lambda r: _overview_parts(r, "KKR Sjælland", "aarsstatus"),
+    "final_statement": _statement_parts,
     "reminder": _reminder_parts,
     "consultant_reminder": _consultant_parts,
 }
 
 
-def render(report: Report | ConsultantReminder) -> RenderedReport:
-    """The e-mail of a report; charts for the status reports, an XLSX for half-year and annual."""
+def render(report: Report | ConsultantReminder | FinalStatement) -> RenderedReport:
+    """The e-mail of a report; charts for the status reports, an XLSX for half-year and annual, the
+    statement itself (HTML and XLSX) for the final statement."""
     spec = kinds.of_report(report)
     subject, named, attachments = PARTS[spec.template](report)
     context = {
@@ -210,6 +241,9 @@ def _environment() -> Environment:
         actual=_actual,
         wanted=_wanted,
         before=lambda c: labels.actual_text(c.kind, c.actual_before),
+        local_date=_local_date,
     )
-    env.globals.update(colours=labels.STATUS_COLOURS, dispatch_kinds=labels.dispatch_kinds())
+    env.globals.update(
+        colours=labels.STATUS_COLOURS, dispatch_kinds=labels.dispatch_kinds(), statement_heading=_statement_heading
+    )
     return env

@@ -60,6 +60,43 @@ class ContractRef(BaseModel):
     filename: str
 
 
+class OfficialOut(BaseModel):
+    """Erhvervsstyrelsen's own figure of the target: where one exists, it decides status and fulfilment."""
+
+    value: float
+    source: str
+    published_on: str
+    note: str | None
+
+
+class EffectPartsOut(BaseModel):
+    """The effect figure's two parts (seed: "høj" and "middel påvirkning"), which add up to it."""
+
+    high_pct: float | None
+    middle_pct: float | None
+    answers: int
+
+
+class GrowthOut(BaseModel):
+    """Goal 2: the growth companies' growth against the control group's, and the rule judging it."""
+
+    measure: str
+    customers_growth_pct: float
+    control_growth_pct: float
+    companies: int
+    control_companies: int
+    source: str
+    published_on: str
+    rule: str = Field(description="points: the difference in percentage points; relative: as % of the control's")
+    excess: float | None
+
+
+class UnmatchedOut(BaseModel):
+    course_type: str
+    company_cvr: str
+    answered_on: str
+
+
 class TargetOut(BaseModel):
     key: str
     kind: str
@@ -76,13 +113,25 @@ class TargetOut(BaseModel):
     deadline: str | None
     reached_on: str | None
     note: str | None
+    official: OfficialOut | None = Field(description="Erhvervsstyrelsen's figure, when recorded; `actual` is ours")
+    difference: float | None = Field(description="official − actual, when both exist")
+    decided_by: str = Field(description="official or own: which figure status and fulfilment follow")
+    effect_parts: EffectPartsOut | None
+    growth: GrowthOut | None
 
 
 class GoalOut(BaseModel):
     id: str
     title: str
     national: bool
+    category: str = Field(description="national, common (to every house) or local (agreed locally)")
+    category_label: str
+    fulfilment_pct: int | None = Field(description="the goal as a whole, where the contract says how (goal 6)")
+    fulfilment_note: str | None
     targets: list[TargetOut]
+    unmatched_evaluations: list[UnmatchedOut] = Field(
+        description="answers of the goal's course types that follow no course of the company: they count nowhere"
+    )
 
 
 class GoalsOut(BaseModel):

@@ -1,4 +1,9 @@
-"""`ehsj import crm FILE` and `ehsj import evaluations FILE`: exports into the log, with a report.
+"""`ehsj import crm|evaluations|effect-measurements|official-figures FILE --as NAME`: exports and
+Erhvervsstyrelsen's files into the log, with a report. Erhvervsstyrelsen's files are the director's:
+any other user named by --as is refused the whole file (exit 2).
+
+Answers of an evaluation import that follow no course of their type for the company are listed as
+warnings: they are stored (and do not change the exit code), but count nowhere until the course is.
 
 Exit codes: 0 every row is in the log; 1 with --skip-bad, when bad rows were left out (they are in
 the file named by --bad-rows); 2 nothing was stored because of bad rows (or an unreadable file).
@@ -24,12 +29,15 @@ from rich.table import Table
 
 from ehsj_core.errors import NotFound
 from ehsj_core.events.validation import InvalidInput
-from ehsj_core.imports.run import ImportReport, import_file
+from ehsj_core.imports.run import UNMATCHED, ImportReport, import_file
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import UserError, principal_named
 
-app = typer.Typer(help="Indlæs eksporter fra CRM og evalueringssystemet (CSV eller XLSX).", no_args_is_help=True)
+app = typer.Typer(
+    help="Indlæs eksporter fra CRM og evalueringssystemet og Erhvervsstyrelsens filer (CSV eller XLSX).",
+    no_args_is_help=True,
+)
 console = Console(stderr=True)
 SHOWN = 200  # problems printed; the bad-rows file (--skip-bad) has them all
 
@@ -52,6 +60,20 @@ def crm(file: File, as_user: AsUser, skip_bad: SkipBad = False, bad_rows: BadRow
 def evaluations(file: File, as_user: AsUser, skip_bad: SkipBad = False, bad_rows: BadRows = None) -> None:
     """Evalueringseksporten: dato, CVR, forløbstype, NPS, tilfredshed, kompetence, 7 effektsvar."""
     _run("evaluations", file, skip_bad, bad_rows, as_user)
+
+
+@app.command("effect-measurements")
+def effect_measurements(file: File, as_user: AsUser, skip_bad: SkipBad = False, bad_rows: BadRows = None) -> None:
+    """Erhvervsstyrelsens effektmåling (mål 2): år, mål (beskæftigelse/omsætning), vækst hos kunder og i
+    kontrolgruppen, antal i hver, kilde, offentliggjort → effect_measurement.reported. Kun direktøren."""
+    _run("effect-measurements", file, skip_bad, bad_rows, as_user)
+
+
+@app.command("official-figures")
+def official_figures(file: File, as_user: AsUser, skip_bad: SkipBad = False, bad_rows: BadRows = None) -> None:
+    """Erhvervsstyrelsens officielle tal: år, mål (fx 3.nps), værdi, kilde, offentliggjort, bemærkning →
+    official_figure.reported. Kun direktøren."""
+    _run("official-figures", file, skip_bad, bad_rows, as_user)
 
 
 def _run(kind: str, file: Path, skip_bad: bool, bad_rows: Path | None, as_user: str) -> None:
@@ -105,6 +127,14 @@ def _show(report: ImportReport) -> None:
         console.print(table)
         if len(report.problems) > SHOWN:
             console.print(f"… og {len(report.problems) - SHOWN} problemer mere.")
+    if report.unmatched:
+        table = Table("række", "CVR", "forløbstype", "dato", title=f"Advarsler: svar uden forløb i {report.filename}")
+        for u in report.unmatched[:SHOWN]:
+            table.add_row(str(u.row), u.company_cvr, escape(u.course_type_name), u.answered_on.strftime("%d-%m-%Y"))
+        console.print(table)
+        if len(report.unmatched) > SHOWN:
+            console.print(f"… og {len(report.unmatched) - SHOWN} svar mere.")
+        console.print(f"Advarsel for {len(report.unmatched)} svar: {UNMATCHED}.")
     read = f"{report.rows} rækker læst ({report.encoding or 'ukendt tegnsæt'})"
     if report.problems and report.stored == 0 and report.bad_rows_csv is None:
         console.print(f"{read}; {report.bad_rows} række(r) har problemer, så intet er gemt.")

@@ -6,14 +6,14 @@ import signal
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ehsj_core.events.validation import InvalidInput
+from ehsj_core.events.validation import InvalidInput, Problem
 from ehsj_core.notify import ledger
 from ehsj_core.notify.recipients import add_recipient, deactivate_recipient, list_recipients
 from ehsj_core.settings import get_settings
@@ -73,16 +73,7 @@ def _send(tracker: Tracker, kind_names: tuple[str, ...], period: str) -> None:
     app = create_celery(settings)
     for kind in kind_names:
         send(app, "reports.send", kind, period)
-    rows = [ledger.get_row(tracker.engine, r.id) or r for r in rows]
-    states = {r.state for r in rows}
-    console.print(f"{len(rows)} modtager(e); status: {', '.join(sorted(states)) or 'ingen'}")
-    if not app.conf.task_always_eager:
-        return  # a worker sends; `ehsj report list` shows how it went
-    errors = sorted({r.last_error for r in rows if r.state != "sent" and r.last_error})
-    for error in errors:
-        console.print(f"[red]{escape(error)}[/red]", soft_wrap=True)
-    if errors:
-        raise typer.Exit(1)
+    _report_states(tracker, app, rows)
 
 
 Period = Annotated[str, typer.Option("--period", help="e.g. 2019Q3, 2019H1, 2019")]
@@ -104,9 +95,82 @@ def half_year(period: Period, preview: Preview = None, send_now: Send = False) -
 
 
 @report_app.command("annual")
-def annual(period: Period, preview: Preview = None, send_now: Send = False) -> None:
-    """The annual status to KKR."""
+def annual(
+    period: Annotated[str | None, typer.Option("--period", help="the year, e.g. 2019")] = None,
+    preview: Preview = None,
+    send_now: Send = False,
+    on_request: Annotated[
+        bool, typer.Option("--on-request", help="send the status KKR asked for, now (once per request key)")
+    ] = False,
+    request_key: Annotated[
+        str | None, typer.Option("--request-key", help="the request's key; the same key never sends twice")
+    ] = None,
+) -> None:
+    """The annual status to KKR: the calendar's (--period 2019 --send), or on request (--on-request)."""
+    if on_request or request_key:
+        _request(period, request_key)
+        return
+    if period is None:
+        console.print("[red]period: angiv året med --period, fx --period 2019 (eller --on-request)[/red]")
+        raise typer.Exit(2)
     _run(("annual_status",), period, None, preview, send_now)
+
+
+@report_app.command("final")
+def final(period: Period, preview: Preview = None, send_now: Send = False) -> None:
+    """The final statement to KKR (--period 2019, or 2019-2 for a second close after a reopening).
+    It goes out by itself after the close; --send sends it now, built at the close's position."""
+    _run(("final_statement",), period, None, preview, send_now)
+
+
+def _request(period: str | None, request_key: str | None) -> None:
+    """The status KKR asked for, to the KKR recipients, once per request key (a new key when none is
+    given: printed, so that the command can be retried with it without sending twice)."""
+    import uuid
+
+    from ehsj_core.errors import NotFound
+    from ehsj_core.notify.mail import MailError, check_server
+    from ehsj_core.notify.on_request import request_status
+    from services.worker.app import create_celery, send
+
+    tracker = Tracker(get_settings())
+    key = request_key or str(uuid.uuid4())
+    if period is not None and not period.strip().isdigit():
+        raise _fail(InvalidInput([Problem("period", period, "skal være et år, fx 2019")]))
+    try:
+        asked = request_status(tracker, key, None if period is None else int(period))
+    except InvalidInput as exc:
+        raise _fail(exc) from None
+    except NotFound as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"Anmodningsnøgle: {key} (periode {asked.period} i forsendelsesloggen)")
+    if asked.repeated:
+        console.print("Anmodningen er kendt: intet nyt sendes.")
+    try:
+        if asked.open_rows:
+            check_server(tracker.settings)
+    except MailError as exc:
+        console.print(f"[red]{escape(exc.failure.text)}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    app = create_celery(tracker.settings)
+    for row in asked.open_rows:
+        send(app, "reports.deliver", row.id)
+    _report_states(tracker, app, asked.rows)
+
+
+def _report_states(tracker: Tracker, app: Any, rows: list[ledger.DispatchRow]) -> None:
+    """Print how the rows stand; exit 1 when, in process, some could not be sent."""
+    rows = [ledger.get_row(tracker.engine, r.id) or r for r in rows]
+    states = {r.state for r in rows}
+    console.print(f"{len(rows)} modtager(e); status: {', '.join(sorted(states)) or 'ingen'}")
+    if not app.conf.task_always_eager:
+        return  # a worker sends; `ehsj report list` shows how it went
+    errors = sorted({r.last_error for r in rows if r.state != "sent" and r.last_error})
+    for error in errors:
+        console.print(f"[red]{escape(error)}[/red]", soft_wrap=True)
+    if errors:
+        raise typer.Exit(1)
 
 
 @report_app.command("reminders")

@@ -11,7 +11,8 @@ makes `acks_late` (redelivery after a worker dies) safe:
 
     reports.send(kind, period)      make the ledger rows of one report, deliver each open one
     reports.deliver(dispatch_id)    one attempt at one row
-    reports.dispatch_due(now=None)  what the calendar says is due, and every open row whose time came
+    reports.dispatch_due(now=None)  what the calendar says is due (the final statement after a close
+                                    too), and every open row whose time came
     reports.send_reminders(now=None)  this week's reminders (director and consultants)
     reports.retry_open()            every open row whose next attempt has come
 
@@ -28,6 +29,7 @@ from typing import Any
 
 from celery import Celery, Task, shared_task
 
+from ehsj_core.events.validation import InvalidInput
 from ehsj_core.notify import dispatch, ledger
 from ehsj_core.reports import kinds
 from ehsj_core.settings import Settings, get_settings
@@ -139,7 +141,10 @@ def dispatch_due(self: Task, now: str | None = None) -> int:
     tracker = _tracker(self)
     count = 0
     for due in dispatch.due_reports(tracker, _now(now)):
-        count += _fan_out(self, tracker, due.kind, due.period)
+        try:
+            count += _fan_out(self, tracker, due.kind, due.period)
+        except InvalidInput as exc:  # e.g. the year reopened since it was found due: nothing to send
+            log.warning("%s %s is no longer due: %s", due.kind, due.period, "; ".join(p.problem for p in exc.problems))
     _deliver_open(self, tracker)
     return count
 

@@ -77,7 +77,7 @@ def naive_facts(events: list[RecordedEvent], upto: int) -> LogFacts:
     facts = LogFacts()
     for e in known:
         if e.type != RETRACTED and e.event_id not in withdrawn:
-            apply(facts, e.type, e.house, e.occurred_on.isoformat(), e.data, 1)
+            apply(facts, e.type, e.house, e.occurred_on.isoformat(), e.data, 1, e.position)
     return facts
 
 

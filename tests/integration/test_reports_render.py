@@ -154,7 +154,13 @@ def small_log() -> list[dict[str, Any]]:
         ),
     ]
     events += [
-        event("newsletter.sent", f"2019-0{m}-10", channel="Erhvervsrådets nyhedsbrev", municipality="Lolland")
+        event(
+            "newsletter.sent",
+            f"2019-0{m}-10",
+            channel="Erhvervsrådets nyhedsbrev",
+            channel_kind="local_business_council",
+            municipality="Lolland",
+        )
         for m in range(1, 6)
     ]
     events += [course("development_plan", "Holbæk", f"2019-0{n % 5 + 1}-0{n}", company=100 * n) for n in range(1, 8)]

@@ -21,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from ehsj_core.events.rulebook import OFFICIAL_ONLY
 from ehsj_core.events.views import view_data
 from ehsj_core.settings import Settings, get_settings
 from ehsj_core.tracker import Tracker
@@ -54,7 +55,7 @@ ORDINARY: dict[str, dict[str, Any]] = {
         "referral_kind": "state_scheme",
     },
     "meeting.held": {"meeting_kind": "coordination", "title": "Koordinering"},
-    "newsletter.sent": {"channel": "Erhvervsrådets nyhedsbrev"},
+    "newsletter.sent": {"channel": "Erhvervsrådets nyhedsbrev", "channel_kind": "local_business_council"},
     "event.held": {"event_kind": "event", "title": "Morgenmøde", "municipality": "Sorø", "participants": 30},
     "evaluation.received": {
         "course_type": "action_plan",
@@ -67,6 +68,23 @@ ORDINARY: dict[str, dict[str, Any]] = {
     "agreement.signed": {"partner": "Copenhagen Capacity", "agreement_kind": "copenhagen_capacity"},
     "staff.designated": {"consultant": "Kim Konsulent", "role": "cross_region"},
     "milestone.reached": {"milestone": "5B.code_of_conduct", "evidence": "Referat"},
+    "official_figure.reported": {
+        "target": "3.nps",
+        "year": 2019,  # closed in this world: the director may, and is flagged
+        "value": 55,
+        "source": "Erhvervsstyrelsen",
+        "published_on": "2020-03-02",
+    },
+    "effect_measurement.reported": {
+        "measure": "jobs",
+        "year": 2019,  # closed in this world: the director may, and is flagged
+        "customers_growth_pct": 12,
+        "control_growth_pct": 2,
+        "companies": 100,
+        "control_companies": 3000,
+        "source": "Erhvervsstyrelsen",
+        "published_on": "2020-03-02",
+    },
 }
 CASES = [*ORDINARY, "closed_year", "close_year", "retract_own", "retract_others"]
 
@@ -81,6 +99,8 @@ def expected(role: str, case: str) -> str | None:
         "closed_year": "kun direktøren kan registrere eller tilbagekalde hændelser for et lukket år",
         "close_year": "kun direktøren kan lukke et år",
         "retract_others": "du kan kun tilbagekalde hændelser, du selv har registreret",
+        "official_figure.reported": OFFICIAL_ONLY,
+        "effect_measurement.reported": OFFICIAL_ONLY,
     }.get(case)
 
 
@@ -226,9 +246,30 @@ def _evaluation_csv(raw: dict[str, Any]) -> tuple[str, bytes]:
     return "evaluations", ("\r\n".join([header, row]) + "\r\n").encode("utf-8-sig")
 
 
+def _official_csv(raw: dict[str, Any]) -> tuple[str, bytes]:
+    d = raw["data"]
+    rows = [
+        "År;Mål;Værdi;Kilde;Offentliggjort;Bemærkning",
+        f"{d['year']};{d['target']};{d['value']};{d['source']};{d['published_on']};",
+    ]
+    return "official-figures", ("\r\n".join(rows) + "\r\n").encode("utf-8-sig")
+
+
+def _measurement_csv(raw: dict[str, Any]) -> tuple[str, bytes]:
+    d = raw["data"]
+    rows = [
+        "År;Mål;Vækst kunder (%);Vækst kontrolgruppe (%);Antal kunder;Antal i kontrolgruppe;Kilde;Offentliggjort",
+        f"{d['year']};Beskæftigelse;{d['customers_growth_pct']};{d['control_growth_pct']};{d['companies']};"
+        f"{d['control_companies']};{d['source']};{d['published_on']}",
+    ]
+    return "effect-measurements", ("\r\n".join(rows) + "\r\n").encode("utf-8-sig")
+
+
 IMPORTABLE: dict[str, Callable[[dict[str, Any]], tuple[str, bytes]]] = {
     "course.completed": _crm_csv,
     "evaluation.received": _evaluation_csv,
+    "official_figure.reported": _official_csv,
+    "effect_measurement.reported": _measurement_csv,
 }
 
 

@@ -83,7 +83,7 @@ def test_the_statement_holds_the_targets_the_municipalities_the_reports_and_the_
     assert next(m for m in statement.municipalities if m.figures.name == "Stevns").dkk_per_specialised_course is None
 
     book = openpyxl.load_workbook(io.BytesIO(statement_xlsx(statement)))
-    assert book.sheetnames == ["Grundlag", "Mål", "Milepæle", "Kommuner", "Rapporter", "Efter lukning"]
+    assert book.sheetnames == ["Grundlag", "Mål", "Milepæle", "Kommuner", "Aftaler", "Rapporter", "Efter lukning"]
     basis = {row[0]: row[1] for row in book["Grundlag"].iter_rows(min_row=2, values_only=True)}
     assert basis["Indholdets digest (SHA-256)"] == statement.content_digest
     assert (

@@ -142,7 +142,13 @@ def test_a_refused_form_shows_the_problem_at_its_field_keeps_the_values_and_stor
 
 
 def test_a_date_in_the_future_is_refused_at_the_date_field(web: TestClient, tracker: Tracker) -> None:
-    status, html = post(web, "nyhedsbrev", occurred_on="2999-01-01", channel="Erhvervsrådets nyhedsbrev")
+    status, html = post(
+        web,
+        "nyhedsbrev",
+        occurred_on="2999-01-01",
+        channel="Erhvervsrådets nyhedsbrev",
+        channel_kind="local_business_council",
+    )
     assert status == 422 and "må ikke ligge efter i dag" in error_at(html, "occurred_on")
     assert tracker.log.head().position == 0
 
@@ -157,7 +163,11 @@ def test_every_event_type_can_be_logged_through_its_form(web: TestClient, tracke
             "referral_kind": "state_scheme",
         },
         "moede": {"meeting_kind": "council_presentation_offered", "municipality": "Stevns", "participants": "12"},
-        "nyhedsbrev": {"channel": "Erhvervsrådets nyhedsbrev", "recipients": "1.200".replace(".", "")},
+        "nyhedsbrev": {
+            "channel": "Erhvervsrådets nyhedsbrev",
+            "channel_kind": "local_business_council",
+            "recipients": "1.200".replace(".", ""),
+        },
         "arrangement": {
             "event_kind": "joint_hovedstaden",
             "title": "Fælles konference",

@@ -104,6 +104,27 @@ def courses(
     return [course(course_type, municipality, on, company=first + i) for i in range(n)]
 
 
+_FRESH = itertools.count(90_000)
+
+
+def evaluated(
+    course_type: str = "action_plan",
+    nps: int = 8,
+    satisfaction: int = 3,
+    competence: int = 3,
+    effect: Iterable[str] = ("lav",) * 7,
+    on: date = MID_2019,
+    company: int | None = None,
+    course_on: date | None = None,
+) -> list[Ev]:
+    """A course and the evaluation that follows it: what counts under the rule "per company in the
+    course year". The course is on `course_on` (default: 1 January of the answer's year); without
+    `company`, a company of its own."""
+    company = next(_FRESH) if company is None else company
+    taken = course(course_type, on=course_on or date(on.year, 1, 1), company=company)
+    return [taken, evaluation(course_type, nps, satisfaction, competence, effect, on, company)]
+
+
 def evaluation(
     course_type: str = "action_plan",
     nps: int = 8,
@@ -148,8 +169,10 @@ def meeting(meeting_kind: str, municipality: str | None = None, on: date = MID_2
     return _ev("meeting.held", on, data)
 
 
-def newsletter(municipality: str | None = None, on: date = MID_2019) -> Ev:
-    data: dict[str, Any] = {"channel": "Erhvervsrådets nyhedsbrev"}
+def newsletter(
+    municipality: str | None = None, on: date = MID_2019, channel_kind: str = "local_business_council"
+) -> Ev:
+    data: dict[str, Any] = {"channel": "Erhvervsrådets nyhedsbrev", "channel_kind": channel_kind}
     if municipality is not None:
         data["municipality"] = municipality
     return _ev("newsletter.sent", on, data)
@@ -180,6 +203,38 @@ def milestone(key: str, on: date = MID_2019) -> Ev:
     return _ev("milestone.reached", on, {"milestone": key})
 
 
+def official(target: str, value: float, year: int = 2019, on: date = date(2020, 3, 2), note: str | None = None) -> Ev:
+    """Erhvervsstyrelsen's figure for a target ("<goal>.<key>") of `year`, published on `on`."""
+    data: dict[str, Any] = {
+        "target": target,
+        "year": year,
+        "value": value,
+        "source": "Erhvervsstyrelsen, brugerevalueringen",
+        "published_on": on.isoformat(),
+    }
+    if note is not None:
+        data["note"] = note
+    return _ev("official_figure.reported", on, data)
+
+
+def growth(measure: str, customers: float, control: float, year: int = 2019, on: date = date(2021, 6, 30)) -> Ev:
+    """Erhvervsstyrelsen's growth measurement of goal 2's customers of `year` against the control group."""
+    return _ev(
+        "effect_measurement.reported",
+        on,
+        {
+            "measure": measure,
+            "year": year,
+            "customers_growth_pct": customers,
+            "control_growth_pct": control,
+            "companies": 212,
+            "control_companies": 6360,
+            "source": "Erhvervsstyrelsen, effektmåling af vækstvirksomheder",
+            "published_on": on.isoformat(),
+        },
+    )
+
+
 def retraction(target: Ev, on: date | None = None) -> Ev:
     """Retracts `target`; dated like the target unless told (a retraction's own date is irrelevant)."""
     return _ev(
@@ -190,9 +245,9 @@ def retraction(target: Ev, on: date | None = None) -> Ev:
     )
 
 
-def fold_one(facts: LogFacts, event: Ev, sign: int = 1) -> None:
+def fold_one(facts: LogFacts, event: Ev, sign: int = 1, position: int = 0) -> None:
     """`facts.apply` of one event, called as the runner calls it."""
-    facts_module.apply(facts, event.type, event.house, event.occurred_on.isoformat(), event.data, sign)
+    facts_module.apply(facts, event.type, event.house, event.occurred_on.isoformat(), event.data, sign, position)
 
 
 class Folder:
@@ -224,12 +279,17 @@ def fold(events: Iterable[Ev]) -> LogFacts:
     return Folder().apply(*events).facts
 
 
-def facts_2019(*events: Ev | Iterable[Ev]) -> YearFacts:
+def facts_2019(*events: Any) -> YearFacts:
     """The 2019 facts of the house after folding the events (lists are flattened)."""
+    return fold(flatten(events)).year(HOUSE, 2019)
+
+
+def flatten(events: Iterable[Any]) -> list[Ev]:
+    """Events from events and (nested) lists of them, in order."""
     flat: list[Ev] = []
     for item in events:
-        flat.extend([item] if isinstance(item, Ev) else item)
-    return fold(flat).year(HOUSE, 2019)
+        flat.extend([item] if isinstance(item, Ev) else flatten(item))
+    return flat
 
 
 def measure(goal_id: str, key: str, facts: YearFacts, until: str | None = None) -> Any:

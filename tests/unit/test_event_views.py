@@ -30,6 +30,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "consultant": "Anne",
             "topics": ["export", "digital_business_model"],
             "segment": "sme",
+            "event_ref": TARGET,
         },
     ),
     "company.referred": (
@@ -57,8 +58,8 @@ SAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         },
     ),
     "newsletter.sent": (
-        {"channel": "Erhvervsrådets nyhedsbrev"},
-        {"channel": "Erhvervsrådets nyhedsbrev", "municipality": "Greve", "recipients": 850},
+        {"channel": "Erhvervsrådets nyhedsbrev", "channel_kind": "local_business_council"},
+        {"channel": "Husets nyhedsbrev", "channel_kind": "house", "municipality": "Greve", "recipients": 850},
     ),
     "event.held": (
         {"event_kind": "conference", "title": "Vækstkonference", "municipality": "Roskilde", "participants": 140},
@@ -93,6 +94,39 @@ SAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "milestone.reached": (
         {"milestone": "8.strategy_2020_draft"},
         {"milestone": "9.companies_mapped", "evidence": "Kortlægning sendt til KKR"},
+    ),
+    "effect_measurement.reported": (
+        {
+            "measure": "jobs",
+            "year": 2019,
+            "customers_growth_pct": 12.5,
+            "control_growth_pct": 1,
+            "companies": 180,
+            "control_companies": 5400,
+            "source": "Erhvervsstyrelsen, effektmåling 2021",
+            "published_on": "2021-06-30",
+        },
+        {
+            "measure": "turnover",
+            "year": 2019,
+            "customers_growth_pct": -3.25,
+            "control_growth_pct": -4.0,
+            "companies": 1,
+            "control_companies": 1,
+            "source": "Erhvervsstyrelsen",
+            "published_on": "2021-06-30",
+        },
+    ),
+    "official_figure.reported": (
+        {"target": "3.nps", "year": 2019, "value": 45, "source": "Erhvervsstyrelsen", "published_on": "2020-03-01"},
+        {
+            "target": "4.effect",
+            "year": 2019,
+            "value": 71.5,
+            "source": "Erhvervsstyrelsen, brugerevaluering",
+            "published_on": "2020-03-01",
+            "note": "Opgjort over 412 besvarelser",
+        },
     ),
     "event.retracted": (
         {"target_event_id": TARGET, "reason": "fejlregistrering"},

@@ -28,9 +28,11 @@ from tests.unit.builders import (
     contract,
     course,
     courses,
+    evaluated,
     evaluation,
     event_held,
     facts_2019,
+    flatten,
     fold,
     measure,
     meeting,
@@ -131,13 +133,13 @@ def test_meetings_newsletters_and_agreements_count_events_of_their_kind():
 
 def test_satisfaction_is_the_share_of_evaluations_answering_four_or_five():
     # satisfaction 5,4,3,2,1,4 → 3 of 6 answer 4–5 → 50.0 %.
-    f = facts_2019([evaluation(satisfaction=s, company=i) for i, s in enumerate([5, 4, 3, 2, 1, 4])])
+    f = facts_2019([evaluated(satisfaction=s, company=i) for i, s in enumerate([5, 4, 3, 2, 1, 4])])
     assert measure("1", "action_plan_satisfaction", f) == 50.0
 
 
 def test_competence_is_the_share_of_evaluations_answering_four_or_five():
     # competence 4,4,4,3,5,1 → 4 of 6 → 66.666… → 66.7 (one decimal).
-    f = facts_2019([evaluation(competence=s, company=i) for i, s in enumerate([4, 4, 4, 3, 5, 1])])
+    f = facts_2019([evaluated(competence=s, company=i) for i, s in enumerate([4, 4, 4, 3, 5, 1])])
     assert measure("1", "action_plan_competence", f) == 66.7
     # satisfaction stayed at the neutral 3 everywhere: 0 of 6.
     assert measure("1", "action_plan_satisfaction", f) == 0.0
@@ -145,12 +147,12 @@ def test_competence_is_the_share_of_evaluations_answering_four_or_five():
 
 def test_satisfaction_is_computed_per_course_type():
     f = facts_2019(
-        evaluation("action_plan", satisfaction=4),
-        evaluation("action_plan", satisfaction=2),
-        evaluation("growth_plan", satisfaction=5),
-        evaluation("growth_plan", satisfaction=5),
-        evaluation("growth_plan", satisfaction=5),
-        evaluation("growth_plan", satisfaction=1),
+        evaluated("action_plan", satisfaction=4),
+        evaluated("action_plan", satisfaction=2),
+        evaluated("growth_plan", satisfaction=5),
+        evaluated("growth_plan", satisfaction=5),
+        evaluated("growth_plan", satisfaction=5),
+        evaluated("growth_plan", satisfaction=1),
     )
     assert measure("1", "action_plan_satisfaction", f) == 50.0  # 1 of 2
     assert measure("2", "growth_plan_satisfaction", f) == 75.0  # 3 of 4
@@ -159,20 +161,28 @@ def test_satisfaction_is_computed_per_course_type():
 
 def test_rates_round_half_up_to_one_decimal():
     # 5 of 16 answer 4–5: 100 × 5 / 16 = 31.25 exactly → half up → 31.3.
-    f = facts_2019([evaluation(satisfaction=5 if i < 5 else 3, company=i) for i in range(16)])
+    f = facts_2019([evaluated(satisfaction=5 if i < 5 else 3, company=i) for i in range(16)])
     assert measure("1", "action_plan_satisfaction", f) == 31.3
     assert round(31.25, 1) == 31.2  # Python's round would have said 31.2
 
 
-def test_evaluations_of_another_year_do_not_count():
-    log = fold([evaluation(satisfaction=5, on=date(2020, 1, 2)), evaluation(satisfaction=1, on=date(2019, 12, 30))])
+def test_evaluations_of_courses_of_another_year_do_not_count():
+    # Both answers follow a course of their own year: the 2020 one counts in 2020 only.
+    log = fold(
+        flatten(
+            [
+                evaluated(satisfaction=5, on=date(2020, 1, 2), course_on=date(2020, 1, 2)),
+                evaluated(satisfaction=1, on=date(2019, 12, 30)),
+            ]
+        )
+    )
     assert measure("1", "action_plan_satisfaction", log.year("sjaelland", 2019)) == 0.0  # 0 of 1
     assert measure("1", "action_plan_satisfaction", log.year("sjaelland", 2020)) == 100.0  # 1 of 1
 
 
 def test_a_retracted_evaluation_leaves_every_evaluation_figure():
-    wrong = evaluation(nps=10, satisfaction=5, competence=5, effect=("hoj",) * 7, company=1)
-    folder = Folder().apply(evaluation(nps=3, satisfaction=2, competence=2, company=2), wrong)
+    course_taken, wrong = evaluated(nps=10, satisfaction=5, competence=5, effect=("hoj",) * 7, company=1)
+    folder = Folder().apply(*evaluated(nps=3, satisfaction=2, competence=2, company=2), course_taken, wrong)
     folder.apply(retraction(wrong))
     f = folder.year()
     assert measure("1", "action_plan_satisfaction", f) == 0.0
@@ -188,11 +198,11 @@ def test_a_retracted_evaluation_leaves_every_evaluation_figure():
 
 def test_effect_needs_at_least_one_hoj_or_nogen_among_the_seven_answers():
     f = facts_2019(
-        evaluation(effect=("hoj",) + ("lav",) * 6, company=1),  # effect
-        evaluation(effect=("slet_ikke",) * 6 + ("nogen",), company=2),  # effect
-        evaluation(effect=EFFECT_NONE, company=3),  # no effect
-        evaluation(effect=("lav",) * 7, company=4),  # no effect
-        evaluation(effect=("hoj", "nogen", "hoj", "nogen", "hoj", "nogen", "hoj"), company=5),  # effect
+        evaluated(effect=("hoj",) + ("lav",) * 6, company=1),  # effect
+        evaluated(effect=("slet_ikke",) * 6 + ("nogen",), company=2),  # effect
+        evaluated(effect=EFFECT_NONE, company=3),  # no effect
+        evaluated(effect=("lav",) * 7, company=4),  # no effect
+        evaluated(effect=("hoj", "nogen", "hoj", "nogen", "hoj", "nogen", "hoj"), company=5),  # effect
     )
     # 3 of 5 → 60.0 %.
     assert measure("1", "action_plan_effect", f) == 60.0
@@ -200,10 +210,10 @@ def test_effect_needs_at_least_one_hoj_or_nogen_among_the_seven_answers():
 
 def test_ved_ikke_answers_stay_in_the_denominator():
     f = facts_2019(
-        evaluation("growth_plan", effect=("nogen",) + ("ved_ikke",) * 6, company=1),
-        evaluation("growth_plan", effect=("ved_ikke",) * 7, company=2),
-        evaluation("growth_plan", effect=("ved_ikke",) * 7, company=3),
-        evaluation("growth_plan", effect=("ved_ikke",) * 6 + ("lav",), company=4),
+        evaluated("growth_plan", effect=("nogen",) + ("ved_ikke",) * 6, company=1),
+        evaluated("growth_plan", effect=("ved_ikke",) * 7, company=2),
+        evaluated("growth_plan", effect=("ved_ikke",) * 7, company=3),
+        evaluated("growth_plan", effect=("ved_ikke",) * 6 + ("lav",), company=4),
     )
     # 1 of 4 (not 1 of 1) → 25.0 %.
     assert measure("2", "growth_plan_effect", f) == 25.0
@@ -211,9 +221,9 @@ def test_ved_ikke_answers_stay_in_the_denominator():
 
 def test_goal_4_effect_is_over_all_three_specialised_types():
     f = facts_2019(
-        evaluation("action_plan", effect=("hoj",) * 7, company=1),
-        evaluation("growth_plan", effect=("lav",) * 7, company=2),
-        evaluation("development_plan", effect=("nogen",) * 7, company=3),
+        evaluated("action_plan", effect=("hoj",) * 7, company=1),
+        evaluated("growth_plan", effect=("lav",) * 7, company=2),
+        evaluated("development_plan", effect=("nogen",) * 7, company=3),
     )
     # 2 of 3 → 66.666… → 66.7.
     assert measure("4", "effect", f) == 66.7
@@ -225,7 +235,7 @@ def test_goal_4_effect_is_over_all_three_specialised_types():
 
 
 def _nps_facts(course_type: str, scores: list[int]):
-    return facts_2019([evaluation(course_type, nps=s, company=i) for i, s in enumerate(scores)])
+    return facts_2019([evaluated(course_type, nps=s, company=i) for i, s in enumerate(scores)])
 
 
 def test_nps_counts_nine_and_ten_as_promoters_and_zero_to_six_as_detractors():
@@ -262,15 +272,17 @@ def test_nps_rounds_two_and_a_half_up_to_three():
 
 
 def test_nps_without_answers_is_none():
-    assert measure("1", "action_plan_nps", facts_2019(evaluation("growth_plan", nps=10))) is None
+    assert measure("1", "action_plan_nps", facts_2019(evaluated("growth_plan", nps=10))) is None
+    # … and an answer without its course counts nowhere either
+    assert measure("2", "growth_plan_nps", facts_2019(evaluation("growth_plan", nps=10))) is None
 
 
 def test_goal_3_nps_is_over_all_three_specialised_types():
     f = facts_2019(
-        evaluation("action_plan", nps=10, company=1),  # promoter
-        evaluation("growth_plan", nps=3, company=2),  # detractor
-        evaluation("development_plan", nps=9, company=3),  # promoter
-        evaluation("development_plan", nps=9, company=4),  # promoter
+        evaluated("action_plan", nps=10, company=1),  # promoter
+        evaluated("growth_plan", nps=3, company=2),  # detractor
+        evaluated("development_plan", nps=9, company=3),  # promoter
+        evaluated("development_plan", nps=9, company=4),  # promoter
     )
     # 3 promoters − 1 detractor over 4 answers: 100 × 2 / 4 = 50.
     assert measure("3", "nps", f) == 50
@@ -724,10 +736,10 @@ def test_referral_rate_until_a_month_after_the_first_course_is_retracted():
 
 def test_evaluation_rates_until_a_month_count_only_the_evaluations_received_by_then():
     f = facts_2019(
-        evaluation(satisfaction=5, effect=("hoj",) + ("lav",) * 6, on=date(2019, 1, 10), company=1),
-        evaluation(satisfaction=2, on=date(2019, 2, 10), company=2),
-        evaluation(satisfaction=4, on=date(2019, 5, 10), company=3),
-        evaluation(satisfaction=1, on=date(2019, 8, 10), company=4),
+        evaluated(satisfaction=5, effect=("hoj",) + ("lav",) * 6, on=date(2019, 1, 10), company=1),
+        evaluated(satisfaction=2, on=date(2019, 2, 10), company=2),
+        evaluated(satisfaction=4, on=date(2019, 5, 10), company=3),
+        evaluated(satisfaction=1, on=date(2019, 8, 10), company=4),
     )
     assert measure("1", "action_plan_satisfaction", f, "2018-12") is None
     assert measure("1", "action_plan_satisfaction", f, "2019-01") == 100.0  # 1 of 1
@@ -740,10 +752,10 @@ def test_evaluation_rates_until_a_month_count_only_the_evaluations_received_by_t
 
 def test_nps_until_a_month_counts_only_the_answers_received_by_then():
     f = facts_2019(
-        evaluation(nps=10, on=date(2019, 3, 1), company=1),  # promoter
-        evaluation(nps=3, on=date(2019, 4, 1), company=2),  # detractor
-        evaluation(nps=9, on=date(2019, 6, 1), company=3),  # promoter
-        evaluation(nps=0, on=date(2019, 9, 1), company=4),  # detractor
+        evaluated(nps=10, on=date(2019, 3, 1), company=1),  # promoter
+        evaluated(nps=3, on=date(2019, 4, 1), company=2),  # detractor
+        evaluated(nps=9, on=date(2019, 6, 1), company=3),  # promoter
+        evaluated(nps=0, on=date(2019, 9, 1), company=4),  # detractor
     )
     assert measure("1", "action_plan_nps", f, "2019-02") is None
     assert measure("1", "action_plan_nps", f, "2019-03") == 100  # 100 × 1 / 1

@@ -80,6 +80,7 @@ class TargetChangeOut(BaseModel):
     status_after_label: str
     explained_total: int
     note: str | None
+    official: str | None = Field(description="when Erhvervsstyrelsen's figure decides the status: it beside ours")
     explanations: list[ExplanationOut]
 
 

@@ -1,5 +1,6 @@
-"""Uploading an export of the CRM or the evaluation system: the same checks and row-level report as
-`ehsj import` (consultant and director)."""
+"""Uploading an export of the CRM or the evaluation system (consultant and director), or one of
+Erhvervsstyrelsen's files (the director: another role gets the rule book's 403): the same checks and
+row-level report as `ehsj import`."""
 
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ class RowProblemOut(BaseModel):
     allowed: list[str] | None
 
 
+class UnmatchedOut(BaseModel):
+    row: int
+    company_cvr: str
+    course_type: str
+    course_type_name: str
+    answered_on: str = Field(description="the answer's date, YYYY-MM-DD")
+    problem: str
+
+
 class ImportOut(BaseModel):
     kind: str
     filename: str
@@ -33,6 +43,10 @@ class ImportOut(BaseModel):
     duplicates: int
     bad_rows: int
     problems: list[RowProblemOut]
+    unmatched: list[UnmatchedOut] = Field(
+        default_factory=list,
+        description="evaluations that follow no course of their type for the company: stored, but counted nowhere",
+    )
     bad_rows_csv: str | None = Field(
         description="with skip_bad: the bad rows with a column Fejl, to fix and upload again"
     )
@@ -45,18 +59,21 @@ class ImportOut(BaseModel):
         200: {
             "description": "nothing new: every row was already in the log (or, with skip_bad, bad rows were left out)"
         },
+        403: {"description": "the role may not import this kind (Erhvervsstyrelsen's files are the director's)"},
         422: {"description": "bad rows: nothing was stored; the report names each problem by row and column"},
     },
 )
 def upload(
-    kind: Literal["crm", "evaluations"],
+    kind: Literal["crm", "evaluations", "effect-measurements", "official-figures"],
     user: Appender,
     tracker: TrackerDep,
     response: Response,
     file: Annotated[UploadFile, File(description="CSV (; or ,; UTF-8 or Windows-1252) or XLSX")],
     skip_bad: Annotated[bool, Query(description="store the good rows and return the bad ones")] = False,
 ) -> ImportOut:
-    """Import a CRM export (`crm`) or an evaluation export (`evaluations`). All or nothing, unless `skip_bad`."""
+    """Import a CRM export (`crm`), an evaluation export (`evaluations`), or Erhvervsstyrelsen's effect
+    measurement (`effect-measurements`) or official figures (`official-figures`). All or nothing, unless
+    `skip_bad`."""
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise HTTPException(

@@ -1,4 +1,5 @@
-"""The dispatch ledger, report previews, sending on purpose, and the recipients (director only)."""
+"""The dispatch ledger, report previews, sending on purpose, the status KKR asks for, and the
+recipients (director only)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from ehsj_core.notify import dispatch, ledger
+from ehsj_core.notify import dispatch, ledger, on_request
 from ehsj_core.notify.mail import MailError, check_server
 from ehsj_core.notify.recipients import add_recipient, deactivate_recipient, list_recipients
 from ehsj_core.reports import kinds
@@ -58,6 +59,24 @@ class SendAccepted(BaseModel):
     period: str
     recipients: int
     dispatches: list[DispatchOut]
+
+
+class StatusRequest(BaseModel):
+    request_key: str = Field(
+        min_length=8,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="the client's idempotency key (e.g. a UUID): the same key sends the status once, however often"
+        " the request is sent",
+    )
+    year: int | None = Field(
+        default=None, ge=2000, le=2100, description="the contract year (default: the one in force)"
+    )
+
+
+class StatusRequested(SendAccepted):
+    year: int
+    repeated: bool = Field(description="the key was used before: nothing new is sent")
 
 
 class RecipientIn(BaseModel):
@@ -136,10 +155,7 @@ def send_report(body: SendRequest, user: Director, tracker: TrackerDep, request:
     503, each with one line saying what to change; the ledger rows wait as pending meanwhile."""
     rows = dispatch.prepare(tracker, body.kind, body.period)
     if any(r.state == "pending" for r in rows):
-        try:
-            check_server(tracker.settings)
-        except MailError as exc:
-            raise HTTPException(exc.failure.http_status, detail=exc.failure.text) from None
+        _server_answers(tracker)
     celery = request.app.state.celery
     if celery.conf.task_always_eager:  # embedded: do the work beside the request, not inside it
         threading.Thread(target=_send_beside, args=(celery, body.kind, body.period), daemon=True).start()
@@ -162,6 +178,58 @@ def _send_beside(celery: Any, kind: str, period: str) -> None:
         send(celery, "reports.send", kind, period)
     except Exception:  # recorded in the ledger (last_error); the scheduler tries again
         log.exception("sending %s %s failed", kind, period)
+
+
+@router.post(
+    "/reports/request",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        502: {"description": "the SMTP server refused (TLS, login, sender); the rows stay pending"},
+        503: {"description": "the SMTP server could not be reached; the rows stay pending"},
+    },
+)
+def request_status(body: StatusRequest, user: Director, tracker: TrackerDep, request: Request) -> StatusRequested:
+    """The status to KKR Sjælland on request (seed: "når KKR Sjælland i øvrigt anmoder om det"): the
+    annual status as the log stands now, to every KKR recipient. Exactly once per `request_key`: a
+    retried request answers with the rows of the first (`repeated`) and sends nothing new."""
+    asked = on_request.request_status(tracker, body.request_key, body.year)
+    if asked.open_rows:
+        _server_answers(tracker)
+        deliver_rows(request.app.state.celery, [r.id for r in asked.open_rows])
+    return StatusRequested(
+        kind=asked.kind,
+        period=asked.period,
+        year=asked.year,
+        repeated=asked.repeated,
+        recipients=len(asked.rows),
+        dispatches=[_out(r, user) for r in asked.rows],
+    )
+
+
+def _server_answers(tracker: TrackerDep) -> None:
+    """The SMTP server is checked before anything is queued: a refusal is a 502, an unreachable server
+    a 503, each with the one line saying what to change."""
+    try:
+        check_server(tracker.settings)
+    except MailError as exc:
+        raise HTTPException(exc.failure.http_status, detail=exc.failure.text) from None
+
+
+def deliver_rows(celery: Any, dispatch_ids: list[int]) -> None:
+    """One `reports.deliver` per open ledger row: beside the request in embedded mode, through the
+    broker otherwise (a broker that is down leaves the rows pending for the scheduler's next retry)."""
+
+    def run() -> None:
+        for dispatch_id in dispatch_ids:
+            try:
+                send(celery, "reports.deliver", dispatch_id)
+            except Exception:  # recorded in the ledger (last_error); `reports.retry_open` tries again
+                log.exception("could not deliver dispatch %s; the scheduler's next retry will", dispatch_id)
+
+    if celery.conf.task_always_eager:
+        threading.Thread(target=run, daemon=True).start()
+    else:
+        run()
 
 
 @router.get("/recipients")

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ehsj_core.events.records import RETRACTED, HistoryQuery, RecordedEvent
 from ehsj_core.events.rulebook import Forbidden, retraction_problem
-from ehsj_core.events.schemas import EVENT_TYPES
+from ehsj_core.events.schemas import EVENT_TYPES, YEAR_IN_DATA
 from ehsj_core.events.validation import InvalidInput
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import Principal
@@ -68,10 +68,14 @@ def read_filters(request: Request, tracker: Tracker) -> tuple[HistoryQuery, dict
     return query, typed, problems
 
 
-def _describe(tracker: Tracker, event: RecordedEvent) -> str:
-    contract = (
-        tracker.contract_book().for_validation(event.house, event.occurred_on.year) or tracker.contract().contract
-    )
+def describe_recorded(tracker: Tracker, event: RecordedEvent) -> str:
+    """`describe` with the contract of the year the event counts in: that of its date, or for
+    Erhvervsstyrelsen's figures the year they name (their targets are that contract's)."""
+    year = event.occurred_on.year
+    named = getattr(event.data, "year", None)
+    if event.type in YEAR_IN_DATA and isinstance(named, int):
+        year = named
+    contract = tracker.contract_book().for_validation(event.house, year) or tracker.contract().contract
     return describe(event.data, contract)
 
 
@@ -79,7 +83,7 @@ def _describe(tracker: Tracker, event: RecordedEvent) -> str:
 def history(request: Request, user: Browser, tracker: TrackerDep) -> HTMLResponse:
     query, typed, problems = read_filters(request, tracker)
     result = tracker.log.find_history(tracker.house, query)
-    rows = [(entry, _describe(tracker, entry.event)) for entry in result.entries]
+    rows = [(entry, describe_recorded(tracker, entry.event)) for entry in result.entries]
     filters = urlencode({k: v for k, v in typed.items() if v})
     retracted_id = request.query_params.get("tilbagekaldt")
     return page(
@@ -113,7 +117,7 @@ def _retract_page(
         "retract.html",
         user,
         event=event,
-        text=_describe(tracker, event),
+        text=describe_recorded(tracker, event),
         already=already,
         is_retraction=event.type == RETRACTED,
         **context,

@@ -1,5 +1,6 @@
-"""Uploading a CRM or evaluation export in the browser: the same checks and row-level report as the
-API and `ehsj import` (consultant and director: importing appends to the log)."""
+"""Uploading a CRM or evaluation export, or one of Erhvervsstyrelsen's files, in the browser: the same
+checks and row-level report as the API and `ehsj import` (consultant and director: importing appends
+to the log; Erhvervsstyrelsen's files only the director, so only they are offered them)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import UploadFile
 
+from ehsj_core.events.rulebook import Forbidden, permitted
+from ehsj_core.imports.mapping import FORMATS
 from ehsj_core.imports.run import ImportReport, import_file
 from ehsj_core.users import Principal
 from services.api.deps import TrackerDep
@@ -15,7 +18,22 @@ from services.api.web.templating import page
 
 router = APIRouter(include_in_schema=False)
 MAX_UPLOAD = 100 * 1024 * 1024
-KINDS = {"crm": "CRM-eksport (forløb)", "evaluations": "Evalueringseksport"}
+KINDS = {
+    "crm": "CRM-eksport (forløb)",
+    "evaluations": "Evalueringseksport",
+    "effect-measurements": "Erhvervsstyrelsens effektmåling (mål 2)",
+    "official-figures": "Erhvervsstyrelsens officielle tal",
+}
+
+
+def kinds_for(user: Principal) -> dict[str, str]:
+    """The kinds offered to the user: those their role may import (a format's permission). Posting
+    another is refused by `import_file` with the rule book's words, a 403."""
+    return {kind: label for kind, label in KINDS.items() if _may_import(user, FORMATS[kind].permission)}
+
+
+def _may_import(user: Principal, permission: str | None) -> bool:
+    return permission is None or permitted(user.role, permission)
 
 
 def _render(
@@ -32,7 +50,7 @@ def _render(
         "import.html",
         user,
         status_code=status_code,
-        kinds=KINDS,
+        kinds=kinds_for(user),
         kind=kind,
         skip_bad=skip_bad,
         report=report,
@@ -65,6 +83,10 @@ async def import_upload(request: Request, user: Writer, posted: CheckedForm, tra
             problem=f"Filen er for stor (højst {MAX_UPLOAD // 1024 // 1024} MB).",
             status_code=413,
         )
-    report = import_file(tracker.import_destination(), kind, data, upload.filename, by=user, skip_bad=skip_bad)
+    try:
+        report = import_file(tracker.import_destination(), kind, data, upload.filename, by=user, skip_bad=skip_bad)
+    except Forbidden as exc:  # a role the rule book refuses the kind: its words, as the API's 403
+        problem = "; ".join(p.problem for p in exc.problems)
+        return _render(request, user, "crm", skip_bad, problem=f"{problem[:1].upper()}{problem[1:]}.", status_code=403)
     failed = bool(report.problems) and not (skip_bad and report.valid)
     return _render(request, user, kind, skip_bad, report=report, status_code=422 if failed else 200)

@@ -1,21 +1,29 @@
-"""Reports: what was sent when to whom (the dispatch ledger), and the next quarterly e-mail, previewed."""
+"""Reports: what was sent when to whom (the dispatch ledger), the next quarterly e-mail, previewed,
+and — for the director — the status to KKR on request."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 
 from ehsj_core.errors import NotFound
 from ehsj_core.events.validation import InvalidInput
 from ehsj_core.notify import ledger
 from ehsj_core.notify.dispatch import preview_report
+from ehsj_core.notify.mail import MailError, check_server
+from ehsj_core.notify.on_request import request_status
 from ehsj_core.reports.labels import dispatch_kinds
 from ehsj_core.reports.periods import Period, periods_of
 from ehsj_core.reports.render import preview_html
 from ehsj_core.tracker import Tracker
+from ehsj_core.users import Principal
 from services.api.deps import TrackerDep
-from services.api.web.auth import Browser
+from services.api.routes.reports import deliver_rows
+from services.api.web.auth import Admin, Browser, CheckedForm
 from services.api.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -40,6 +48,12 @@ def next_quarter(tracker: Tracker, options: list[Period]) -> Period | None:
 
 @router.get("/rapporter")
 def reports(request: Request, user: Browser, tracker: TrackerDep) -> HTMLResponse:
+    return _reports_page(request, user, tracker)
+
+
+def _reports_page(
+    request: Request, user: Principal, tracker: Tracker, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
     options = quarters(tracker)
     chosen = next_quarter(tracker, options)
     wanted = request.query_params.get("period")
@@ -50,10 +64,19 @@ def reports(request: Request, user: Browser, tracker: TrackerDep) -> HTMLRespons
     rows = ledger.find_rows(tracker.engine, limit=500)
     # What keeps reports from going out: the SMTP problem of each waiting row, said once each.
     waiting = sorted({r.last_error for r in rows if r.state == "pending" and r.last_error})
+    years = tracker.contract_book().years(tracker.house)
+    context: dict[str, Any] = {
+        "request_key": str(uuid.uuid4()),  # one per page shown: a double submit sends once
+        "years": years,
+        "year": tracker.contract().contract.year if years else None,
+        "request_error": None,
+        **extra,
+    }
     return page(
         request,
         "reports.html",
         user,
+        status_code=status_code,
         rows=rows,
         kinds=dispatch_kinds(),
         waiting=waiting,
@@ -63,7 +86,35 @@ def reports(request: Request, user: Browser, tracker: TrackerDep) -> HTMLRespons
         chosen=chosen,
         towns=towns,
         town=town if town in towns else (towns[0] if towns else ""),
+        **context,
     )
+
+
+@router.post("/rapporter/kkr-status")
+def request_kkr_status(request: Request, user: Admin, form: CheckedForm, tracker: TrackerDep) -> Response:
+    """The status to KKR on request (director): once per form shown, however often it is submitted."""
+    key = str(form.get("request_key") or "")
+    year_text = str(form.get("year") or "").strip()
+    try:
+        asked = request_status(tracker, key, int(year_text) if year_text.isdigit() else None)
+    except (InvalidInput, NotFound) as exc:
+        text = "; ".join(p.problem for p in exc.problems) if isinstance(exc, InvalidInput) else str(exc)
+        return _reports_page(request, user, tracker, 422, request_error=text)
+    count = len(asked.rows)
+    if asked.repeated:
+        request.session["flash"] = (
+            f"Anmodningen er allerede modtaget: statussen er ikke sendt igen ({count} modtager(e))."
+        )
+    else:
+        request.session["flash"] = f"Status til KKR Sjælland på anmodning sendes til {count} modtager(e)."
+    if asked.open_rows:
+        try:
+            check_server(tracker.settings)
+        except MailError as exc:
+            request.session["flash"] = f"Statussen venter på at blive sendt: {exc.failure.text}"
+            return RedirectResponse("/rapporter", status_code=303)
+        deliver_rows(request.app.state.celery, [r.id for r in asked.open_rows])
+    return RedirectResponse("/rapporter", status_code=303)
 
 
 @router.get("/rapporter/forhaandsvisning")

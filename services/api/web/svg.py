@@ -41,8 +41,9 @@ def nice_ceiling(value: float) -> float:
 
 
 def bar_geometry(t: TargetStatus) -> tuple[float, float | None, float | None]:
-    """(filled share, pace marker share, target marker share) of a target's bar, each 0–1."""
-    actual = float(t.actual or 0)
+    """(filled share, pace marker share, target marker share) of a target's bar, each 0–1. The bar
+    shows the figure status follows: Erhvervsstyrelsen's, where one is recorded."""
+    actual = float((t.official.value if t.official is not None else t.actual) or 0)
     if t.kind == "milestone":
         return (1.0 if t.actual else 0.0), None, None
     if t.kind == "count" and t.target:
@@ -55,7 +56,7 @@ def bar_geometry(t: TargetStatus) -> tuple[float, float | None, float | None]:
         return _clamp(actual / 100), None, _clamp(t.target / 100)
     if t.kind == "score" and t.target is not None:
         return _clamp((actual + 100) / 200), None, _clamp((t.target + 100) / 200)
-    if t.kind == "max_deviation" and t.target:
+    if t.kind in ("max_deviation", "growth_vs_control") and t.target:
         return _clamp(actual / (2 * t.target)), None, 0.5
     return 0.0, None, None
 
@@ -64,6 +65,8 @@ def progress_bar(t: TargetStatus) -> Markup:
     filled, pace, mark = bar_geometry(t)
     colour = STATUS_BAR_COLOURS.get(t.status, MUTED)
     said = [f"Resultat {actual_text(t.kind, t.actual, t.reached_on)}"]
+    if t.official is not None:
+        said.append(f"Erhvervsstyrelsens tal {actual_text(t.kind, t.official.value)}")
     parts = [
         '<rect x="0" y="4" width="200" height="12" rx="3" fill="#e5e7eb"/>',
         f'<rect x="0" y="4" width="{_f(200 * filled)}" height="12" rx="3" fill="{colour}"/>',

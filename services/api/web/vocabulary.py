@@ -9,6 +9,7 @@ from ehsj_core.events.views import (
     AgreementSignedView,
     CompanyReferredView,
     CourseCompletedView,
+    EffectMeasurementReportedView,
     EvaluationReceivedView,
     EventHeldView,
     EventRetractedView,
@@ -16,10 +17,11 @@ from ehsj_core.events.views import (
     MeetingHeldView,
     MilestoneReachedView,
     NewsletterSentView,
+    OfficialFigureReportedView,
     PeriodClosedView,
     StaffDesignatedView,
 )
-from ehsj_core.reports.labels import number
+from ehsj_core.reports.labels import actual_text, long_date, number
 
 EVENT_TITLES: dict[str, str] = {
     "course.completed": "Forløb gennemført",
@@ -31,6 +33,8 @@ EVENT_TITLES: dict[str, str] = {
     "agreement.signed": "Aftale indgået",
     "staff.designated": "Medarbejder udpeget",
     "milestone.reached": "Milepæl nået",
+    "official_figure.reported": "Erhvervsstyrelsens tal",
+    "effect_measurement.reported": "Effektmåling af vækstvirksomheder",
     "event.retracted": "Tilbagekaldelse",
 }
 
@@ -63,9 +67,29 @@ FIELD_LABELS: dict[str, str] = {
     "evidence": "Dokumentation (link eller henvisning)",
     "target_event_id": "Hændelse",
     "reason": "Begrundelse",
+    "channel_kind": "Kanaltype",
+    "event_ref": "Arrangement",
+    "measure": "Målt på",
+    "year": "Kontraktår",
+    "customers_growth_pct": "Kundernes vækst (%)",
+    "control_growth_pct": "Kontrolgruppens vækst (%)",
+    "companies": "Antal virksomheder (kunder)",
+    "control_companies": "Antal virksomheder i kontrolgruppen",
+    "source": "Kilde",
+    "published_on": "Offentliggjort den",
+    "target": "Måltal",
+    "value": "Officielt tal",
+    "note": "Bemærkning",
+    "participant_consultant": "Konsulent på deltagernes korte forløb",
 }
 
 CHOICES: dict[str, dict[str, str]] = {
+    "channel_kind": {
+        "local_business_council": "Lokalt erhvervsråd",
+        "house": "Erhvervshusets eget nyhedsbrev",
+        "other": "Anden kanal",
+    },
+    "measure": {"jobs": "Antal arbejdspladser", "turnover": "Omsætning"},
     "meeting_kind": {
         "all_actors": "Fællesmøde for alle aktører",
         "local_business_service": "Møde med lokale erhvervsfremmeaktører",
@@ -140,6 +164,18 @@ def milestone_titles(contract: Contract) -> dict[str, str]:
     }
 
 
+def measured_target_titles(contract: Contract) -> dict[str, str]:
+    """ "3.nps" → "Mål 3: …", for every target an official figure may be recorded for
+    (`Contract.measured_target_kinds`), in the contract's order."""
+    kinds = contract.measured_target_kinds()
+    return {
+        f"{g.id}.{t.key}": f"Mål {g.id}: {t.label}"
+        for g in contract.goals
+        for t in g.targets
+        if f"{g.id}.{t.key}" in kinds
+    }
+
+
 def choice(field: str, value: Any) -> str:
     return CHOICES.get(field, {}).get(str(value), str(value))
 
@@ -158,6 +194,8 @@ def describe(data: EventView, contract: Contract) -> str:
         ]
         if d.topics:
             parts.append("emner: " + ", ".join(choice("topics", t) for t in d.topics))
+        if d.event_ref:
+            parts.append("deltog i et arrangement")
     elif isinstance(d, CompanyReferredView):
         parts = [
             _company(d.company_cvr, None),
@@ -169,7 +207,7 @@ def describe(data: EventView, contract: Contract) -> str:
     elif isinstance(d, MeetingHeldView):
         parts = [choice("meeting_kind", d.meeting_kind), d.title, d.municipality, _count(d.participants, "deltagere")]
     elif isinstance(d, NewsletterSentView):
-        parts = [d.channel, d.municipality, _count(d.recipients, "modtagere")]
+        parts = [d.channel, choice("channel_kind", d.channel_kind), d.municipality, _count(d.recipients, "modtagere")]
     elif isinstance(d, EventHeldView):
         parts = [choice("event_kind", d.event_kind), d.title, d.municipality, _count(d.participants, "deltagere")]
     elif isinstance(d, EvaluationReceivedView):
@@ -186,6 +224,17 @@ def describe(data: EventView, contract: Contract) -> str:
         parts = [d.consultant, choice("role", d.role)]
     elif isinstance(d, MilestoneReachedView):
         parts = [milestone_titles(contract).get(d.milestone, d.milestone), d.evidence]
+    elif isinstance(d, OfficialFigureReportedView):
+        figure = actual_text(contract.measured_target_kinds().get(d.target, "count"), d.value)
+        title = measured_target_titles(contract).get(d.target, d.target)
+        parts = [f"{title} for {d.year}: {figure}", _source(d.source, d.published_on), d.note]
+    elif isinstance(d, EffectMeasurementReportedView):
+        parts = [
+            f"{choice('measure', d.measure).lower()} for {d.year}",
+            f"kundernes vækst {number(d.customers_growth_pct)} % mod kontrolgruppens {number(d.control_growth_pct)} %",
+            f"{number(d.companies)} virksomheder mod {number(d.control_companies)} i kontrolgruppen",
+            _source(d.source, d.published_on),
+        ]
     elif isinstance(d, EventRetractedView):
         parts = [f"begrundelse: {d.reason}"]
     elif isinstance(d, PeriodClosedView):
@@ -197,6 +246,14 @@ def _company(cvr: str | None, name: str | None) -> str:
     if name and cvr:
         return f"{name} (CVR {cvr})"
     return name or (f"CVR {cvr}" if cvr else "")
+
+
+def _source(source: str, published_on: str) -> str:
+    try:
+        day = long_date(published_on)
+    except ValueError:  # stored as validated, so an ISO date; never let one odd row break the history
+        day = published_on
+    return f"kilde: {source}, offentliggjort {day}"
 
 
 def _count(value: int | None, noun: str) -> str:

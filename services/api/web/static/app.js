@@ -2,10 +2,12 @@
 (function () {
   "use strict";
 
-  /* A company already known: fill in its municipality (and name) from its CVR number. */
-  document.querySelectorAll("input[data-cvr-lookup]").forEach(function (input) {
+  /* A company already known: fill in its municipality (and name) from its CVR number. The input's
+     data-cvr-lookup holds the prefix of its row's fields ("" for the form's own, "participant_2_"
+     for a participant's row), so a participant's CVR fills in that row only. */
+  function bindLookup(input) {
     var form = input.form;
-    var note = document.getElementById("cvr-note");
+    var prefix = input.getAttribute("data-cvr-lookup") || "";
     var asked = "";
     function lookup() {
       var cvr = input.value.replace(/\s+/g, "");
@@ -15,8 +17,9 @@
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (hint) {
           if (!hint || input.value.replace(/\s+/g, "") !== cvr) return;
-          var town = form.elements.namedItem("municipality");
-          var name = form.elements.namedItem("company_name");
+          var town = form.elements.namedItem(prefix + "municipality");
+          var name = form.elements.namedItem(prefix + "company_name");
+          var note = document.getElementById(prefix + "cvr-note");
           var filled = [];
           if (town && !town.value) { town.value = hint.municipality; filled.push("kommunen (" + hint.municipality + ")"); }
           if (name && !name.value && hint.company_name) { name.value = hint.company_name; filled.push("navnet"); }
@@ -29,7 +32,48 @@
     }
     input.addEventListener("input", lookup);
     input.addEventListener("change", lookup);
-  });
+  }
+  document.querySelectorAll("input[data-cvr-lookup]").forEach(bindLookup);
+
+  /* "Flere rækker": one more empty row of participants, without a round trip (without JavaScript
+     the button posts the form and the page comes back with more rows). */
+  var more = document.querySelector("button[data-more-rows]");
+  var rows = document.getElementById("participant-rows");
+  var count = document.getElementById("participant-rows-count");
+  if (more && rows && count) {
+    more.addEventListener("click", function (event) {
+      var last = rows.querySelector("fieldset[data-participant-row]:last-of-type");
+      if (!last) return;
+      event.preventDefault();
+      var from = "participant_" + last.getAttribute("data-participant-row") + "_";
+      var number = parseInt(count.value, 10) + 1;
+      var to = "participant_" + number + "_";
+      var row = last.cloneNode(true);
+      row.setAttribute("data-participant-row", String(number));
+      row.classList.remove("row-error");
+      row.removeAttribute("aria-describedby");
+      row.querySelector("legend").textContent = "Deltager " + number;
+      row.querySelectorAll(".error").forEach(function (el) { el.remove(); });
+      row.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
+      row.querySelectorAll("[id], [name], [for], [aria-describedby], [data-cvr-lookup]").forEach(function (el) {
+        ["id", "name", "for", "data-cvr-lookup"].forEach(function (attr) {
+          var value = el.getAttribute(attr);
+          if (value) el.setAttribute(attr, value.split(from).join(to));
+        });
+        el.removeAttribute("aria-invalid");
+        el.removeAttribute("aria-describedby");
+      });
+      row.id = "f-" + to;
+      row.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+      row.querySelectorAll("select").forEach(function (select) { select.value = ""; });
+      row.querySelectorAll(".cvr-note").forEach(function (note) { note.hidden = true; note.textContent = ""; });
+      rows.appendChild(row);
+      count.value = String(number);
+      row.querySelectorAll("input[data-cvr-lookup]").forEach(bindLookup);
+      var first = row.querySelector("input, select");
+      if (first) first.focus();
+    });
+  }
 
   /* After a refused form: the keyboard starts at the first field with an error. */
   var invalid = document.querySelector("form [aria-invalid='true']");

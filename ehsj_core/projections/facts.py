@@ -118,9 +118,9 @@ class YearFacts:
 _TALLIES = tuple(f.name for f in fields(YearFacts))
 
 
-# An answer as the fold keeps it: day as yyyymmdd, log position (orders two answers of one day),
-# NPS, satisfaction, competence, the distinct effect answers, and the ISO day.
-Answer = tuple[int, int, int, int, int, frozenset[str], str]
+# An answer as the fold keeps it: the ISO day (interned: one string object per day of the log), the
+# log position (orders two answers of one day), NPS, satisfaction, competence, the effect answers.
+Answer = tuple[str, int, int, int, int, frozenset[str]]
 # What one answer of a company contributes: (course year, first month, last month exclusive or None,
 # the answer), or (None, …) for an unmatched one.
 Counted = tuple[int | None, Month, Month | None, Answer]
@@ -129,10 +129,11 @@ CompanyKey = tuple[str, str, int]  # house, course type, CVR
 
 @dataclass
 class Evaluations:
-    """Per house, what placing the answers needs: the day (yyyymmdd) of every course of an evaluated
-    type per company, every answer per company, and what each company's answers count now."""
+    """Per house, what placing the answers needs: the ISO day of every course of an evaluated type per
+    company (one day, or the sorted days of a company with several), every answer per company, and
+    what each company's answers count now."""
 
-    course_days: dict[tuple[str, str], dict[int, int | list[int]]] = field(default_factory=dict)
+    course_days: dict[tuple[str, str], dict[int, str | list[str]]] = field(default_factory=dict)
     answers: dict[CompanyKey, list[Answer]] = field(default_factory=dict)
     counted: dict[CompanyKey, tuple[Counted, ...]] = field(default_factory=dict)
 
@@ -327,33 +328,34 @@ def _official_figure(f: YearFacts, d: OfficialFigureReportedView, _day: str, sig
 
 
 # --- evaluations placed by the course they follow -------------------------------------------------------
-def _day_number(day: str) -> int:
-    return int(day[:4]) * 10000 + int(day[5:7]) * 100 + int(day[8:10])
+_DAYS: dict[str, str] = {}  # each ISO day once: the days kept per company share their string objects
 
 
 def _course_day(facts: LogFacts, house: str, d: CourseCompletedView, day: str, sign: int) -> None:
     """Keep the day of a company's course of an evaluated type; re-place its answers, if it has any."""
     assert d.company_cvr is not None
     book = facts.evaluations
-    days = book.course_days.setdefault((house, d.course_type), {})
-    company, number = int(d.company_cvr), _day_number(day)
+    days = book.course_days.get((house, d.course_type))
+    if days is None:
+        days = book.course_days[(house, d.course_type)] = {}
+    company = int(d.company_cvr)
+    day = _DAYS.setdefault(day, day)
     held = days.get(company)
     if sign > 0:
         if held is None:
-            days[company] = number
-        elif isinstance(held, int):
-            days[company] = sorted((held, number))
+            days[company] = day
+        elif isinstance(held, str):
+            days[company] = sorted((held, day))
         else:
-            insort(held, number)
+            insort(held, day)
+    elif held is None or isinstance(held, str):
+        del days[company]
+        if not days:
+            del book.course_days[(house, d.course_type)]
     else:
-        if isinstance(held, int) or held is None:
-            del days[company]
-            if not days:
-                del book.course_days[(house, d.course_type)]
-        else:
-            held.remove(number)
-            if len(held) == 1:
-                days[company] = held[0]
+        held.remove(day)
+        if len(held) == 1:
+            days[company] = held[0]
     if (house, d.course_type, company) in book.answers:
         _place(facts, house, d.course_type, company)
 
@@ -362,18 +364,21 @@ def _answer(facts: LogFacts, house: str, d: EvaluationReceivedView, day: str, si
     book = facts.evaluations
     key = (house, d.course_type, int(d.company_cvr))
     answer: Answer = (
-        _day_number(day),
+        _DAYS.setdefault(day, day),
         position,
         d.nps,
         d.satisfaction,
         d.consultant_competence,
         frozenset(d.effect),
-        day,
     )
+    given = book.answers.get(key)
     if sign > 0:
-        insort(book.answers.setdefault(key, []), answer)
+        if given is None:
+            book.answers[key] = [answer]
+        else:
+            insort(given, answer)
     else:
-        given = book.answers[key]
+        assert given is not None
         given.remove(answer)
         if not given:
             del book.answers[key]
@@ -381,40 +386,59 @@ def _answer(facts: LogFacts, house: str, d: EvaluationReceivedView, day: str, si
 
 
 def _place(facts: LogFacts, house: str, course_type: str, company: int) -> None:
-    """Recompute what a company's answers of one course type count, and move the tallies to match."""
+    """Recompute what a company's answers of one course type count, and move the tallies to match
+    (only what changed: a new answer moves one or two contributions, not all of the company's)."""
     book = facts.evaluations
     key = (house, course_type, company)
-    held = book.course_days.get((house, course_type), {}).get(company)
-    days = [] if held is None else [held] if isinstance(held, int) else held
-    groups: dict[int | None, list[Answer]] = {}
-    for answer in book.answers.get(key, ()):
-        i = bisect_right(days, answer[0])
-        groups.setdefault(days[i - 1] // 10000 if i else None, []).append(answer)
-    now: list[Counted] = []
-    for course_year, given in groups.items():
-        if course_year is None:
-            now.extend((None, a[6][:7], None, a) for a in given)
-            continue
-        for i, answer in enumerate(given):  # in answer order: each counts until the next one
-            start = answer[6][:7]
-            end = given[i + 1][6][:7] if i + 1 < len(given) else None
-            if start != end:
-                now.append((course_year, start, end, answer))
+    by_company = book.course_days.get((house, course_type))
+    held = None if by_company is None else by_company.get(company)
+    given = book.answers.get(key, ())
     before = book.counted.pop(key, ())
-    if tuple(now) == before:
-        if now:
-            book.counted[key] = before
+    if not before and len(given) == 1 and (held is None or isinstance(held, str)):  # a first answer
+        answer = given[0]
+        matched = held is not None and held <= answer[0]
+        first: Counted = (int(held[:4]) if matched else None, answer[0][:7], None, answer)  # type: ignore[index]
+        book.counted[key] = (first,)
+        _count(facts, house, course_type, company, first, 1)
         return
-    for item in before:
-        _count(facts, house, course_type, company, item, -1)
-    for item in now:
-        _count(facts, house, course_type, company, item, 1)
+    now: list[Counted] = []
+    if len(given) == 1 and (held is None or isinstance(held, str)):  # the common case: one of each
+        answer = given[0]
+        matched = held is not None and held <= answer[0]
+        now.append((int(held[:4]) if matched else None, answer[0][:7], None, answer))  # type: ignore[index]
+    else:
+        days = [] if held is None else [held] if isinstance(held, str) else held
+        groups: dict[int | None, list[Answer]] = {}
+        for answer in given:
+            i = bisect_right(days, answer[0])
+            groups.setdefault(int(days[i - 1][:4]) if i else None, []).append(answer)
+        for course_year, answers in groups.items():
+            if course_year is None:
+                now.extend((None, a[0][:7], None, a) for a in answers)
+                continue
+            for i, answer in enumerate(answers):  # in answer order: each counts until the next one
+                start = answer[0][:7]
+                end = answers[i + 1][0][:7] if i + 1 < len(answers) else None
+                if start != end:
+                    now.append((course_year, start, end, answer))
     if now:
         book.counted[key] = tuple(now)
+    if len(before) == len(now) and all(a == b for a, b in zip(before, now, strict=True)):
+        return
+    gone, come = list(before), []
+    for item in now:
+        if item in gone:
+            gone.remove(item)
+        else:
+            come.append(item)
+    for item in gone:
+        _count(facts, house, course_type, company, item, -1)
+    for item in come:
+        _count(facts, house, course_type, company, item, 1)
 
 
 def _count(facts: LogFacts, house: str, ct: str, company: int, item: Counted, sign: int) -> None:
-    course_year, start, end, (_n, _p, nps, satisfaction, competence, effect, day) = item
+    course_year, start, end, (day, _p, nps, satisfaction, competence, effect) = item
     key = (house, course_year if course_year is not None else int(day[:4]))
     year = facts.years.get(key)
     if year is None:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from ehsj_core.contract.loader import LoadedContract
 from ehsj_core.errors import NotFound
-from ehsj_core.projections.facts import LogFacts
+from ehsj_core.projections.facts import LogFacts, YearFacts
 from ehsj_core.projections.municipalities import MunicipalityFigures, municipality_figures
 from ehsj_core.projections.status import GoalStatus, goal_statuses
 
@@ -93,8 +93,13 @@ class FactsAt:
         c = self.contract.contract
         on_date = self.at.on_date if until is None else min(self.at.on_date, until)
         month = None if until is None else until.isoformat()[:7]
-        goals = goal_statuses(c, self.facts.year(c.house, c.year), on_date, month)
+        goals = goal_statuses(c, self.facts.year(c.house, c.year), on_date, month, self.history())
         return StatusReport(self.contract, c.year, AsOf(self.at.position, on_date, self.at.label), goals)
+
+    def history(self) -> list[tuple[int, YearFacts]]:
+        """The earlier contract years of the house in the log, oldest first: the forecast's pattern."""
+        c = self.contract.contract
+        return sorted((y, f) for (house, y), f in self.facts.years.items() if house == c.house and y < c.year)
 
     def municipalities(self, months: set[str] | None = None) -> MunicipalityReport:
         """The municipalities side by side; `months` ("YYYY-MM") narrows the figures to a period."""

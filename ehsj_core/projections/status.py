@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from ehsj_core.contract.model import GOAL_CATEGORIES, Contract, Goal, Target
 from ehsj_core.projections.facts import YearFacts
+from ehsj_core.projections.forecast import Forecast, History, forecast_target
 from ehsj_core.projections.metrics import (
     METRICS,
     EffectParts,
@@ -65,13 +66,17 @@ class TargetStatus:
     difference: float | None = None
     effect_parts: EffectParts | None = None  # effect targets: "høj" and "middel påvirkning"
     growth: GrowthComparison | None = None  # growth against the control group (goal 2)
+    forecast: Forecast | None = None  # where the year will end (forecast.py); None: not forecast
 
     @property
     def decided_by(self) -> str:
         return "official" if self.official is not None else "own"
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "decided_by": self.decided_by}
+        out = {**asdict(self), "decided_by": self.decided_by}
+        if self.forecast is not None:
+            out["forecast"]["word_label"] = self.forecast.word_label
+        return out
 
 
 @dataclass(frozen=True)
@@ -123,9 +128,16 @@ def _number(value: float | None) -> float | None:
 
 
 def target_status(
-    target: Target, goal: Goal, facts: YearFacts, contract: Contract, on_date: date, until: str | None = None
+    target: Target,
+    goal: Goal,
+    facts: YearFacts,
+    contract: Contract,
+    on_date: date,
+    until: str | None = None,
+    history: History = (),
 ) -> TargetStatus:
-    """Judge one target on `on_date`; `until` ("YYYY-MM") leaves out what occurred after that month."""
+    """Judge one target on `on_date`; `until` ("YYYY-MM") leaves out what occurred after that month;
+    `history`: the earlier contract years of the house, whose pattern the forecast follows."""
     year = contract.year
     before = on_date < date(year, 1, 1)
     over = on_date > date(year, 12, 31)
@@ -200,6 +212,10 @@ def target_status(
             if target.params.measure is not None
             else None
         ),
+        # Erhvervsstyrelsen's figure is the year's: nothing is left to forecast
+        forecast=None
+        if official is not None
+        else forecast_target(target, facts, actual, contract, on_date, until, history),
     )
 
 
@@ -229,11 +245,13 @@ def _count_status(target: Target, actual: float, expected: float, before: bool, 
     return "behind" if actual < expected else "on_track"
 
 
-def goal_statuses(contract: Contract, facts: YearFacts, on_date: date, until: str | None = None) -> list[GoalStatus]:
+def goal_statuses(
+    contract: Contract, facts: YearFacts, on_date: date, until: str | None = None, history: History = ()
+) -> list[GoalStatus]:
     unmatched = unmatched_answers(facts, until) if contract.rules.evaluations == "per_company_in_course_year" else []
     out = []
     for goal in contract.goals:
-        targets = tuple(target_status(t, goal, facts, contract, on_date, until) for t in goal.targets)
+        targets = tuple(target_status(t, goal, facts, contract, on_date, until, history) for t in goal.targets)
         evaluated = {ct for t in goal.targets if t.metric in ("evaluation_rate", "nps") for ct in t.params.course_types}
         out.append(
             GoalStatus(

@@ -13,7 +13,8 @@ from datetime import date
 from typing import Any
 
 from ehsj_core.events.validation import InvalidInput, Problem
-from ehsj_core.projections.metrics import Value
+from ehsj_core.projections.forecast import Forecast, elapsed
+from ehsj_core.projections.metrics import Value, round_half_up
 from ehsj_core.projections.moment import FactsAt, StatusReport
 from ehsj_core.projections.municipalities import MunicipalityFigures
 from ehsj_core.projections.status import GoalStatus, TargetStatus
@@ -53,6 +54,36 @@ class TargetRef:
     target_max: float | None
     expected_by_now: float | None
     unit: str | None
+    forecast: Forecast | None = None  # where the year will end (projections/forecast.py)
+
+
+@dataclass(frozen=True)
+class MunicipalityOutlook:
+    """The chief's municipality at the year end, if the year goes on as it has (the year's own rate,
+    forecast.elapsed): its specialised courses against its share of the population."""
+
+    specialised_so_far: int
+    expected_year_end: float  # the municipality's specialised courses by 31 December
+    expected_total: float  # … of all 17
+    population_share_pct: float
+    expected_share_pct: float | None
+    short_of_share: float  # courses more than expected the municipality needs to reach its share (≥ 0)
+
+
+def municipality_outlook(figures: MunicipalityFigures, total_so_far: int, year: int, on: date) -> MunicipalityOutlook:
+    share = elapsed(year, on)
+    scale = 1 / share if share > 0 else 0.0
+    mine, everyone = figures.specialised_courses * scale, total_so_far * scale
+    expected_share = None if everyone == 0 else round_half_up(100 * mine / everyone, 1)
+    short = max(0.0, everyone * figures.population_share_pct / 100 - mine)
+    return MunicipalityOutlook(
+        figures.specialised_courses,
+        round_half_up(mine, 1),
+        round_half_up(everyone, 1),
+        figures.population_share_pct,
+        expected_share,
+        round_half_up(short, 1),
+    )
 
 
 @dataclass(frozen=True)
@@ -83,6 +114,7 @@ class QuarterlyStatus:
     deviation_limit_pp: float | None  # the geography target of the contract (5B)
     previous: Period | None
     changes: tuple[Change, ...]  # empty for the first quarter
+    outlook: MunicipalityOutlook | None = None  # the municipality at the year end
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": "quarterly_status", **to_json(self)}
@@ -176,6 +208,7 @@ class Reminder:
     local_meeting_label: str | None
     trailing_rates: tuple[TargetRef, ...]  # evaluation and referral figures below target
     failed_dispatches: tuple[FailedDispatch, ...]
+    expected_to_miss: tuple[TargetRef, ...] = ()  # the forecast says the year will end short: first
 
     @property
     def is_empty(self) -> bool:
@@ -184,7 +217,7 @@ class Reminder:
     @property
     def attention_count(self) -> int:
         """How many things need attention (a quarter without a local meeting counts as one)."""
-        lists = (self.behind_pace, self.milestones, self.trailing_rates, self.failed_dispatches)
+        lists = (self.expected_to_miss, self.behind_pace, self.milestones, self.trailing_rates, self.failed_dispatches)
         return sum(map(len, lists)) + (self.quarter_without_local_meeting is not None)
 
     def as_dict(self) -> dict[str, Any]:
@@ -235,6 +268,9 @@ def build_quarterly(moment: FactsAt, period: Period, municipality: str) -> Quart
         deviation_limit_pp=_deviation_limit(status),
         previous=previous,
         changes=changes,
+        outlook=municipality_outlook(
+            to_date[name], sum(m.specialised_courses for m in to_date.values()), contract.year, status.as_of.on_date
+        ),
     )
 
 
@@ -282,6 +318,7 @@ def build_reminder(moment: FactsAt, on_date: date, failed_dispatches: list[Faile
     judged_on = status.as_of.on_date
     warning = contract.calendar.reminders.deadline_warning_days
     targets = _targets(status)
+    missing = tuple(_ref(g, t) for g, t in targets if t.forecast is not None and t.forecast.word == "expected_missed")
     behind = tuple(_ref(g, t) for g, t in targets if t.kind in PACE_KINDS and t.status == "behind")
     rates = tuple(_ref(g, t) for g, t in targets if t.kind in RATE_KINDS and t.status == "behind")
     alerts = tuple(
@@ -302,6 +339,7 @@ def build_reminder(moment: FactsAt, on_date: date, failed_dispatches: list[Faile
         local_meeting_label=label,
         trailing_rates=rates,
         failed_dispatches=tuple(failed_dispatches),
+        expected_to_miss=missing,
     )
 
 
@@ -348,6 +386,7 @@ def _ref(goal: GoalStatus, t: TargetStatus) -> TargetRef:
         t.target_max,
         t.expected_by_now,
         t.unit,
+        t.forecast,
     )
 
 

@@ -91,6 +91,20 @@ class GrowthOut(BaseModel):
     excess: float | None
 
 
+class ForecastOut(BaseModel):
+    """Where the year will end (projections/forecast.py): the expected value and its 10–90 % range."""
+
+    value: float
+    low: float
+    high: float
+    word: str = Field(description="expected_met, uncertain (the target inside the range) or expected_missed")
+    word_label: str
+    needed_per_week: float | None = Field(description="counts: how many a week the rest of the year needs")
+    needed_share_pct: float | None = Field(description="rates: the figure the answers still to come need")
+    method: str = Field(description="history (earlier years' pattern), own_rate, answers, or final")
+    history_years: list[int]
+
+
 class UnmatchedOut(BaseModel):
     course_type: str
     company_cvr: str
@@ -118,6 +132,7 @@ class TargetOut(BaseModel):
     decided_by: str = Field(description="official or own: which figure status and fulfilment follow")
     effect_parts: EffectPartsOut | None
     growth: GrowthOut | None
+    forecast: ForecastOut | None = Field(description="where the year will end; null where not forecast")
 
 
 class GoalOut(BaseModel):

@@ -365,6 +365,18 @@ BEHIND_ON_14_JUNE = {
 }
 
 
+EXPECTED_TO_MISS_ON_14_JUNE = {
+    ("1", "short_courses"),
+    ("1", "action_plans"),
+    ("2", "growth_plans"),
+    ("2", "development_plan_satisfaction"),
+    ("5A", "state_scheme_agreements"),
+    ("5A", "council_presentations"),
+    ("5A", "development_plan_referral_rate"),
+    ("7", "digital_business_model_courses"),
+}
+
+
 def test_the_reminder_lists_exactly_the_count_targets_behind_pace(tracker: Tracker) -> None:
     tracker.append({"events": small_log()}, by=Actor("Dorte Direktør"))
     position = tracker.log.head().position
@@ -379,10 +391,17 @@ def test_the_reminder_lists_exactly_the_count_targets_behind_pace(tracker: Track
     rates = {(t.goal_id, t.key): t.actual for t in reminder.trailing_rates}
     assert rates == {("2", "development_plan_satisfaction"): 0.0, ("5A", "development_plan_referral_rate"): 71.4}
     assert reminder.failed_dispatches == tuple(failed)
-    assert not reminder.is_empty and reminder.attention_count == 14 + 1 + 1 + 2 + 1
+    # Expected to miss (forecast.py): the counts with nothing yet by 14 June (165/365 of the year), whose
+    # 90 % Poisson bound 2.3026 × 200/165 = 2.8 is below the target, and two rates whose 10–90 % range
+    # lies under it (development plans: 0 of 1 satisfied; referrals from them: 5 of 7 = 71.4 %).
+    assert {(t.goal_id, t.key) for t in reminder.expected_to_miss} == EXPECTED_TO_MISS_ON_14_JUNE
+    assert {t.forecast.high for t in reminder.expected_to_miss if t.kind == "count"} == {2.8}  # type: ignore[union-attr]
+    assert not reminder.is_empty and reminder.attention_count == 8 + 14 + 1 + 1 + 2 + 1
 
     rendered = render(reminder)
-    assert rendered.subject.startswith("Påmindelse 14. juni 2019: 19 forhold kræver opmærksomhed")
+    assert rendered.subject.startswith("Påmindelse 14. juni 2019: 27 forhold kræver opmærksomhed")
+    missing_at, behind_at = rendered.text.index("Forventes ikke opfyldt"), rendered.text.index("bagud i forhold til")
+    assert missing_at < behind_at  # the targets expected to miss come first
     assert rendered.images == () and rendered.attachments == ()
     for t in reminder.behind_pace:
         assert t.label in rendered.text and f"forventet nu {labels.number(t.expected_by_now)}" in rendered.text

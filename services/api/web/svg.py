@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 from ehsj_core.progress import MunicipalityMonths, TargetMonths
+from ehsj_core.projections.forecast import Forecast
 from ehsj_core.projections.municipalities import MunicipalityFigures
 from ehsj_core.projections.status import TargetStatus
 from ehsj_core.reports.labels import MONTHS, STATUS_BAR_COLOURS, actual_text, number, points
@@ -61,6 +62,36 @@ def bar_geometry(t: TargetStatus) -> tuple[float, float | None, float | None]:
     return 0.0, None, None
 
 
+def _on_bar(t: TargetStatus, value: float) -> float | None:
+    """Where a figure of the target sits on its bar (0–1), on the bar's own scale."""
+    if t.kind == "count" and t.target:
+        return _clamp(value / t.target)
+    if t.kind == "range" and t.target_max:
+        return _clamp(value / t.target_max)
+    if t.kind == "rate":
+        return _clamp(value / 100)
+    if t.kind == "score":
+        return _clamp((value + 100) / 200)
+    return None
+
+
+def _forecast_marks(t: TargetStatus) -> tuple[list[str], str | None]:
+    """The forecast's 10–90 % range as a thin band under the bar, its value as a tick."""
+    f = t.forecast
+    if f is None or f.method == "final":
+        return [], None
+    low, high, value = _on_bar(t, f.low), _on_bar(t, f.high), _on_bar(t, f.value)
+    if low is None or high is None or value is None:
+        return [], None
+    band = (
+        f'<rect class="forecast-band" x="{_f(200 * low)}" y="17" width="{_f(max(1.0, 200 * (high - low)))}"'
+        f' height="4" fill="{INK}" fill-opacity="0.35"/>'
+    )
+    tick = f'<rect x="{_f(max(0.0, 200 * value - 1))}" y="15" width="2" height="8" fill="{INK}"/>'
+    said = f"prognose for årets udgang {number(f.value)} ({number(f.low)}–{number(f.high)}), {f.word_label}"
+    return [band, tick], said
+
+
 def progress_bar(t: TargetStatus) -> Markup:
     filled, pace, mark = bar_geometry(t)
     colour = STATUS_BAR_COLOURS.get(t.status, MUTED)
@@ -85,19 +116,25 @@ def progress_bar(t: TargetStatus) -> Markup:
             f'<line x1="{x}" x2="{x}" y1="0" y2="20" stroke="{INK}" stroke-width="2" vector-effect="non-scaling-stroke"/>'
         )
         said.append(f"forventet i dag {number(t.expected_by_now)}")
+    marks, forecast_said = _forecast_marks(t)
+    parts.extend(marks)
+    if forecast_said:
+        said.append(forecast_said)
     label = escape("; ".join(said))
     return Markup(
-        f'<svg class="bar" viewBox="0 -2 200 24" role="img" aria-label="{label}" preserveAspectRatio="none">'
+        f'<svg class="bar" viewBox="0 -2 200 25" role="img" aria-label="{label}" preserveAspectRatio="none">'
         f"<title>{label}</title>{''.join(parts)}</svg>"
     )
 
 
-def monthly_chart(series: TargetMonths) -> Markup:
-    """The figure at each month's end; for a count, the even pace towards the target as a line."""
+def monthly_chart(series: TargetMonths, forecast: Forecast | None = None) -> Markup:
+    """The figure at each month's end; for a count, the even pace towards the target as a line; with
+    a forecast, its value and 10–90 % range at the end of December."""
     width, height, left, bottom, top = 560, 220, 48, 28, 14
     values = [float(v) if v is not None else None for _m, v in series.months]
     low = -100.0 if series.kind == "score" else 0.0
-    high = max([v for v in values if v is not None] + [series.target or 0, 1])
+    shown = forecast if forecast is not None and forecast.method != "final" else None
+    high = max([v for v in values if v is not None] + [series.target or 0, 1] + ([shown.high] if shown else []))
     high = 100.0 if series.kind in ("rate", "score") else nice_ceiling(high)
     plot_w, plot_h = width - left - 8, height - top - bottom
     step = plot_w / 12
@@ -132,9 +169,21 @@ def monthly_chart(series: TargetMonths) -> Markup:
             parts.append(
                 f'<line x1="{left}" y1="{_f(y(series.target))}" x2="{left + plot_w}" y2="{_f(y(series.target))}" stroke="{INK}" stroke-width="2" stroke-dasharray="6 4"/>'
             )
+    if shown is not None:
+        x = _f(left + plot_w - step / 2)
+        parts.append(
+            f'<line x1="{x}" x2="{x}" y1="{_f(y(min(high, shown.high)))}" y2="{_f(y(max(low, shown.low)))}"'
+            f' stroke="{INK}" stroke-width="3" stroke-opacity="0.45"/>'
+        )
+        parts.append(f'<circle cx="{x}" cy="{_f(y(min(high, shown.value)))}" r="5" fill="{INK}"/>')
     label = escape(
         f"{series.label}: månedsudvikling; stiplet linje: måltallet"
         + (" fordelt jævnt over året" if series.kind in ("count", "range") else "")
+        + (
+            f"; prik i december: prognosen {number(shown.value)} ({number(shown.low)}–{number(shown.high)})"
+            if shown is not None
+            else ""
+        )
     )
     return Markup(
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{label}"><title>{label}</title>{"".join(parts)}</svg>'

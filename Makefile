@@ -54,12 +54,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-# The suite covered 90 % on 1 December 2026 (lines of ehsj_core and services; the processes
+# The suite covered 91.8 % on 1 December 2026 (lines of ehsj_core and services; the processes
 # the tests start not counted): raise it as coverage grows, never lower it.
-COVERAGE_FLOOR := 88
+COVERAGE_FLOOR := 90
 
 pytest: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadgroup -q --cov=ehsj_core --cov=services --cov-report=term:skip-covered \
+	$(PY) -m pytest -n 2 --dist loadgroup -q --durations=15 --cov=ehsj_core --cov=services --cov-report=term:skip-covered \
 		--cov-fail-under=$(COVERAGE_FLOOR)
 
 ## hooks: the same ruff and mypy as local pre-commit hooks (.pre-commit-config.yaml)

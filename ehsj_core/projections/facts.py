@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import marshal
 from bisect import bisect_right, insort
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -104,6 +104,10 @@ class YearFacts:
     evaluation_effects: Tally[EffectKey] = field(default_factory=dict)
     counted_scores: Tally[CountedScoreKey] = field(default_factory=dict)
     counted_effects: Tally[CountedEffectKey] = field(default_factory=dict)
+    # … the contributions that still count (no later answer): what a status as of now reads, without
+    # scanning the months of every superseded answer
+    latest_scores: Tally[ScoreKey] = field(default_factory=dict)  # the month part: "" (none)
+    latest_effects: Tally[EffectKey] = field(default_factory=dict)
     unmatched: Tally[UnmatchedKey] = field(default_factory=dict)
     effect_measurements: Tally[MeasurementKey] = field(default_factory=dict)
     official_figures: Tally[OfficialKey] = field(default_factory=dict)
@@ -307,7 +311,7 @@ def _evaluation(f: YearFacts, d: EvaluationReceivedView, day: str, sign: int) ->
     _bump(scores, (ct, "nps", d.nps, month), sign)
     _bump(scores, (ct, "satisfaction", d.satisfaction, month), sign)
     _bump(scores, (ct, "competence", d.consultant_competence, month), sign)
-    _bump(f.evaluation_effects, (ct, frozenset(d.effect), month), sign)
+    _bump(f.evaluation_effects, (ct, _effect_set(d.effect), month), sign)
 
 
 def _effect_measurement(f: YearFacts, d: EffectMeasurementReportedView, _day: str, sign: int) -> None:
@@ -329,6 +333,12 @@ def _official_figure(f: YearFacts, d: OfficialFigureReportedView, _day: str, sig
 
 # --- evaluations placed by the course they follow -------------------------------------------------------
 _DAYS: dict[str, str] = {}  # each ISO day once: the days kept per company share their string objects
+_EFFECT_SETS: dict[frozenset[str], frozenset[str]] = {}  # each of the (at most 31) answer sets once
+
+
+def _effect_set(answers: Sequence[str]) -> frozenset[str]:
+    found = frozenset(answers)
+    return _EFFECT_SETS.setdefault(found, found)
 
 
 def _course_day(facts: LogFacts, house: str, d: CourseCompletedView, day: str, sign: int) -> None:
@@ -369,7 +379,7 @@ def _answer(facts: LogFacts, house: str, d: EvaluationReceivedView, day: str, si
         d.nps,
         d.satisfaction,
         d.consultant_competence,
-        frozenset(d.effect),
+        _effect_set(d.effect),
     )
     given = book.answers.get(key)
     if sign > 0:
@@ -451,6 +461,12 @@ def _count(facts: LogFacts, house: str, ct: str, company: int, item: Counted, si
         _bump(scores, (ct, "satisfaction", satisfaction, start, end), sign)
         _bump(scores, (ct, "competence", competence, start, end), sign)
         _bump(year.counted_effects, (ct, effect, start, end), sign)
+        if end is None:
+            latest = year.latest_scores
+            _bump(latest, (ct, "nps", nps, ""), sign)
+            _bump(latest, (ct, "satisfaction", satisfaction, ""), sign)
+            _bump(latest, (ct, "competence", competence, ""), sign)
+            _bump(year.latest_effects, (ct, effect, ""), sign)
     if sign < 0 and year.is_empty():
         del facts.years[key]
 

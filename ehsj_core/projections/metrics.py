@@ -107,6 +107,11 @@ def answers(
     types = set(course_types)
     out: Counter[int] = Counter()
     if rules.evaluations == "per_company_in_course_year":
+        if until is None:  # as of now: the latest answers alone, a small tally
+            for (ct, q, score, _none), n in f.latest_scores.items():
+                if ct in types and q == question:
+                    out[score] += n
+            return out
         for (ct, q, score, _start, _end), n in _counting(f.counted_scores, until):
             if ct in types and q == question:
                 out[score] += n
@@ -124,6 +129,11 @@ def effect_answers(
     types = set(course_types)
     out: Counter[frozenset[str]] = Counter()
     if rules.evaluations == "per_company_in_course_year":
+        if until is None:
+            for (ct, combo, _none), n in f.latest_effects.items():
+                if ct in types:
+                    out[combo] += n
+            return out
         for (ct, combo, _start, _end), n in _counting(f.counted_effects, until):
             if ct in types:
                 out[combo] += n

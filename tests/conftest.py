@@ -16,6 +16,7 @@ from ehsj_core.tracker import Tracker
 from ehsj_core.users import create_user
 from services.api.app import create_app
 from tests.services import fresh_postgres_database
+from tests.webclient import create_people
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "contracts"
@@ -52,6 +53,15 @@ def tracker(settings: Settings, engine: Engine) -> Tracker:
 @pytest.fixture
 def client(settings: Settings, tracker: Tracker) -> Iterator[TestClient]:
     with TestClient(create_app(settings, tracker)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def web(settings: Settings, tracker: Tracker) -> Iterator[TestClient]:
+    """The web app over HTTPS (its session cookie is Secure), with one user of every role
+    (`tests.webclient.create_people`) to sign in as."""
+    create_people(tracker.engine)
+    with TestClient(create_app(settings, tracker), base_url="https://testserver") as test_client:
         yield test_client
 
 

@@ -3,21 +3,17 @@ chief's quarterly e-mail — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 from fastapi.testclient import TestClient
 
 from ehsj_core.reports.data import build_quarterly
 from ehsj_core.reports.periods import Period
 from ehsj_core.reports.render import render
-from ehsj_core.settings import Settings
 from ehsj_core.tracker import Tracker
-from services.api.app import create_app
 from tests.conftest import auth
 from tests.factories import Actor, course
-from tests.webclient import create_people, sign_in
+from tests.webclient import sign_in
 
 KAREN = Actor("Karen Konsulent", "consultant")
 
@@ -50,13 +46,6 @@ def test_the_api_gives_each_count_target_its_forecast(client: TestClient, tokens
     }
     milestone = next(t for g in body["goals"] for t in g["targets"] if t["kind"] == "milestone")
     assert milestone["forecast"] is None
-
-
-@pytest.fixture
-def web(settings: Settings, tracker: Tracker) -> Iterator[TestClient]:
-    create_people(tracker.engine)
-    with TestClient(create_app(settings, tracker), base_url="https://testserver") as client:
-        yield client
 
 
 def test_the_quarterly_email_and_the_pages_show_where_the_year_will_end(web: TestClient, tracker: Tracker) -> None:

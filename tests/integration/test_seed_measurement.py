@@ -4,19 +4,16 @@ audit diff, and the dashboard — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from ehsj_core.events.rulebook import Forbidden
-from ehsj_core.settings import Settings
 from ehsj_core.tracker import Tracker
-from services.api.app import create_app
 from tests.conftest import auth
 from tests.factories import Actor, course, cvr
-from tests.webclient import create_people, sign_in
+from tests.webclient import sign_in
 
 DIRECTOR, CONSULTANT = Actor("Dorte Direktør", "director"), Actor("Karen Konsulent", "consultant")
 
@@ -120,13 +117,6 @@ def test_an_official_figure_for_a_closed_year_needs_the_director_and_an_unmatche
         {"course_type": "growth_plan", "company_cvr": cvr(9), "answered_on": "2019-05-06"}
     ]
     assert _target(body, "2", "growth_plan_nps")["actual"] is None
-
-
-@pytest.fixture
-def web(settings: Settings, tracker: Tracker) -> Iterator[TestClient]:
-    create_people(tracker.engine)
-    with TestClient(create_app(settings, tracker), base_url="https://testserver") as client:
-        yield client
 
 
 def test_the_dashboard_shows_the_official_figure_the_goal_groups_and_the_unmatched_answers(

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
 from ehsj_core.accounts import list_accounts
 from ehsj_core.notify.dispatch import prepare
 from ehsj_core.notify.recipients import add_demo_recipients
-from ehsj_core.settings import Settings
 from ehsj_core.tracker import Tracker
-from services.api.app import create_app
 from tests.factories import Actor, course, cvr, retraction
-from tests.webclient import create_people, sign_in, token_of
-
-
-@pytest.fixture
-def web(settings: Settings, tracker: Tracker) -> Iterator[TestClient]:
-    create_people(tracker.engine)
-    with TestClient(create_app(settings, tracker), base_url="https://testserver") as client:
-        yield client
+from tests.webclient import sign_in, token_of
 
 
 def test_the_history_filters_by_company_name_across_the_events_that_carry_only_its_cvr(

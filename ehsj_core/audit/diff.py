@@ -171,7 +171,7 @@ def diff(start: FactsAt, end: FactsAt, log: LogReader, tz: ZoneInfo, limit: int 
     closes = log.closes(upto=after_at.position)
     between = list(log.read_all(after=before_at.position, upto=after_at.position))
     retracted = log.get_many([e.data.target_event_id for e in between if isinstance(e.data, EventRetractedView)])
-    year_of = _years(log, contract.house, [*between, *retracted.values()])
+    year_of = counting_years(log, contract.house, [*between, *retracted.values()])
     events_between, in_year, candidates = 0, 0, []
     for event in between:
         events_between += 1
@@ -209,12 +209,17 @@ def _pairs(before: StatusReport, after: StatusReport) -> list[tuple[str, TargetS
     return [(g.id, t, old[(g.id, t.key)]) for g in after.goals for t in g.targets]
 
 
-def _years(log: LogReader, house: str, events: Sequence[RecordedEvent]) -> Callable[[RecordedEvent], int]:
-    """The year each event counts in (events/years.py), an evaluation's looked up by its course."""
+def counting_years(
+    log: LogReader, house: str, events: Sequence[RecordedEvent], coursed: set[tuple[str, str]] | None = None
+) -> Callable[[RecordedEvent], int]:
+    """The year each of `events` counts in (events/years.py), an evaluation's looked up by its course
+    (only for the companies in `coursed` when given: any other answer counts in its own year or nowhere)."""
     answers = [
         (e.data.course_type, e.data.company_cvr, e.occurred_on)
         for e in events
-        if isinstance(e.data, EvaluationReceivedView) and e.house == house
+        if isinstance(e.data, EvaluationReceivedView)
+        and e.house == house
+        and (coursed is None or (e.data.course_type, e.data.company_cvr) in coursed)
     ]
     latest = log.latest_courses(house, answers)
 

@@ -13,7 +13,6 @@ whose reports include an earlier final statement of the year is a corrected one 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from fractions import Fraction
@@ -24,13 +23,13 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlalchemy.engine import Engine
 
-from ehsj_core.audit.diff import EventRef
+from ehsj_core.audit.diff import EventRef, counting_years
 from ehsj_core.events.closes import Close
 from ehsj_core.events.reader import LogReader
-from ehsj_core.events.records import PERIOD_CLOSED, RETRACTED, RecordedEvent
+from ehsj_core.events.records import PERIOD_CLOSED, RETRACTED
 from ehsj_core.events.schemas import YEAR_IN_DATA
-from ehsj_core.events.views import EvaluationReceivedView, EventRetractedView
-from ehsj_core.events.years import EVALUATION, counts_in_year
+from ehsj_core.events.views import EventRetractedView
+from ehsj_core.events.years import EVALUATION
 from ehsj_core.notify import ledger
 from ehsj_core.projections.metrics import round_half_up
 from ehsj_core.projections.moment import FactsAt
@@ -256,7 +255,7 @@ def _after_close(
             )
             if e.type not in (RETRACTED, PERIOD_CLOSED)
         ]
-        own_year = _counting_year(log, house, own, None)  # an answer may belong to a course of the year before
+        own_year = counting_years(log, house, own)  # an answer may belong to a course of the year before
         found.update((e.position, EventRef.of(e)) for e in own if own_year(e) == year)
         later = list(
             log.read_all(
@@ -269,7 +268,7 @@ def _after_close(
         )
         retractions = list(log.read_all(after=close.position, upto=end, types=[RETRACTED]))
         targets = log.get_many([e.data.target_event_id for e in retractions if isinstance(e.data, EventRetractedView)])
-        year_of = _counting_year(log, house, [*later, *targets.values()], coursed)
+        year_of = counting_years(log, house, [*later, *targets.values()], coursed)
         found.update((e.position, EventRef.of(e)) for e in later if year_of(e) == year)
         for event in retractions:
             target = targets.get(event.data.target_event_id) if isinstance(event.data, EventRetractedView) else None
@@ -277,24 +276,3 @@ def _after_close(
                 continue
             found[event.position] = EventRef.of(event)
     return [found[p] for p in sorted(found)]
-
-
-def _counting_year(
-    log: LogReader, house: str, events: list[RecordedEvent], coursed: set[tuple[str, str]] | None
-) -> Callable[[RecordedEvent], int]:
-    """The year each event counts in; an evaluation's looked up by its course (only for the companies
-    in `coursed`, when given: an answer of any other counts in its own year or nowhere)."""
-    answers = [
-        (e.data.course_type, e.data.company_cvr, e.occurred_on)
-        for e in events
-        if isinstance(e.data, EvaluationReceivedView)
-        and (coursed is None or (e.data.course_type, e.data.company_cvr) in coursed)
-    ]
-    latest = log.latest_courses(house, answers)
-
-    def year_of(event: RecordedEvent) -> int:
-        return counts_in_year(
-            event.type, event.occurred_on, event.data, lambda ct, cvr, day: latest.get((ct, cvr, day))
-        )
-
-    return year_of

@@ -120,6 +120,14 @@ class Settings(BaseSettings):
         default=180, ge=1, description="`ehsj health scheduler` fails when the newest heartbeat is older than this"
     )
 
+    # --- issue 11: sessions and sign-in throttling ---
+
+    # --- issue 11: single sign-on (OpenID Connect) ---
+
+    # --- issue 11: upload limits ---
+
+    # --- issue 11: headers behind a TLS proxy ---
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:

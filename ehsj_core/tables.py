@@ -159,3 +159,12 @@ class SchedulerHeartbeat(SQLModel, table=True):
     last_run_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     host: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
     pid: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+
+
+# --- issue 11: sessions, sign-in throttling, API tokens (migration 0006) ---
+
+
+# --- issue 11: personal data keys (migration 0007) ---
+
+
+# --- issue 11: access log (migration 0008) ---

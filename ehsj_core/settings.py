@@ -121,12 +121,86 @@ class Settings(BaseSettings):
     )
 
     # --- issue 11: sessions and sign-in throttling ---
+    session_idle_seconds: int = Field(
+        default=3600, ge=300, description="a web session ends after this long without a request"
+    )
+    signin_max_failures: int = Field(
+        default=5, ge=1, description="failed sign-ins to one account name within the window that lock it"
+    )
+    signin_max_failures_per_address: int = Field(
+        default=20, ge=1, description="failed sign-ins from one client address within the window that lock it"
+    )
+    signin_window_seconds: int = Field(default=900, ge=1, description="the window the failed sign-ins count in")
+    signin_lock_seconds: int = Field(
+        default=900, ge=1, description="a locked account or address is refused this long after its last failure"
+    )
 
     # --- issue 11: single sign-on (OpenID Connect) ---
+    oidc_discovery_url: str | None = Field(
+        default=None,
+        description="the identity provider's OpenID configuration (https://…/.well-known/openid-configuration; "
+        "Entra ID: https://login.microsoftonline.com/<tenant id>/v2.0/.well-known/openid-configuration); "
+        "unset: no single sign-on, passwords only",
+    )
+    oidc_client_id: str | None = Field(default=None, description="this app's client id at the provider")
+    oidc_client_secret: SecretStr | None = None  # or the file <secrets dir>/ehsj_oidc_client_secret
+    oidc_scopes: str = Field(default="openid profile email", description="scopes asked for; must include openid")
+    oidc_groups_claim: str = Field(
+        default="groups", description="the ID token claim with the user's groups (Entra ID: groups, or roles)"
+    )
+    oidc_group_map: str = Field(
+        default="{}",
+        description='JSON: group → {"role": …, "municipality": … (a chief), "house": … (optional)}; '
+        "the groups claim's values are matched exactly (ehsj_core/oidc.py)",
+    )
+    oidc_button_label: str = Field(
+        default="Log ind med organisationens konto", description="the sign-in page's single sign-on button"
+    )
+
+    @model_validator(mode="after")
+    def _valid_single_sign_on(self) -> Settings:
+        """A wrong map or a missing client id stops the process at startup, not a user at sign-in."""
+        from ehsj_core.oidc import sso_settings_problem  # the map's rules live with the mapping
+
+        problem = sso_settings_problem(self)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
     # --- issue 11: upload limits ---
+    import_max_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=1024,
+        description="the largest import file (CSV or XLSX) in bytes; a larger upload is refused (HTTP 413) "
+        "before its body is read, a larger file before it is read (the CLI)",
+    )
+    import_max_uncompressed_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=1024,
+        description="an XLSX is a zip: the most its parts may fill unpacked, summed, as its zip directory "
+        "declares (checked before parsing; the reader never unpacks past the declared sizes)",
+    )
+    import_max_rows: int = Field(
+        default=100_000,
+        ge=1,
+        description="the most data rows of one import (the header not counted); checked against an XLSX's "
+        "declared dimension before parsing and while reading every file",
+    )
 
     # --- issue 11: headers behind a TLS proxy ---
+    behind_tls_proxy: bool = Field(
+        default=False,
+        description="the app is reached only through a proxy that terminates TLS: every answer carries "
+        "Strict-Transport-Security (HSTS), so browsers use HTTPS only for this host",
+    )
+    hsts_max_age_seconds: int = Field(
+        default=31_536_000, ge=0, description="how long browsers remember HTTPS only (HSTS max-age; one year)"
+    )
+    access_log_retention_days: int = Field(
+        default=730,
+        ge=0,
+        description="access-log entries older than this are deleted when a new one is written; 0: kept for ever",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -93,8 +93,8 @@ class StoredContract(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
-    """A person or a client: an API token (its SHA-256, never in clear) and, to sign in to the web
-    app, a password (its argon2 hash)."""
+    """A person or a client: API tokens (table `api_tokens`) and, to sign in to the web app, a
+    password (its argon2 hash)."""
 
     __tablename__ = "users"
 
@@ -102,10 +102,12 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=128, sa_column_kwargs={"unique": True})
     role: str = Field(max_length=16)
     municipality: str | None = Field(default=None, max_length=64)
-    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     password_hash: str | None = Field(default=None, max_length=255)  # argon2; None: API token only
     disabled: bool = False
     created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    # single sign-on (ehsj_core/oidc.py): the provider's issuer and subject, unique together (migration 0009)
+    oidc_issuer: str | None = Field(default=None, max_length=255)
+    oidc_subject: str | None = Field(default=None, max_length=255)
 
 
 metadata = SQLModel.metadata
@@ -162,9 +164,103 @@ class SchedulerHeartbeat(SQLModel, table=True):
 
 
 # --- issue 11: sessions, sign-in throttling, API tokens (migration 0006) ---
+class WebSession(SQLModel, table=True):
+    """A signed-in browser (`ehsj_core/sessions.py`). The cookie holds a random token; only its
+    SHA-256 is stored here. Personal data: the browser and the client address."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (sa.Index("ix_web_sessions_user_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    csrf_token: str = Field(max_length=64)
+    method: str = Field(max_length=16)  # password, oidc
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    last_seen_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    ended_reason: str | None = Field(default=None, max_length=32)
+    user_agent: str | None = Field(default=None, max_length=300)
+    ip: str | None = Field(default=None, max_length=64)
+
+
+class ApiToken(SQLModel, table=True):
+    """A user's named API token (its SHA-256, never in clear); a user may have several."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (sa.Index("ix_api_tokens_user_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    revoked_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+
+
+class SignInFailure(SQLModel, table=True):
+    """One failed sign-in: the account name as typed, case-folded (also names no user has), and the
+    client address (`ehsj_core/throttle.py`). Rows older than the window plus the lock are purged."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        sa.Index("ix_sign_in_failures_account", "account", "failed_at"),
+        sa.Index("ix_sign_in_failures_ip", "ip", "failed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=200)
+    ip: str | None = Field(default=None, max_length=64)
+    failed_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
 
 
 # --- issue 11: personal data keys (migration 0007) ---
+class SubjectKey(SQLModel, table=True):
+    """One data subject (a company or a consultant) and the AES-256 key its personal fields in the
+    log are sealed with (`ehsj_core/privacy`). `subject` is a random pseudonym that the log carries
+    in clear; `lookup` (HMAC of the identifier with the installation's pepper) finds it again from a
+    CVR or a name; `label` is the name for the history's search. Forgetting the subject sets key,
+    lookup and label to NULL and `erased_at`: the row stays, so readers say "slettet"."""
+
+    __tablename__ = "subject_keys"
+
+    subject: str = Field(sa_column=sa.Column(sa.String(18), primary_key=True))
+    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    lookup: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), unique=True))
+    label: str | None = Field(default=None, sa_column=sa.Column(sa.String(800)))
+    key: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    erased_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+
+
+class PrivacyPepper(SQLModel, table=True):
+    """The installation's secret for `SubjectKey.lookup` (one row, made by migration 0007)."""
+
+    __tablename__ = "privacy_pepper"
+
+    id: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
+    pepper: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
 
 
 # --- issue 11: access log (migration 0008) ---
+
+
+class AccessLogEntry(SQLModel, table=True):
+    """Who read recipients' addresses, searched the history by CVR or name, or exported the log
+    (`ehsj_core/access_log.py`). Written before the answer; read by the director only."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (sa.Index("ix_access_log_at", "at"), sa.Index("ix_access_log_user_name", "user_name"))
+
+    id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    )
+    at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    user_name: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+    role: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))  # None: the command line
+    action: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    detail: dict[str, Any] = Field(sa_column=sa.Column(JSONData, nullable=False))
+    channel: str = Field(sa_column=sa.Column(sa.String(8), nullable=False))  # web, api, cli
+    client: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))  # the client's address

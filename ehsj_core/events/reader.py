@@ -7,13 +7,19 @@ is, since a hash and a retried append are judged on exactly what was stored.
 
 "Is it retracted, as of position P?" is one look-up in the retraction index (`retractions`, written
 in the same transaction as the retraction): nothing here scans the log for retractions.
+
+Sealed personal fields (`ehsj_core/privacy/sealing.py`) are opened here, where rows become
+`RecordedEvent`s, with one key query per batch of rows (`_recorded`): every page, report, export for
+people and API answer reads through this module, so a field whose subject was erased reads
+"slettet" on all of them. The fold (`fold_rows`) opens nothing: it reads a consultant as their
+pseudonym. The chain (`chain_rows`, the audit export) gets the ciphertext, as stored and hashed.
 Functions taking a `Connection` run inside a caller's transaction — the rule book's, under the
 append lock; `LogReader` opens its own connections.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -44,6 +50,18 @@ from ehsj_core.events.records import (
 )
 from ehsj_core.events.upcasting import upcast
 from ehsj_core.events.views import VIEWS, CourseCompletedView, EventView
+from ehsj_core.privacy import keys as subject_keys
+from ehsj_core.privacy.keys import Opened, subjects_table
+from ehsj_core.privacy.sealing import (
+    ERASED,
+    SEALED,
+    consultant_identity,
+    for_fold,
+    is_pseudonym,
+    sealed_subjects,
+    subject_of,
+    unseal,
+)
 from ehsj_core.tables import CompanyName, RetractionIndex, StoredEvent
 
 events_table: sa.Table = StoredEvent.__table__  # type: ignore[attr-defined]
@@ -73,8 +91,12 @@ def json_text(table: sa.Table, key: str, dialect: str) -> ColumnElement[str]:
     return sa.type_coerce(table.c.data.op("->>")(literal), sa.String)
 
 
-def to_recorded_event(row: Any) -> RecordedEvent:
-    version, data = upcast(row.type, row.schema_version, row.data)
+def to_recorded_event(
+    row: Any, subjects: Mapping[str, Opened], keys: Mapping[str, bytes | None], memo: dict[str, Any]
+) -> RecordedEvent:
+    """The row as readers get it, its sealed fields opened with `keys` and its `recorded_by` named
+    with `subjects` (both from `_opened`); a field of an erased subject reads "slettet"."""
+    version, data = upcast(row.type, row.schema_version, unseal(row.data, keys, row.recorded_by, memo))
     return RecordedEvent(
         position=row.position,
         event_id=row.event_id,
@@ -83,11 +105,34 @@ def to_recorded_event(row: Any) -> RecordedEvent:
         house=row.house,
         occurred_on=row.occurred_on,
         recorded_at=utc(row.recorded_at),
-        recorded_by=row.recorded_by,
+        recorded_by=_name(row.recorded_by, subjects),
         data=VIEWS[row.type](**data),
         prev_hash=row.prev_hash,
         hash=row.hash,
     )
+
+
+def _name(recorded_by: str, subjects: Mapping[str, Opened]) -> str:
+    """Who logged an event: the name of the pseudonym stored since sealing, or the name stored before."""
+    if not is_pseudonym(recorded_by):
+        return recorded_by
+    found = subjects.get(recorded_by)
+    return ERASED if found is None or found.label is None else found.label
+
+
+def _opened(conn: Connection, rows: Sequence[Any]) -> dict[str, Opened]:
+    """The subjects these rows need opened (their sealed fields, who logged them), in one query."""
+    wanted = [s for row in rows for s in sealed_subjects(row.data)]
+    wanted += [row.recorded_by for row in rows if is_pseudonym(row.recorded_by)]
+    return subject_keys.opened(conn, wanted) if wanted else {}
+
+
+def _recorded(conn: Connection, rows: Sequence[Any]) -> list[RecordedEvent]:
+    """The rows as `RecordedEvent`s, with one look-up of the subjects they need."""
+    subjects = _opened(conn, rows)
+    keys = {subject: found.key for subject, found in subjects.items()}
+    memo: dict[str, Any] = {}
+    return [to_recorded_event(row, subjects, keys, memo) for row in rows]
 
 
 def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
@@ -109,8 +154,12 @@ def summaries(conn: Connection, event_ids: Sequence[str]) -> dict[str, StoredSum
     found: dict[str, StoredSummary] = {}
     columns = (_t.c.event_id, _t.c.position, _t.c.type, _t.c.house, _t.c.occurred_on, _t.c.recorded_by, _t.c.data)
     for chunk in _chunks(event_ids):
-        for row in conn.execute(sa.select(*columns).where(_t.c.event_id.in_(chunk))):
-            found[row.event_id] = StoredSummary(*row)
+        rows = conn.execute(sa.select(*columns).where(_t.c.event_id.in_(chunk))).all()
+        subjects = _opened(conn, rows)
+        keys = {subject: opened.key for subject, opened in subjects.items()}
+        for row in rows:  # opened: a retried append is compared with the data as it was logged
+            data = unseal(row.data, keys, row.recorded_by)
+            found[row.event_id] = StoredSummary(*row[:-2], _name(row.recorded_by, subjects), data)
     return found
 
 
@@ -162,6 +211,7 @@ def closes(conn: Connection, upto: int | None = None) -> CloseHistory:
     if not rows:
         return CloseHistory(())
     reopened = retracted_among(conn, [r.event_id for r in rows], upto)
+    subjects = _opened(conn, rows)
     return CloseHistory(
         tuple(
             Close(
@@ -170,7 +220,7 @@ def closes(conn: Connection, upto: int | None = None) -> CloseHistory:
                 event_id=r.event_id,
                 position=r.position,
                 recorded_at=utc(r.recorded_at),
-                recorded_by=r.recorded_by,
+                recorded_by=_name(r.recorded_by, subjects),
                 note=r.data.get("note"),
                 reopened_at=reopened[r.event_id].position if r.event_id in reopened else None,
             )
@@ -192,6 +242,8 @@ def _fold_rows(rows: Iterable[tuple[int, str, int, str, str, str | bytes]]) -> I
     loads, views = orjson.loads, VIEWS
     for position, type_, version, house, day, raw in rows:
         data = loads(raw)
+        if SEALED in data:
+            data = for_fold(data)
         if version != 1:
             _version, data = upcast(type_, version, data)
         yield position, type_, house, day, views[type_](**data)
@@ -242,14 +294,14 @@ class LogReader:
     def get(self, event_id: str) -> RecordedEvent | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(_t).where(_t.c.event_id == event_id)).first()
-        return None if row is None else to_recorded_event(row)
+            return None if row is None else _recorded(conn, [row])[0]
 
     def get_many(self, event_ids: Sequence[str]) -> dict[str, RecordedEvent]:
         found: dict[str, RecordedEvent] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks(event_ids):
-                for row in conn.execute(sa.select(_t).where(_t.c.event_id.in_(chunk))):
-                    found[row.event_id] = to_recorded_event(row)
+                rows = conn.execute(sa.select(_t).where(_t.c.event_id.in_(chunk))).all()
+                found.update((e.event_id, e) for e in _recorded(conn, rows))
         return found
 
     def read_all(
@@ -286,7 +338,8 @@ class LogReader:
             query = sa.select(_t).where(_t.c.position > cursor, *where).order_by(_t.c.position).limit(READ_BATCH)
             with self.engine.connect() as conn:
                 rows = conn.execute(query).all()
-            yield from map(to_recorded_event, rows)
+                events = _recorded(conn, rows)
+            yield from events
             if len(rows) < READ_BATCH:
                 return
             cursor = rows[-1].position
@@ -305,7 +358,7 @@ class LogReader:
         if q.occurred_to:
             query = query.where(_t.c.occurred_on <= q.occurred_to)
         with self.engine.connect() as conn:
-            return [to_recorded_event(row) for row in conn.execute(query)]
+            return _recorded(conn, conn.execute(query).all())
 
     # --- retractions ----------------------------------------------------------------------------------------
     def retracted_ids(self, upto: int | None = None) -> set[str]:
@@ -433,14 +486,19 @@ class LogReader:
             .limit(50)
         )
         with self.engine.connect() as conn:
-            events = [to_recorded_event(r) for r in conn.execute(query)]
+            events = _recorded(conn, conn.execute(query).all())
             retracted = retracted_among(conn, [e.event_id for e in events])
         live = [e for e in events if e.event_id not in retracted]
         placed = next((e for e in live if getattr(e.data, "municipality", None)), None)
         if placed is None:
             return None
         name = next(
-            (e.data.company_name for e in live if isinstance(e.data, CourseCompletedView) and e.data.company_name), None
+            (
+                e.data.company_name
+                for e in live
+                if isinstance(e.data, CourseCompletedView) and e.data.company_name not in (None, ERASED)
+            ),
+            None,
         )
         return CompanyHint(cvr, str(getattr(placed.data, "municipality", "")), name, placed.position)
 
@@ -464,6 +522,12 @@ class LogReader:
         folded = getattr(sa.func, _CASEFOLD)(column) if self.dialect == "sqlite" else sa.func.lower(column)
         return folded.like(_containing(text), escape="\\")
 
+    def _subjects_named(self, conn: Connection, kind: str, text: str) -> list[str]:
+        """The living subjects of a kind whose name contains `text` (erased ones have no name)."""
+        s = subjects_table
+        query = sa.select(s.c.subject).where(s.c.kind == kind, self._contains(s.c.label, text))
+        return list(conn.execute(query.limit(MANY_COMPANIES)).scalars())
+
     def _named(self, conn: Connection, text: str) -> ColumnElement[bool]:
         """Events of the companies whose logged name contains `text`: a name is written on courses;
         referrals and evaluations carry the CVR only, so a name finds every event of those CVRs.
@@ -483,7 +547,14 @@ class LogReader:
         else:
             cvrs = sorted({cvr for cvr, _name in pairs if cvr})
             names = sorted({name for cvr, name in pairs if not cvr})
-        return sa.or_(cvr_column.in_(cvrs), sa.and_(_t.c.type == "course.completed", name_column.in_(names)))
+        # A course without CVR logged since sealing names its company by pseudonym only.
+        refs = self._subjects_named(conn, "company", text)
+        course = _t.c.type == "course.completed"
+        return sa.or_(
+            cvr_column.in_(cvrs),
+            sa.and_(course, name_column.in_(names)),
+            sa.and_(course, json_text(_t, "company_ref", self.dialect).in_(refs)),
+        )
 
     def _history_conditions(self, conn: Connection, house: str, q: HistoryQuery) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = [self._unindexed(_t.c.house) == house]
@@ -493,8 +564,16 @@ class LogReader:
             where.append(json_text(_t, "municipality", self.dialect) == q.municipality)
         if q.consultant and q.consultant.strip():
             text = q.consultant.strip()
-            consultant = json_text(_t, "consultant", self.dialect)
-            where.append(sa.or_(self._contains(_t.c.recorded_by, text), self._contains(consultant, text)))
+            consultant = json_text(_t, "consultant", self.dialect)  # as logged before sealing
+            refs = self._subjects_named(conn, "consultant", text)
+            where.append(
+                sa.or_(
+                    self._contains(_t.c.recorded_by, text),  # as logged before sealing
+                    self._contains(consultant, text),
+                    _t.c.recorded_by.in_(refs),
+                    json_text(_t, "consultant_ref", self.dialect).in_(refs),
+                )
+            )
         narrow = q.occurred_from and q.occurred_to and (q.occurred_to - q.occurred_from).days <= NARROW_PERIOD_DAYS
         occurred_on = _t.c.occurred_on if narrow else self._unindexed(_t.c.occurred_on)
         if q.occurred_from:
@@ -524,7 +603,7 @@ class LogReader:
             rows = rows[: q.limit]
             if q.after is not None:
                 rows.reverse()
-            events = [to_recorded_event(r) for r in rows]
+            events = _recorded(conn, rows)
             if not events:
                 return HistoryPage([], None, None)
             top, bottom = events[0].position, events[-1].position
@@ -600,7 +679,7 @@ class LogReader:
             rows = list(conn.execute(newest.order_by(_t.c.position.desc()).limit(limit)))
             if len(rows) < limit and recent > 0:
                 rows += conn.execute(older.order_by(_t.c.position.desc()).limit(limit - len(rows))).all()
-        return [to_recorded_event(row) for row in rows]
+            return _recorded(conn, rows)
 
 
 def _containing(text: str) -> str:
@@ -613,8 +692,47 @@ def _retractions(conn: Connection, event_ids: Sequence[str]) -> dict[str, Retrac
     found: dict[str, Retraction] = {}
     for chunk in _chunks(event_ids):
         query = sa.select(_r.c.target_event_id, _t).join_from(_r, _t, _t.c.position == _r.c.position)
-        for row in conn.execute(query.where(_r.c.target_event_id.in_(chunk))):
+        rows = conn.execute(query.where(_r.c.target_event_id.in_(chunk))).all()
+        subjects = _opened(conn, rows)
+        for row in rows:
             found[row.target_event_id] = Retraction(
-                row.event_id, row.position, row.recorded_by, utc(row.recorded_at), row.data["reason"]
+                row.event_id, row.position, _name(row.recorded_by, subjects), utc(row.recorded_at), row.data["reason"]
             )
     return found
+
+
+# --- for `ehsj privacy forget` (the caller's connection, under the append lock) -------------------------
+def fields_of(conn: Connection, subject: str) -> list[list[str]]:
+    """For each event naming `subject` since sealing, its fields that are the subject's: sealed
+    under its key, or `recorded_by` (a scan of the log's text: forgetting is rare)."""
+    pattern = f'%"{subject}"%'
+    query = sa.select(_t.c.recorded_by, _t.c.data).where(
+        sa.or_(_t.c.recorded_by == subject, sa.cast(_t.c.data, sa.Text).like(pattern))
+    )
+    found = []
+    for row in conn.execute(query):
+        sealed = row.data.get(SEALED) or {}
+        fields = [f for f in sealed if subject_of(f, row.data, row.recorded_by) == subject]
+        fields += ["recorded_by"] if row.recorded_by == subject else []
+        if fields:
+            found.append(fields)
+    return found
+
+
+def named_before_sealing(conn: Connection, *, cvr: str | None = None, consultant: str | None = None) -> int:
+    """How many events stored before sealing name this company (a course with its CVR and a name)
+    or this consultant in clear: the log is immutable, so erasure cannot reach them."""
+    dialect = conn.dialect.name
+    where: list[ColumnElement[bool]] = []
+    if cvr is not None:
+        where = [json_text(_t, "company_cvr", dialect) == cvr, json_text(_t, "company_name", dialect).is_not(None)]
+    elif consultant is not None:  # as the consultant of the event, or as who logged it
+        wanted = consultant_identity(consultant).identifier
+        rows = conn.execute(sa.select(_t.c.recorded_by, json_text(_t, "consultant", dialect)))
+        return sum(
+            1
+            for logged_by, named in rows
+            if any(name and consultant_identity(name).identifier == wanted for name in (logged_by, named))
+        )
+    query = sa.select(sa.func.count()).select_from(_t).where(*where)
+    return int(conn.execute(query).scalar_one())

@@ -6,6 +6,11 @@ store decides nothing (rulebook.py) and reads only through the reader (reader.py
 
 Speed: the rows go to the driver directly (`sqlite3.executemany`, psycopg `COPY`), and each event's
 data is encoded once, as canonical JSON, for both its hash and its data column.
+
+Personal fields are sealed before the hash is computed (`ehsj_core/privacy/sealing.py`), so the chain
+covers the ciphertext, and `recorded_by` is stored as the appender's pseudonym: the subjects of the
+whole batch are found or made in one query (`privacy.keys.resolve`), and the pepper is read once
+per store.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from ehsj_core.events.chain import format_recorded_at, hash_row
 from ehsj_core.events.records import Head, utc
 from ehsj_core.events.schemas import SCHEMA_VERSIONS
 from ehsj_core.events.validation import NewEvent
+from ehsj_core.privacy import keys as subject_keys
+from ehsj_core.privacy.sealing import Identity, Memo, consultant_identity, owners, seal
 from ehsj_core.tables import RetractionIndex
 
 retractions_table: sa.Table = RetractionIndex.__table__  # type: ignore[attr-defined]
@@ -54,6 +61,7 @@ class EventConflict(Exception):
 class EventStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._pepper: bytes | None = None  # never changes once made (migration 0007)
 
     @contextmanager
     def locked(self) -> Iterator[Connection]:
@@ -116,7 +124,8 @@ class EventStore:
             if recorded_at is not None:
                 raise ValueError("recorded_at lies before the newest event in the log")
             now = head.recorded_at  # the clock went back: keep recorded_at monotonic with position
-        rows = _rows(events, head, now, recorded_by)
+        stored, author = self._sealed(conn, events, recorded_by)
+        rows = _rows(stored, events, head, now, author)
         driver: Any = conn.connection.driver_connection
         if is_sqlite(self.engine):
             driver.executemany(SQLITE_INSERT, _sqlite_values(rows, now))
@@ -138,6 +147,29 @@ class EventStore:
             conn.execute(retractions_table.insert(), index)
         self._company_names(conn, events, positions)
 
+    def _sealed(
+        self, conn: Connection, events: Sequence[NewEvent], recorded_by: str
+    ) -> tuple[list[Mapping[str, Any]], str]:
+        """Each event's data as it is stored, its personal fields sealed under their subjects' keys,
+        and what is stored as `recorded_by`: the appender's pseudonym. One query for the batch."""
+        personal = [owners(event.type, event.data, recorded_by) for event in events]
+        author = consultant_identity(recorded_by)
+        wanted: dict[Identity, str] = {author: recorded_by}
+        for event, fields in zip(events, personal, strict=True):
+            for field, identity in fields.items():
+                wanted.setdefault(identity, str(event.data[field]))
+        if self._pepper is None:
+            self._pepper = subject_keys.read_pepper(conn)
+            if self._pepper is None:
+                raise RuntimeError("privacy_pepper is empty: run `ehsj init` (migration 0007)")
+        subjects = subject_keys.resolve(conn, self._pepper, wanted)
+        memo: Memo = {}
+        stored: list[Mapping[str, Any]] = [
+            seal(event.data, fields, subjects, memo) if fields else event.data
+            for event, fields in zip(events, personal, strict=True)
+        ]
+        return stored, subjects[author].subject
+
     def _company_names(self, conn: Connection, events: Sequence[NewEvent], positions: dict[str, int]) -> None:
         names: dict[tuple[str, str], int] = {}
         for event in events:
@@ -158,16 +190,18 @@ class EventStore:
 Row = tuple[int, str, str, int, str, str, str, str, str, str, str]
 
 
-def _rows(events: Sequence[NewEvent], head: Head, now: datetime, recorded_by: str) -> list[Row]:
+def _rows(
+    stored: Sequence[Mapping[str, Any]], events: Sequence[NewEvent], head: Head, now: datetime, recorded_by: str
+) -> list[Row]:
     """(position, event_id, type, version, house, occurred_on, recorded_at, recorded_by, data, prev_hash,
-    hash) of each event, `recorded_at` in the hashed text form."""
+    hash) of each event, `recorded_at` in the hashed text form; `stored` is each event's data as stored."""
     moment = format_recorded_at(now)
     position, prev_hash = head.position, head.hash
     rows: list[Row] = []
     dumps, versions = orjson.dumps, SCHEMA_VERSIONS
-    for event in events:
+    for event, data in zip(events, stored, strict=True):
         position += 1
-        data_json = dumps(event.data, option=SORTED)
+        data_json = dumps(data, option=SORTED)
         version = versions[event.type]
         day = event.occurred_on.isoformat()
         digest = hash_row(

@@ -29,6 +29,7 @@ from ehsj_core.events.rulebook import Appender
 from ehsj_core.events.store import EventStore
 from ehsj_core.events.validation import InvalidInput, NewEvent, Problem, parse_event
 from ehsj_core.imports import values as v
+from ehsj_core.imports.limits import ImportLimits
 from ehsj_core.imports.mapping import FORMATS, Format, column_of, event_id, locate, map_row
 from ehsj_core.imports.readers import Cell, Sheet, read_sheet
 
@@ -145,14 +146,17 @@ def import_file(
     by: Appender,
     skip_bad: bool = False,
     progress: Progress | None = None,
+    limits: ImportLimits | None = None,
 ) -> ImportReport:
+    """`limits`: the installation's (`ImportLimits.of(settings)`); None, the settings' defaults. A file
+    past one is refused whole, as a problem of the file (row 0), before a row of it is checked."""
     problem = rulebook.append_problem(by.role)
     if problem is not None:
         raise rulebook.Forbidden([Problem("role", by.role, problem)])
     fmt = FORMATS[kind]
     if fmt.permission is not None and not rulebook.permitted(by.role, fmt.permission):
         raise rulebook.Forbidden([Problem("type", fmt.event_type, OFFICIAL_ONLY)])
-    sheet = read_sheet(data, filename)
+    sheet = read_sheet(data, filename, limits)
     report = ImportReport(kind, filename, sheet.encoding, rows=len(sheet.rows))
     if sheet.file_problems:
         report.problems = [RowProblem(0, "", filename, p) for p in sheet.file_problems]

@@ -14,9 +14,10 @@ from ehsj_core.logging_setup import configure_logging
 from ehsj_core.settings import Settings, get_settings
 from ehsj_core.tracker import Tracker
 from services.api.deps import TrackerDep
+from services.api.docs import install_docs
 from services.api.errors import install_error_handlers
 from services.api.observability import install_observability
-from services.api.routes import audit, events, imports, metrics, reports, status
+from services.api.routes import access_log, audit, events, imports, metrics, reports, status
 from services.api.schemas import Health
 from services.api.web import install_web
 from services.worker.app import create_celery
@@ -44,6 +45,8 @@ def create_app(
         description="Hændelseslog og målstatus for resultatkontrakten mellem KKR Sjælland og Erhvervshus Sjælland.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, with assets of our own
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.tracker = tracker
@@ -55,6 +58,8 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(imports.router)
     app.include_router(metrics.router)
+    app.include_router(access_log.router)
+    install_docs(app)
     install_web(app, settings)
     install_observability(app, tracker)  # last: its middleware is the outermost
 

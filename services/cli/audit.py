@@ -21,6 +21,7 @@ from ehsj_core.events.validation import InvalidInput
 from ehsj_core.projections.status import STATUS_LABELS
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
+from services.cli.access_log import note
 
 # Rendering (ehsj_core.reports pulls in matplotlib) loads inside the commands that use it, so that
 # `ehsj` starts quickly for every other command.
@@ -200,11 +201,13 @@ def reproduce(dispatch_id: int, as_json: AsJson = False) -> None:
     from ehsj_core.audit.reproduce import reproduce as reproduce_core
     from ehsj_core.reports import labels
 
+    tracker = _tracker()
     try:
-        result = reproduce_core(_tracker(), dispatch_id)
+        result = reproduce_core(tracker, dispatch_id)
     except (InvalidInput, NotFound) as exc:
         raise _refuse(exc) from None
-    if as_json:
+    if as_json:  # names the recipient's address
+        note(tracker, "recipients.read", {"where": f"ehsj audit reproduce {dispatch_id} --json", "addresses": 1})
         _json(result.as_dict())
     else:
         row = result.dispatch
@@ -231,6 +234,7 @@ def export(
 ) -> None:
     """Eksportér hele loggen med hashkæden som JSON Lines; året markerer, hvilke hændelser der tæller."""
     tracker = _tracker()
+    note(tracker, "log.export", {"year": year, "file": str(file)})
     position, head = export_core.export_to(tracker.log, tracker.house, year, file)
     err.print(f"{position} rækker skrevet til {file}; hoved: position {position}, hash {head}.")
 

@@ -29,6 +29,7 @@ from rich.table import Table
 
 from ehsj_core.errors import NotFound
 from ehsj_core.events.validation import InvalidInput
+from ehsj_core.imports.limits import ImportLimits, size_problem
 from ehsj_core.imports.run import UNMATCHED, ImportReport, import_file
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
@@ -77,7 +78,13 @@ def official_figures(file: File, as_user: AsUser, skip_bad: SkipBad = False, bad
 
 
 def _run(kind: str, file: Path, skip_bad: bool, bad_rows: Path | None, as_user: str) -> None:
-    tracker = Tracker(get_settings())
+    settings = get_settings()
+    limits = ImportLimits.of(settings)
+    too_large = size_problem(file.stat().st_size, limits)  # before a byte of it is read
+    if too_large is not None:
+        console.print(f"[red]{file.name}: {escape(too_large)}; intet er gemt.[/red]")
+        raise typer.Exit(2)
+    tracker = Tracker(settings)
     try:
         by = principal_named(tracker.engine, as_user)
     except UserError as exc:
@@ -101,6 +108,7 @@ def _run(kind: str, file: Path, skip_bad: bool, bad_rows: Path | None, as_user: 
                 by=by,
                 skip_bad=skip_bad,
                 progress=advance,
+                limits=limits,
             )
         except NotFound as exc:
             console.print(f"[red]{exc}[/red]")

@@ -16,10 +16,12 @@ from ehsj_core.events.validation import InvalidInput
 from ehsj_core.settings import get_settings
 from ehsj_core.setup import initialise, wait_for_database
 from ehsj_core.tracker import Tracker
+from services.cli import access_log as access_log_cli
 from services.cli import audit as audit_cli
 from services.cli import events as events_cli
 from services.cli import health as health_cli
 from services.cli import imports as imports_cli
+from services.cli import privacy as privacy_cli
 from services.cli import reports as reports_cli
 from services.cli import users as users_cli
 
@@ -34,6 +36,8 @@ app.add_typer(audit_cli.app, name="audit")
 app.command("statement")(audit_cli.statement)
 app.add_typer(imports_cli.app, name="import")
 app.add_typer(health_cli.app, name="health")
+app.add_typer(privacy_cli.app, name="privacy")
+app.command("access-log")(access_log_cli.access_log)
 console = Console()
 
 

@@ -18,6 +18,7 @@ from ehsj_core.notify import ledger
 from ehsj_core.notify.recipients import add_recipient, deactivate_recipient, list_recipients
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
+from services.cli.access_log import note
 
 # Rendering (matplotlib) and Celery load inside the commands that use them, so that the everyday
 # commands (`ehsj status`, `ehsj events append`) start quickly.
@@ -194,9 +195,13 @@ def list_dispatches(
     period: Annotated[str | None, typer.Option()] = None,
     state: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """The dispatch ledger."""
+    """The dispatch ledger (it shows the recipients' addresses: recorded in the access log)."""
+    tracker = Tracker(get_settings())
+    rows = ledger.find_rows(tracker.engine, kind, period, state)
+    if rows:
+        note(tracker, "recipients.read", {"where": "ehsj report list", "addresses": len({r.email for r in rows})})
     table = Table("id", "rapport", "periode", "modtager", "status", "forsøg", "position", "sendt", "SHA-256")
-    for r in ledger.find_rows(Tracker(get_settings()).engine, kind, period, state):
+    for r in rows:
         sent = r.sent_at.isoformat(timespec="minutes") if r.sent_at else ""
         table.add_row(
             str(r.id), r.kind, r.period, r.email, r.state, str(r.attempts), str(r.position), sent, (r.sha256 or "")[:12]
@@ -222,9 +227,12 @@ def recipients_add(
 
 @recipients_app.command("list")
 def recipients_list() -> None:
-    """The active recipients."""
+    """The active recipients (recorded in the access log)."""
+    tracker = Tracker(get_settings())
+    rows = list_recipients(tracker.engine)
+    note(tracker, "recipients.read", {"where": "ehsj recipients list", "addresses": len(rows)})
     table = Table("id", "rolle", "kommune", "navn", "e-mail")
-    for r in list_recipients(Tracker(get_settings()).engine):
+    for r in rows:
         table.add_row(str(r.id), r.role, r.municipality or "", r.name, r.email)
     Console().print(table)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +81,16 @@ def live_app(tmp_path: Path) -> Iterator[LiveApp]:
     tracker = Tracker(settings, engine)
     for name, (role, municipality) in PEOPLE.items():
         create_user(engine, name, role, municipality, password=PASSWORD)
+    try:
+        with served(settings, tracker) as app:
+            yield app
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def served(settings: Settings, tracker: Tracker) -> Iterator[LiveApp]:
+    """The app on a real uvicorn, in a thread, on a free local port, until the block ends."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, tracker), host="127.0.0.1", port=port, log_level="warning")
@@ -96,7 +107,6 @@ def live_app(tmp_path: Path) -> Iterator[LiveApp]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
-        engine.dispose()
 
 
 @pytest.fixture

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from ehsj_core.accounts import sign_in
+from ehsj_core.accounts import attempt_sign_in, sign_in
 from ehsj_core.db import create_db_engine
+from ehsj_core.settings import Settings
+from ehsj_core.throttle import ThrottleLimits
+from ehsj_core.users import authenticate
 from tests.conftest import CONTRACTS
 
 EHSJ = str(Path(sys.executable).parent / "ehsj")
@@ -60,3 +63,40 @@ def test_a_short_password_or_an_unknown_user_is_refused_with_the_field_named(env
     assert unknown.returncode == 2 and "findes ikke" in unknown.stderr
     mismatch = ehsj(env, "users", "set-password", "Ingen", stdin="en-lang-adgangskode\nen-anden-kode\n")
     assert mismatch.returncode != 0
+
+
+def test_tokens_are_listed_created_and_revoked_and_a_locked_name_is_unlocked(
+    env: dict[str, str], database_url: str
+) -> None:
+    assert ehsj(env, "init").returncode == 0
+    engine = create_db_engine(database_url)
+    first = ehsj(env, "users", "create", "Robot", "--role", "auditor").stdout.strip().splitlines()[-1]
+    made = ehsj(env, "users", "token-create", "Robot", "--name", "backup")
+    assert made.returncode == 0, made.stderr
+    backup = made.stdout.strip().splitlines()[-1]
+    assert backup.startswith("ehsj_") and authenticate(engine, backup) is not None
+    listing = ehsj(env, "users", "tokens", "Robot")
+    assert "backup" in listing.stdout and "standard" in listing.stdout and "gyldig" in listing.stdout
+    assert backup not in listing.stdout and first not in listing.stdout
+    twice = ehsj(env, "users", "token-create", "Robot", "--name", "backup")
+    assert twice.returncode == 2 and "token_name: Robot har allerede en gyldig nøgle" in twice.stderr
+
+    assert ehsj(env, "users", "token-revoke", "Robot", "--name", "backup").returncode == 0
+    assert authenticate(engine, backup) is None and authenticate(engine, first) is not None
+    assert "tilbagekaldt" in ehsj(env, "users", "tokens", "Robot").stdout
+    gone = ehsj(env, "users", "token-revoke", "Robot", "--name", "backup")
+    assert gone.returncode == 2 and "ingen gyldig nøgle ved navn 'backup'" in gone.stderr
+    replaced = ehsj(env, "users", "token", "Robot").stdout.strip()
+    assert authenticate(engine, first) is None and authenticate(engine, replaced) is not None
+
+    limits = ThrottleLimits.of(Settings(database_url=database_url))
+    for _ in range(limits.max_failures):
+        attempt_sign_in(engine, limits, "Robot", "forkert-forkert", "10.0.0.9")
+    assert "låst til" in ehsj(env, "users", "list").stdout
+    assert ehsj(env, "users", "unlock", "robot").returncode == 0
+    assert "låst" not in ehsj(env, "users", "list").stdout
+    assert ehsj(env, "users", "unlock").returncode == 2
+    assert ehsj(env, "users", "unlock", "--address", "10.0.0.9").returncode == 0
+    assert ehsj(env, "users", "end-sessions", "Robot").returncode == 0
+    assert ehsj(env, "users", "end-sessions", "Ingen").returncode == 2
+    engine.dispose()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Response, UploadFile, status
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -19,6 +19,7 @@ from ehsj_core.audit import export as export_core
 from ehsj_core.audit.integrity import verify
 from ehsj_core.users import Principal
 from services.api.deps import TrackerDep, require
+from services.api.routes.access_log import note
 from services.api.schemas import GoalsOut, MunicipalitiesOut
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -156,12 +157,15 @@ def audit_diff(
 
 @router.get("/reproduce/{dispatch_id}")
 def audit_reproduce(
-    _user: Auditor, tracker: TrackerDep, dispatch_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+    user: Auditor, tracker: TrackerDep, request: Request, dispatch_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 ) -> ReproduceOut:
-    """Rebuild a sent report from its ledger row's log position and compare the digests."""
+    """Rebuild a sent report from its ledger row's log position and compare the digests (the answer
+    names the recipient's address: recorded in the access log)."""
     from ehsj_core.audit.reproduce import reproduce
 
-    return ReproduceOut.model_validate(reproduce(tracker, dispatch_id).as_dict())
+    result = reproduce(tracker, dispatch_id)
+    note(request, user, "recipients.read", {"where": request.url.path, "addresses": 1})
+    return ReproduceOut.model_validate(result.as_dict())
 
 
 @router.get(
@@ -210,8 +214,10 @@ def audit_statement(
 
 
 @router.get("/export", response_class=StreamingResponse, responses={200: {"content": {"application/x-ndjson": {}}}})
-def audit_export(_user: Auditor, tracker: TrackerDep, year: Year) -> StreamingResponse:
-    """The whole log with its hash chain as JSON Lines; `in_year` marks the events of the year."""
+def audit_export(user: Auditor, tracker: TrackerDep, request: Request, year: Year) -> StreamingResponse:
+    """The whole log with its hash chain as JSON Lines; `in_year` marks the events of the year.
+    Recorded in the access log before the first line is sent."""
+    note(request, user, "log.export", {"year": year})
     lines: Iterator[bytes] = export_core.export_lines(tracker.log, tracker.house, year)
     name = f"haendelseslog-{tracker.house}-{year}.jsonl"
     return StreamingResponse(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from ehsj_core.events.records import EventQuery
 from ehsj_core.events.schemas import EVENT_TYPES, is_valid_cvr
 from ehsj_core.events.validation import InvalidInput, Problem
 from services.api.deps import Appender, Reader, TrackerDep, outside_scope
+from services.api.routes.access_log import note
 from services.api.schemas import (
     AppendedEvent,
     EventBatchInput,
@@ -56,6 +57,7 @@ def append_events(
 def list_events(
     user: Reader,
     tracker: TrackerDep,
+    request: Request,
     type: Annotated[str | None, Query(description="event type")] = None,
     municipality: str | None = None,
     company_cvr: str | None = None,
@@ -65,7 +67,8 @@ def list_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventPage:
     """The log in order, filtered; page with `after=<next_after>`. A business chief reads only the
-    events of their own municipality (those whose data names it); asking for another is a 403."""
+    events of their own municipality (those whose data names it); asking for another is a 403. A
+    filter by `company_cvr` is recorded in the access log."""
     scope = user.municipality_scope()
     problems = []
     if type is not None and type not in EVENT_TYPES:
@@ -92,6 +95,8 @@ def list_events(
             raise outside_scope("hændelser")
         canonical = own
     query = EventQuery(type, canonical, company_cvr, occurred_from, occurred_to, after, limit)
+    if company_cvr is not None:  # a search for one company (a sole proprietorship: a person)
+        note(request, user, "history.search", {"company_cvr": company_cvr})
     events = tracker.log.find_events(query)
     next_after = events[-1].position if len(events) == limit else None
     return EventPage(events=[EventOut.model_validate(e.as_dict()) for e in events], next_after=next_after)

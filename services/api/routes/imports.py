@@ -4,16 +4,98 @@ row-level report as `ehsj import`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, HTTPException, Query, Request, Response, UploadFile, status
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as AnyUpload
+from starlette.types import Message, Receive
 
-from ehsj_core.imports.run import import_file
+from ehsj_core.events.validation import Problem
+from ehsj_core.imports.limits import ImportLimits, size_problem, too_large
+from ehsj_core.imports.run import ImportReport, import_file
 from services.api.deps import Appender, TrackerDep
 
-router = APIRouter(prefix="/api/imports", tags=["imports"])  # Appender: a chief (or an auditor) gets 403
-MAX_UPLOAD = 100 * 1024 * 1024
+ENVELOPE = 64 * 1024  # the multipart around the file (boundaries, part headers, the other fields)
+CHUNK = 1024 * 1024
+
+
+class UploadTooLarge(HTTPException):
+    """An upload past `import_max_bytes` (its words from `limits.size_problem`): a 413."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(status.HTTP_413_CONTENT_TOO_LARGE, detail=[Problem("file", None, problem).as_dict()])
+        self.problem = problem
+
+
+class LimitedUpload(APIRoute):
+    """A route whose body may hold one file of at most `import_max_bytes`: a larger Content-Length is
+    refused before a byte of the body is read, a body that streams past it (chunked, or a lying length)
+    as soon as it does. Without it Starlette spools the whole body to disk before the route runs.
+    `refused` answers; the web page's route renders the page instead (web/import_pages.py)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            limits = upload_limits(request)
+            most = limits.max_bytes + ENVELOPE
+            try:
+                length = request.headers.get("content-length", "")
+                declared = int(length) if length.isdigit() else 0  # the server refuses a malformed one
+                if declared > most:  # the body's length: the file's, give or take its envelope
+                    raise UploadTooLarge(too_large(declared, limits))
+                return await handler(Request(request.scope, _counted(request.receive, most, limits)))
+            except UploadTooLarge as exc:
+                return await self.refused(request, exc)
+
+        return limited
+
+    async def refused(self, _request: Request, exc: UploadTooLarge) -> Response:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+
+def upload_limits(request: Request) -> ImportLimits:
+    return ImportLimits.of(request.app.state.tracker.settings)
+
+
+def _counted(receive: Receive, most: int, limits: ImportLimits) -> Receive:
+    """`receive`, refusing the request once its body has passed `most` bytes."""
+    seen = 0
+
+    async def counting() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > most:
+                raise UploadTooLarge(too_large(seen, limits, at_least=True))
+        return message
+
+    return counting
+
+
+async def read_upload(file: AnyUpload, limits: ImportLimits) -> bytes:
+    """The uploaded file's bytes (a 413 past the limit: from the size Starlette spooled, else as soon
+    as the reading passes it)."""
+    problem = size_problem(file.size or 0, limits)
+    if problem is not None:
+        raise UploadTooLarge(problem)
+    parts: list[bytes] = []
+    size = 0
+    while chunk := await file.read(CHUNK):
+        size += len(chunk)
+        if size > limits.max_bytes:
+            raise UploadTooLarge(too_large(size, limits, at_least=True))
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+router = APIRouter(prefix="/api/imports", tags=["imports"], route_class=LimitedUpload)  # Appender: a chief gets 403
 
 
 class RowProblemOut(BaseModel):
@@ -60,10 +142,11 @@ class ImportOut(BaseModel):
             "description": "nothing new: every row was already in the log (or, with skip_bad, bad rows were left out)"
         },
         403: {"description": "the role may not import this kind (Erhvervsstyrelsen's files are the director's)"},
+        413: {"description": "the file is larger than import_max_bytes: refused before the body is read"},
         422: {"description": "bad rows: nothing was stored; the report names each problem by row and column"},
     },
 )
-def upload(
+async def upload(
     kind: Literal["crm", "evaluations", "effect-measurements", "official-figures"],
     user: Appender,
     tracker: TrackerDep,
@@ -73,13 +156,17 @@ def upload(
 ) -> ImportOut:
     """Import a CRM export (`crm`), an evaluation export (`evaluations`), or Erhvervsstyrelsen's effect
     measurement (`effect-measurements`) or official figures (`official-figures`). All or nothing, unless
-    `skip_bad`."""
-    data = file.file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE, detail=f"Filen er for stor (højst {MAX_UPLOAD // 1024 // 1024} MB)"
-        )
-    report = import_file(tracker.import_destination(), kind, data, file.filename or "", by=user, skip_bad=skip_bad)
+    `skip_bad`. A file past the limits (`import_max_bytes`, `import_max_uncompressed_bytes`,
+    `import_max_rows`) is refused whole: past the size a 413 before the body is read, past the others
+    a 422 naming the limit."""
+    limits = ImportLimits.of(tracker.settings)
+    data = await read_upload(file, limits)
+
+    def run() -> ImportReport:  # in a worker thread: the server answers others meanwhile
+        destination = tracker.import_destination()
+        return import_file(destination, kind, data, file.filename or "", by=user, skip_bad=skip_bad, limits=limits)
+
+    report = await run_in_threadpool(run)
     if report.problems and not (skip_bad and report.valid):
         response.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
     elif report.stored == 0:

@@ -19,6 +19,7 @@ from ehsj_core.reports.kinds import KindName
 from ehsj_core.reports.render import preview_html
 from ehsj_core.users import Principal
 from services.api.deps import Browser, Reader, TrackerDep, outside_scope, require
+from services.api.routes.access_log import note
 from services.worker.app import send
 
 router = APIRouter(prefix="/api", tags=["reports"])
@@ -106,16 +107,24 @@ def _out(row: ledger.DispatchRow, user: Principal) -> DispatchOut:
     return DispatchOut.model_validate(body)
 
 
+def _note_addresses(request: Request, user: Principal, rows: list[ledger.DispatchRow]) -> None:
+    """The access log, when the answer shows the director the recipients' addresses."""
+    if user.may("admin") and rows:
+        note(request, user, "recipients.read", {"where": request.url.path, "addresses": len({r.email for r in rows})})
+
+
 @router.get("/reports")
 def read_dispatches(
     user: Browser,
     tracker: TrackerDep,
+    request: Request,
     kind: Kind | None = None,
     period: Annotated[str | None, Query(max_length=16)] = None,
     state: Literal["pending", "sending", "sent", "failed"] | None = None,
 ) -> DispatchList:
     """What was sent when to whom: the dispatch ledger, newest first (not for a business chief)."""
     rows = ledger.find_rows(tracker.engine, kind, period, state)
+    _note_addresses(request, user, rows)
     return DispatchList(dispatches=[_out(r, user) for r in rows])
 
 
@@ -154,6 +163,7 @@ def send_report(body: SendRequest, user: Director, tracker: TrackerDep, request:
     The SMTP server is checked first (nothing is sent): a refusal is a 502, an unreachable server a
     503, each with one line saying what to change; the ledger rows wait as pending meanwhile."""
     rows = dispatch.prepare(tracker, body.kind, body.period)
+    _note_addresses(request, user, rows)
     if any(r.state == "pending" for r in rows):
         _server_answers(tracker)
     celery = request.app.state.celery
@@ -193,6 +203,7 @@ def request_status(body: StatusRequest, user: Director, tracker: TrackerDep, req
     annual status as the log stands now, to every KKR recipient. Exactly once per `request_key`: a
     retried request answers with the rows of the first (`repeated`) and sends nothing new."""
     asked = on_request.request_status(tracker, body.request_key, body.year)
+    _note_addresses(request, user, asked.rows)
     if asked.open_rows:
         _server_answers(tracker)
         deliver_rows(request.app.state.celery, [r.id for r in asked.open_rows])
@@ -233,9 +244,11 @@ def deliver_rows(celery: Any, dispatch_ids: list[int]) -> None:
 
 
 @router.get("/recipients")
-def read_recipients(_user: Director, tracker: TrackerDep) -> RecipientList:
-    """Report recipients (personal data: director only)."""
-    return RecipientList(recipients=[RecipientOut.model_validate(r.as_dict()) for r in list_recipients(tracker.engine)])
+def read_recipients(user: Director, tracker: TrackerDep, request: Request) -> RecipientList:
+    """Report recipients (personal data: director only; each read is in the access log)."""
+    rows = list_recipients(tracker.engine)
+    note(request, user, "recipients.read", {"where": request.url.path, "addresses": len(rows)})
+    return RecipientList(recipients=[RecipientOut.model_validate(r.as_dict()) for r in rows])
 
 
 @router.post("/recipients", status_code=status.HTTP_201_CREATED)

@@ -25,9 +25,10 @@ from ehsj_core.reports.labels import DISPATCH_KINDS
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import Principal
 from services.api.deps import TrackerDep
+from services.api.routes.access_log import note
 from services.api.web.auth import allow
 from services.api.web.errors import PageNotFound
-from services.api.web.report_pages import PREVIEW_POLICY
+from services.api.web.headers import PREVIEW_POLICY
 from services.api.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -75,6 +76,10 @@ def audit_page(request: Request, user: Auditor, tracker: TrackerDep) -> HTMLResp
                 diff = tracker.diff(year, start, end)
             except (InvalidInput, NotFound) as exc:
                 problems["diff"] = problem_text(exc)
+    sent = ledger.find_rows(tracker.engine, state="sent")
+    addresses = {r.email for r in sent if not r.municipality}  # the page shows these (audit.html)
+    if addresses:
+        note(request, user, "recipients.read", {"where": request.url.path, "addresses": len(addresses)})
     return page(
         request,
         "audit.html",
@@ -90,7 +95,7 @@ def audit_page(request: Request, user: Auditor, tracker: TrackerDep) -> HTMLResp
         replay=replay,
         diff=diff,
         problems=problems,
-        sent=ledger.find_rows(tracker.engine, state="sent"),
+        sent=sent,
         kinds=DISPATCH_KINDS,
     )
 
@@ -103,6 +108,8 @@ def reproduce_page(dispatch_id: int, request: Request, user: Auditor, tracker: T
         result = reproduce(tracker, dispatch_id)
     except (InvalidInput, NotFound) as exc:
         raise PageNotFound(user, problem_text(exc)) from None
+    if not result.dispatch.municipality:  # the page shows the address (audit_reproduce.html)
+        note(request, user, "recipients.read", {"where": request.url.path, "addresses": 1})
     return page(request, "audit_reproduce.html", user, result=result, kinds=DISPATCH_KINDS)
 
 
@@ -141,6 +148,7 @@ def statement_download(fmt: str, request: Request, user: Auditor, tracker: Track
 @router.get("/revision/eksport.jsonl")
 def export_download(request: Request, user: Auditor, tracker: TrackerDep) -> StreamingResponse:
     year = _year_or_404(request, tracker, user)
+    note(request, user, "log.export", {"year": year})
     lines: Iterator[bytes] = export_core.export_lines(tracker.log, tracker.house, year)
     name = f"haendelseslog-{tracker.house}-{year}.jsonl"
     return StreamingResponse(

@@ -1,31 +1,41 @@
 """Web sessions and CSRF protection.
 
-The session is Starlette's signed cookie (itsdangerous, `EHSJ_SECRET_KEY`; HTTP-only, Secure,
-SameSite=Lax). It holds the user's id, the stamp of the password it began with (see
-`ehsj_core.accounts`), when it began, and the CSRF token. Signing out clears the cookie; a copy of
-it taken earlier would stay valid until the session's lifetime ends, the password changes or the
-user is disabled (a signed cookie has no server-side record to revoke). Every form carries that token
-in a hidden field and every POST is refused with 403 unless the field matches the session's token.
+Two cookies, both HTTP-only and SameSite=Lax:
+- `ehsj_session` carries only the session token, signed with `EHSJ_SECRET_KEY` (itsdangerous), Secure
+  unless `session_cookie_secure` is off. The session itself is a row on the server
+  (`ehsj_core.sessions`): signing out, the user, the director, disabling or a new password end it there,
+  after which a copy of the cookie opens nothing.
+- `ehsj_form` is Starlette's signed cookie for what grants no access: the CSRF token of a visitor who
+  has no session yet (the sign-in form needs one before there is a session) and the one-line notice
+  shown after a redirect.
+
+Every form carries the CSRF token in a hidden field — the session's own once signed in, the
+`ehsj_form` one before — and every POST is refused with 403 unless the field matches it.
 """
 
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from itsdangerous import BadSignature, Signer
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from ehsj_core.accounts import SignedIn, principal_for_session
+from ehsj_core import sessions
 from ehsj_core.events.rulebook import append_problem
+from ehsj_core.sessions import ActiveSession, SessionLimits
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import Principal
 from services.api.deps import TrackerDep
 
 SESSION_COOKIE = "ehsj_session"
+FORM_COOKIE = "ehsj_form"
 CSRF_FIELD = "csrf_token"
+_SIGNER_SALT = "ehsj.web-session"
+_NOT_LOOKED_UP = object()
 
 
 class SignInRequired(Exception):
@@ -49,8 +59,46 @@ class CsrfRejected(Exception):
     """A form came without the session's CSRF token: refused with HTTP 403, nothing done."""
 
 
+def _signer(tracker: Tracker) -> Signer:
+    key = tracker.settings.secret_key
+    assert key is not None  # Settings makes one outside production, refuses none in it
+    return Signer(key.get_secret_value(), salt=_SIGNER_SALT)
+
+
+def session_limits(tracker: Tracker) -> SessionLimits:
+    settings = tracker.settings
+    return SessionLimits(settings.session_idle_seconds, settings.session_max_age_seconds)
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def current_session(request: Request, tracker: Tracker | None = None) -> ActiveSession | None:
+    """The open session of this request's cookie, looked up once per request."""
+    found = getattr(request.state, "web_session", _NOT_LOOKED_UP)
+    if isinstance(found, ActiveSession) or found is None:
+        return found
+    tracker = tracker or request.app.state.tracker
+    assert tracker is not None
+    session: ActiveSession | None = None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        try:
+            token = _signer(tracker).unsign(cookie).decode()
+        except BadSignature:
+            token = None
+        if token:
+            session = sessions.resolve_session(tracker.engine, token, session_limits(tracker))
+    request.state.web_session = session
+    return session
+
+
 def csrf_token(request: Request) -> str:
-    """The session's CSRF token (made on first use)."""
+    """The CSRF token forms carry: the session's, or before signing in the visitor's (made on first use)."""
+    session = current_session(request)
+    if session is not None:
+        return session.session.csrf_token
     token = request.session.get("csrf")
     if not isinstance(token, str):
         token = secrets.token_urlsafe(32)
@@ -58,30 +106,49 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def begin_session(request: Request, signed: SignedIn) -> None:
-    """A fresh session for a user who just signed in (a new CSRF token: no session fixation)."""
-    request.session.clear()
-    request.session.update(
-        uid=signed.principal.id, stamp=signed.stamp, csrf=secrets.token_urlsafe(32), since=int(time.time())
+def begin_session(
+    request: Request, response: Response, tracker: Tracker, principal: Principal, method: str = "password"
+) -> None:
+    """Open a server-side session for a principal who just signed in and set its cookie on `response`.
+    A session this browser had before ends (no session fixation); the session has a CSRF token of its own."""
+    previous = current_session(request, tracker)
+    if previous is not None:
+        sessions.end_session(tracker.engine, previous.session.id, sessions.REPLACED)
+    opened = sessions.open_session(
+        tracker.engine, principal, method, request.headers.get("user-agent"), client_address(request)
+    )
+    request.session.pop("csrf", None)
+    response.set_cookie(
+        SESSION_COOKIE,
+        _signer(tracker).sign(opened.token).decode(),
+        max_age=tracker.settings.session_max_age_seconds,
+        path="/",
+        secure=tracker.settings.session_cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )
+    request.state.web_session = opened.active
+
+
+def end_session(request: Request, response: Response, tracker: Tracker) -> None:
+    """End this browser's session on the server and remove its cookie."""
+    session = current_session(request, tracker)
+    if session is not None:
+        sessions.end_session(tracker.engine, session.session.id, sessions.SIGNED_OUT)
+    forget_session_cookie(response, tracker)
+    request.state.web_session = None
+
+
+def forget_session_cookie(response: Response, tracker: Tracker) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=tracker.settings.session_cookie_secure, httponly=True, samesite="lax"
     )
 
 
-def end_session(request: Request) -> None:
-    request.session.clear()
-
-
 def session_user(request: Request, tracker: Tracker) -> Principal | None:
-    """The signed-in user. A session lasts `session_max_age_seconds` from signing in, however busy:
-    the cookie is re-signed on every response, so its own age alone would never run out."""
-    uid, stamp, since = request.session.get("uid"), request.session.get("stamp"), request.session.get("since")
-    if not isinstance(uid, int) or not isinstance(stamp, str) or not isinstance(since, int):
-        return None
-    fresh = 0 <= time.time() - since <= tracker.settings.session_max_age_seconds
-    principal = principal_for_session(tracker.engine, uid, stamp) if fresh else None
-    if principal is None:  # expired, disabled, or a new password since: the session is over
-        request.session.pop("uid", None)
-        request.session.pop("stamp", None)
-    return principal
+    """The signed-in user, while the session lasts (see `ehsj_core.sessions`)."""
+    session = current_session(request, tracker)
+    return None if session is None else session.principal
 
 
 def web_user(request: Request, tracker: TrackerDep) -> Principal:
@@ -120,9 +187,11 @@ Admin = Annotated[Principal, Depends(allow("admin"))]
 
 
 async def checked_form(request: Request) -> FormData:
-    """The posted form, once its CSRF token matched the session's."""
+    """The posted form, once its CSRF token matched the session's (or, before signing in, the visitor's)."""
     form = await request.form()
-    sent, expected = form.get(CSRF_FIELD), request.session.get("csrf")
+    session = await run_in_threadpool(current_session, request)  # a database look-up: off the event loop
+    sent = form.get(CSRF_FIELD)
+    expected = session.session.csrf_token if session is not None else request.session.get("csrf")
     if not isinstance(sent, str) or not isinstance(expected, str) or not secrets.compare_digest(sent, expected):
         raise CsrfRejected()
     return form

@@ -16,6 +16,7 @@ from ehsj_core.events.validation import InvalidInput
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import Principal
 from services.api.deps import TrackerDep
+from services.api.routes.access_log import note
 from services.api.web.auth import Browser, CheckedForm, NoAccess, WebUser
 from services.api.web.errors import PageNotFound
 from services.api.web.templating import page
@@ -24,9 +25,11 @@ from services.api.web.vocabulary import describe
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 FILTERS = ("type", "municipality", "consultant", "occurred_from", "occurred_to", "company")
+PERSON_FILTERS = ("company", "consultant")  # CVR or company name, consultant: in the access log
 
 
-def _date(text: str, problems: dict[str, str], name: str) -> date | None:
+def filter_date(text: str, problems: dict[str, str], name: str) -> date | None:
+    """A filter's date as typed (ÅÅÅÅ-MM-DD), or None when empty; a wrong one goes into `problems`."""
     if not text:
         return None
     try:
@@ -58,8 +61,8 @@ def read_filters(request: Request, tracker: Tracker) -> tuple[HistoryQuery, dict
         type=event_type,
         municipality=municipality,
         consultant=typed["consultant"] or None,
-        occurred_from=_date(typed["occurred_from"], problems, "occurred_from"),
-        occurred_to=_date(typed["occurred_to"], problems, "occurred_to"),
+        occurred_from=filter_date(typed["occurred_from"], problems, "occurred_from"),
+        occurred_to=filter_date(typed["occurred_to"], problems, "occurred_to"),
         company=typed["company"] or None,
         before=_cursor(params.get("before")),
         after=_cursor(params.get("after")),
@@ -82,6 +85,9 @@ def describe_recorded(tracker: Tracker, event: RecordedEvent) -> str:
 @router.get("/historik")
 def history(request: Request, user: Browser, tracker: TrackerDep) -> HTMLResponse:
     query, typed, problems = read_filters(request, tracker)
+    searched = {name: typed[name] for name in PERSON_FILTERS if typed[name]}
+    if searched:  # a search for a company (a sole proprietorship: a person) or a consultant
+        note(request, user, "history.search", searched)
     result = tracker.log.find_history(tracker.house, query)
     rows = [(entry, describe_recorded(tracker, entry.event)) for entry in result.entries]
     filters = urlencode({k: v for k, v in typed.items() if v})

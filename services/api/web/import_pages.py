@@ -5,19 +5,30 @@ to the log; Erhvervsstyrelsen's files only the director, so only they are offere
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ehsj_core.events.rulebook import Forbidden, permitted
+from ehsj_core.imports.limits import MB, ImportLimits
 from ehsj_core.imports.mapping import FORMATS
 from ehsj_core.imports.run import ImportReport, import_file
 from ehsj_core.users import Principal
 from services.api.deps import TrackerDep
-from services.api.web.auth import CheckedForm, Writer
+from services.api.routes.imports import LimitedUpload, UploadTooLarge, read_upload, upload_limits
+from services.api.web.auth import CheckedForm, Writer, web_user, writer
 from services.api.web.templating import page
 
-router = APIRouter(include_in_schema=False)
-MAX_UPLOAD = 100 * 1024 * 1024
+
+class LimitedPage(LimitedUpload):
+    """The API's upload limit (`LimitedUpload`), answered with the page: the file was too large."""
+
+    async def refused(self, request: Request, exc: UploadTooLarge) -> Response:
+        user = writer(web_user(request, request.app.state.tracker))
+        return _render(request, user, problem=_sentence(exc.problem), status_code=exc.status_code)
+
+
+router = APIRouter(include_in_schema=False, route_class=LimitedPage)
 KINDS = {
     "crm": "CRM-eksport (forløb)",
     "evaluations": "Evalueringseksport",
@@ -55,8 +66,12 @@ def _render(
         skip_bad=skip_bad,
         report=report,
         problem=problem,
-        max_mb=MAX_UPLOAD // 1024 // 1024,
+        max_mb=upload_limits(request).max_bytes // MB,
     )
+
+
+def _sentence(problem: str) -> str:
+    return f"{problem[:1].upper()}{problem[1:]}."
 
 
 @router.get("/import")
@@ -73,20 +88,20 @@ async def import_upload(request: Request, user: Writer, posted: CheckedForm, tra
         return _render(request, user, "crm", skip_bad, problem="Vælg hvilken slags fil det er.", status_code=422)
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _render(request, user, kind, skip_bad, problem="Vælg en fil at indlæse.", status_code=422)
-    data = await upload.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        return _render(
-            request,
-            user,
-            kind,
-            skip_bad,
-            problem=f"Filen er for stor (højst {MAX_UPLOAD // 1024 // 1024} MB).",
-            status_code=413,
-        )
+    limits = ImportLimits.of(tracker.settings)
     try:
-        report = import_file(tracker.import_destination(), kind, data, upload.filename, by=user, skip_bad=skip_bad)
+        data = await read_upload(upload, limits)
+    except UploadTooLarge as exc:
+        return _render(request, user, kind, skip_bad, problem=_sentence(exc.problem), status_code=exc.status_code)
+    name = upload.filename
+
+    def run() -> ImportReport:  # in a worker thread: the server answers others meanwhile
+        return import_file(tracker.import_destination(), kind, data, name, by=user, skip_bad=skip_bad, limits=limits)
+
+    try:
+        report = await run_in_threadpool(run)
     except Forbidden as exc:  # a role the rule book refuses the kind: its words, as the API's 403
         problem = "; ".join(p.problem for p in exc.problems)
-        return _render(request, user, "crm", skip_bad, problem=f"{problem[:1].upper()}{problem[1:]}.", status_code=403)
+        return _render(request, user, "crm", skip_bad, problem=_sentence(problem), status_code=403)
     failed = bool(report.problems) and not (skip_bad and report.valid)
     return _render(request, user, kind, skip_bad, report=report, status_code=422 if failed else 200)

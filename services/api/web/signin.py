@@ -1,16 +1,25 @@
-"""Signing in and out."""
+"""Signing in (throttled: `ehsj_core.throttle`) and out."""
 
 from __future__ import annotations
+
+import math
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ehsj_core.accounts import sign_in
+from ehsj_core.accounts import attempt_sign_in
+from ehsj_core.throttle import ThrottleLimits
 from services.api.deps import TrackerDep
-from services.api.web.auth import CheckedForm, begin_session, end_session, safe_next, session_user
+from services.api.web.auth import CheckedForm, begin_session, client_address, end_session, safe_next, session_user
 from services.api.web.templating import page
 
 router = APIRouter(include_in_schema=False)
+WRONG = "Forkert brugernavn eller adgangskode, eller brugeren er deaktiveret."
+
+
+def too_many_attempts(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return f"For mange forsøg — prøv igen om {minutes} {'minut' if minutes == 1 else 'minutter'}."
 
 
 @router.get("/log-ind")
@@ -26,17 +35,33 @@ def sign_in_page(request: Request, tracker: TrackerDep) -> Response:
 def sign_in_submit(request: Request, form: CheckedForm, tracker: TrackerDep) -> Response:
     name, password = str(form.get("name") or ""), str(form.get("password") or "")
     next_url = safe_next(form.get("next"))
-    signed = sign_in(tracker.engine, name, password) if name.strip() and password else None
-    if signed is None:
-        error = "Forkert brugernavn eller adgangskode, eller brugeren er deaktiveret."
-        return page(
-            request, "sign_in.html", None, status_code=401, next_url=next_url, name=name, error=error, signed_out=False
-        )
-    begin_session(request, signed)
-    return RedirectResponse(next_url, status_code=303)
+    if name.strip() and password:
+        limits = ThrottleLimits.of(tracker.settings)
+        outcome = attempt_sign_in(tracker.engine, limits, name, password, client_address(request))
+        if outcome.principal is not None:
+            response = RedirectResponse(next_url, status_code=303)
+            begin_session(request, response, tracker, outcome.principal)
+            return response
+        if outcome.retry_after is not None:
+            refused = page(
+                request,
+                "sign_in.html",
+                None,
+                status_code=429,
+                next_url=next_url,
+                name=name,
+                error=too_many_attempts(outcome.retry_after),
+                signed_out=False,
+            )
+            refused.headers["Retry-After"] = str(outcome.retry_after)
+            return refused
+    return page(
+        request, "sign_in.html", None, status_code=401, next_url=next_url, name=name, error=WRONG, signed_out=False
+    )
 
 
 @router.post("/log-ud")
-def sign_out(request: Request, _form: CheckedForm) -> Response:
-    end_session(request)
-    return RedirectResponse("/log-ind?logget_ud=1", status_code=303)
+def sign_out(request: Request, _form: CheckedForm, tracker: TrackerDep) -> Response:
+    response = RedirectResponse("/log-ind?logget_ud=1", status_code=303)
+    end_session(request, response, tracker)
+    return response

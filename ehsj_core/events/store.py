@@ -15,6 +15,7 @@ per store.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -65,8 +66,9 @@ class EventStore:
 
     @contextmanager
     def locked(self) -> Iterator[Connection]:
-        """A write transaction holding the append lock: what is read in it cannot change until commit."""
-        with write_transaction(self.engine) as conn:
+        """A write transaction holding the append lock: what is read in it cannot change until commit.
+        The cyclic garbage collector waits meanwhile (`_collector_paused`)."""
+        with _collector_paused(), write_transaction(self.engine) as conn:
             # Positions are gapless because exactly one appender at a time reads the head and inserts
             # the next positions. SQLite: the write lock taken by BEGIN IMMEDIATE (db.write_transaction).
             # PostgreSQL: a transaction-scoped advisory lock, released at commit or rollback, so a reader
@@ -188,6 +190,25 @@ class EventStore:
 
 
 Row = tuple[int, str, str, int, str, str, str, str, str, str, str]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the append lock is held, as before if it was off.
+
+    A batch of 10,000 events allocates hundreds of thousands of small objects (rows, sealed data,
+    the rule book's state) that live until the batch is stored, so the collector's generational
+    passes ran again and again over all of them: measured on the bench's events, 24,000 → 39,000
+    events/s appended with it paused. The section is bounded (one batch) and makes no garbage cycles
+    that matter; whatever cycles it does make are collected once the collector runs again. It also
+    keeps the lock's hold time, which every other appender waits on, free of collector pauses."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _rows(

@@ -16,7 +16,7 @@ import os
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -27,6 +27,7 @@ from ehsj_core.tables import PrivacyPepper, SubjectKey
 subjects_table: sa.Table = SubjectKey.__table__  # type: ignore[attr-defined]
 pepper_table: sa.Table = PrivacyPepper.__table__  # type: ignore[attr-defined]
 CHUNK = 5_000
+COLUMNS = "subject, kind, lookup, label, key, created_at"
 _s = subjects_table
 
 
@@ -83,12 +84,13 @@ def resolve(conn: Connection, pepper: bytes, wanted: Mapping[Identity, str]) -> 
             fresh.append(
                 (subject.subject, identity.kind, lookup, label(identity, wanted[identity]), subject.key, created)
             )
-    if fresh:
-        conn.exec_driver_sql(
-            "INSERT INTO subject_keys (subject, kind, lookup, label, key, created_at) "
-            f"VALUES ({', '.join([mark] * 6)})",
-            fresh,
-        )
+    if fresh and sqlite:
+        conn.exec_driver_sql(f"INSERT INTO subject_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", fresh)
+    elif fresh:  # PostgreSQL: COPY, as the store writes the events (executemany is a round trip a row)
+        driver: Any = conn.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY subject_keys ({COLUMNS}) FROM STDIN") as copy:
+            for row in fresh:
+                copy.write_row(row)
     return found
 
 

@@ -12,6 +12,10 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 FROM python:3.11.14-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/venv/bin:$PATH EHSJ_DATA_DIR=/var/lib/ehsj EHSJ_SECRETS_DIR=/run/secrets
+# WeasyPrint (the PDF documents) needs Pango and HarfBuzz; the PDFs embed DejaVu Sans.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 COPY requirements/run.lock /tmp/run.lock
 RUN pip install --no-cache-dir --require-hashes -r /tmp/run.lock && rm /tmp/run.lock

@@ -264,3 +264,19 @@ class AccessLogEntry(SQLModel, table=True):
     detail: dict[str, Any] = Field(sa_column=sa.Column(JSONData, nullable=False))
     channel: str = Field(sa_column=sa.Column(sa.String(8), nullable=False))  # web, api, cli
     client: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))  # the client's address
+
+
+# --- issue 12: calendar feeds (migration 0010) ---
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A user's secret calendar address (`ehsj_core/calendar_tokens.py`): the SHA-256 of the token in
+    the URL, never the token, and the random nonce the token is derived from with the secret key, so
+    that the owner's page can show the address again. Renewing replaces both: the old URL stops working."""
+
+    __tablename__ = "calendar_feeds"
+
+    user_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), primary_key=True))
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    nonce: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))

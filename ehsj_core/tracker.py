@@ -27,7 +27,7 @@ from ehsj_core.events.reader import LogReader
 from ehsj_core.events.records import AppendResult
 from ehsj_core.events.rulebook import Appender
 from ehsj_core.events.store import EventStore
-from ehsj_core.events.validation import InvalidInput, NewEvent, Problem, parse_event
+from ehsj_core.events.validation import InvalidInput, NewEvent, Problem, UnknownReference, parse_event
 from ehsj_core.imports.run import Destination
 from ehsj_core.projections.moment import AsOf, FactsAt, MunicipalityReport, StatusReport
 from ehsj_core.projections.runner import ProjectionRunner
@@ -83,7 +83,7 @@ class Tracker:
         if isinstance(as_of, int) or (isinstance(as_of, str) and as_of.strip().isascii() and as_of.strip().isdigit()):
             position = int(as_of)
             if position > head.position:
-                raise InvalidInput(
+                raise UnknownReference(
                     [Problem("as_of", as_of, f"positionen findes ikke endnu; loggen slutter ved {head.position}")]
                 )
             recorded = self.log.recorded_at(position) if position > 0 else None
@@ -144,7 +144,9 @@ class Tracker:
         (the last day of a month), only what occurred by the end of that month counts."""
         return self._read(year, as_of, lambda moment: moment.status(until))
 
-    def diff(self, year: int | None, start: str | int, end: str | int, limit: int = DEFAULT_LIMIT) -> AuditDiff:
+    def diff(
+        self, year: int | None, start: str | int | datetime, end: str | int | datetime, limit: int = DEFAULT_LIMIT
+    ) -> AuditDiff:
         """Which targets changed between two moments (positions or timestamps), each explained."""
         return diff(self.facts_at(year, start), self.facts_at(year, end), self.log, self.tz, limit)
 

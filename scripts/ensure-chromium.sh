@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# The browser tests drive Debian's Chromium (/usr/bin/chromium); Playwright never downloads a browser
-# here. Install the Debian package when it is missing (as root, or through sudo).
+# The Debian packages the tests need: Chromium for the browser tests (/usr/bin/chromium; Playwright
+# never downloads a browser here), and Pango, HarfBuzz and DejaVu Sans for the PDF documents
+# (WeasyPrint). Installs what is missing (as root, or through sudo).
 set -eu
-if [ -x /usr/bin/chromium ]; then
+PACKAGES="chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
+missing=""
+for package in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing="$missing $package"
+done
+if [ -x /usr/bin/chromium ] && [ -z "$missing" ]; then
   exit 0
 fi
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-chromium: /usr/bin/chromium is missing and apt-get is not available; install Chromium by hand" >&2
-  exit 0  # the browser tests say so themselves (and fail in CI)
+  echo "ensure-chromium: missing:$missing, and apt-get is not available; install them by hand" >&2
+  exit 0  # the browser and PDF tests say so themselves (and fail in CI)
 fi
-echo "ensure-chromium: installing Debian's chromium package" >&2
+echo "ensure-chromium: installing Debian's$missing" >&2
 $SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing

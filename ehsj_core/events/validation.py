@@ -39,6 +39,11 @@ class InvalidInput(Exception):
         return "; ".join(f"{p.field}: {p.problem} ({p.value!r})" for p in self.problems)
 
 
+class UnknownReference(InvalidInput):
+    """Invalid input that names what does not exist (a log position after the head, a recipient's id):
+    every entry point refuses it as invalid input, the API with a 404."""
+
+
 @dataclass(frozen=True)
 class NewEvent:
     """A validated event, ready to append."""
@@ -163,7 +168,7 @@ def parse_event(raw: Any, book: ContractBook, house: str, today: date, prefix: s
             problems.append(Problem(f"{p}event_id", _jsonable(raw.get("event_id")), "skal være et UUID"))
 
     event_type = raw.get("type")
-    if event_type not in EVENT_TYPES:
+    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:  # a list or an object is no key
         problem = "feltet mangler" if event_type is None else "ukendt hændelsestype"
         problems.append(Problem(f"{p}type", _jsonable(event_type), problem, sorted(EVENT_TYPES)))
 

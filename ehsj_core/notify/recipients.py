@@ -10,7 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import Engine
 
 from ehsj_core.contract.model import Contract
-from ehsj_core.events.validation import InvalidInput, Problem
+from ehsj_core.events.validation import InvalidInput, Problem, UnknownReference
 from ehsj_core.tables import Recipient
 
 recipients_table: sa.Table = Recipient.__table__  # type: ignore[attr-defined]
@@ -111,7 +111,7 @@ def deactivate_recipient(engine: Engine, recipient_id: int) -> None:
             recipients_table.update().where(recipients_table.c.id == recipient_id).values(active=False)
         ).rowcount
     if not changed:
-        raise InvalidInput([Problem("id", recipient_id, "modtageren findes ikke")])
+        raise UnknownReference([Problem("id", recipient_id, "modtageren findes ikke")])
 
 
 def get_recipient(engine: Engine, recipient_id: int) -> RecipientRow | None:

@@ -18,6 +18,7 @@ from ehsj_core.projections.metrics import Value, round_half_up
 from ehsj_core.projections.moment import FactsAt, StatusReport
 from ehsj_core.projections.municipalities import MunicipalityFigures
 from ehsj_core.projections.status import GoalStatus, TargetStatus
+from ehsj_core.reports import memo
 from ehsj_core.reports.agreements import Agreement
 from ehsj_core.reports.periods import Period, period_of
 
@@ -115,6 +116,9 @@ class QuarterlyStatus:
     previous: Period | None
     changes: tuple[Change, ...]  # empty for the first quarter
     outlook: MunicipalityOutlook | None = None  # the municipality at the year end
+    # The municipality's figures in each month from January to the end of the quarter ("2019-01", …):
+    # the months sheet of the chief's workbook (xlsx.chief_workbook_bytes).
+    months: tuple[tuple[str, MunicipalityFigures], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": "quarterly_status", **to_json(self)}
@@ -245,32 +249,53 @@ def to_json(value: Any) -> Any:
 # --- builders ----------------------------------------------------------------------------------------
 def build_quarterly(moment: FactsAt, period: Period, municipality: str) -> QuarterlyStatus:
     _expect(moment, period, "quarter")
-    status = moment.status(until=period.end)
-    contract = status.contract.contract
+    contract = moment.contract.contract
     name = contract.canonical_municipality(municipality)
     if name is None:
         names = [m.name for m in contract.municipalities]
         raise InvalidInput([Problem("municipality", municipality, "ukendt kommune", names)])
-    quarter = _figures(moment, period.months)
-    to_date = _figures(moment, period.months_to_date)
-    previous = period.previous()
-    changes: tuple[Change, ...] = ()
-    if previous is not None:
-        before = moment.status(until=previous.end)
-        changes = _changes(before, status)
+    at = moment.at
+    key = ("quarter", moment.contract.sha256, contract.year, at.position, at.on_date, at.label, period)
+    shared = memo.once(moment.facts, key, lambda: _quarter_of_all(moment, period))
+    status, to_date = shared.status, shared.to_date
     return QuarterlyStatus(
         basis=basis_of(status),
         period=period,
         municipality=name,
         goals=tuple(status.goals),
-        quarter=quarter[name],
+        quarter=shared.quarter[name],
         year_to_date=to_date[name],
         deviation_limit_pp=_deviation_limit(status),
-        previous=previous,
-        changes=changes,
+        previous=period.previous(),
+        changes=shared.changes,
         outlook=municipality_outlook(
             to_date[name], sum(m.specialised_courses for m in to_date.values()), contract.year, status.as_of.on_date
         ),
+        months=tuple((month, figures[name]) for month, figures in shared.months),
+    )
+
+
+@dataclass(frozen=True)
+class _QuarterOfAll:
+    """What every chief's report of a quarter reads: the same for all 17 (memo.once keeps it)."""
+
+    status: StatusReport
+    changes: tuple[Change, ...]
+    quarter: dict[str, MunicipalityFigures]
+    to_date: dict[str, MunicipalityFigures]
+    months: tuple[tuple[str, dict[str, MunicipalityFigures]], ...]
+
+
+def _quarter_of_all(moment: FactsAt, period: Period) -> _QuarterOfAll:
+    status = moment.status(until=period.end)
+    previous = period.previous()
+    changes = () if previous is None else _changes(moment.status(until=previous.end), status)
+    return _QuarterOfAll(
+        status,
+        changes,
+        _figures(moment, period.months),
+        _figures(moment, period.months_to_date),
+        tuple((month, _figures(moment, (month,))) for month in period.months_to_date),
     )
 
 

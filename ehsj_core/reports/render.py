@@ -66,7 +66,8 @@ def _quarterly_parts(report: QuarterlyStatus) -> Parts:
         "progress": _image("progress", key, charts.progress_chart(report.goals)),
         "share": _image(f"share-{slug}", key, charts.share_chart(report.year_to_date, report.deviation_limit_pp)),
     }
-    return subject, named, ()
+    workbook = Attachment(f"kvartalsstatus-{key}-{slug}.xlsx", xlsx.MIMETYPE, xlsx.chief_workbook_bytes(report))
+    return subject, named, (workbook,)
 
 
 def _overview_parts(report: HalfYearReport | AnnualStatus, audience: str, stem: str) -> Parts:
@@ -129,8 +130,8 @@ PARTS: dict[str, Callable[[Any], Parts]] = {
 
 
 def render(report: Report | ConsultantReminder | FinalStatement) -> RenderedReport:
-    """The e-mail of a report; charts for the status reports, an XLSX for half-year and annual, the
-    statement itself (HTML and XLSX) for the final statement."""
+    """The e-mail of a report; charts for the status reports, an XLSX for the quarterly (the chief's
+    municipality), half-year and annual, the statement itself (HTML and XLSX) for the final statement."""
     spec = kinds.of_report(report)
     subject, named, attachments = PARTS[spec.template](report)
     context = {

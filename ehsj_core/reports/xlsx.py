@@ -1,4 +1,6 @@
-"""The XLSX attachment of the half-year and annual reports: goals and municipalities, byte-stable.
+"""The XLSX attachments, byte-stable: the half-year and annual reports' (goals and the 17
+municipalities) and each chief's quarterly one (its own municipality's figures: the quarter, the year
+to date and every month of it).
 
 openpyxl stamps "now" into the document properties and the zip entries; both are fixed here (the
 properties to the day the report is judged on, the zip entries to 1980-01-01 in a stable order), so
@@ -10,7 +12,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable, Sequence
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from openpyxl import Workbook
@@ -21,11 +23,13 @@ from openpyxl.writer.excel import ExcelWriter
 from ehsj_core.projections.municipalities import MunicipalityFigures
 from ehsj_core.projections.status import GoalStatus
 from ehsj_core.reports import labels
-from ehsj_core.reports.data import AnnualStatus, HalfYearReport
+from ehsj_core.reports.data import AnnualStatus, HalfYearReport, QuarterlyStatus
+from ehsj_core.reports.labels import MONTHS
 
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 INTEGER, ONE_DECIMAL, TWO_DECIMALS = "#,##0", "#,##0.0", "+0.00;-0.00;0.00"
+DATE = "dd-mm-yyyy"
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 FIRST_ENTRIES = ("[Content_Types].xml", "_rels/.rels")
@@ -40,15 +44,57 @@ def workbook_bytes(report: HalfYearReport | AnnualStatus) -> bytes:
     municipalities = wb.create_sheet("Kommuner")
     course_types = report.basis.course_types
     _municipality_sheet(municipalities, report.municipalities, course_types)
+    return _saved(wb, report.basis.house_name, f"{labels.REPORT_TITLES[_kind(report)]} {report.period.label}", report)
+
+
+def chief_workbook_bytes(report: QuarterlyStatus) -> bytes:
+    """A chief's quarterly status as an .xlsx file of the municipality's figures: sheet "Kommunen"
+    (the quarter and the year to date) and sheet "Måneder" (each month from January to the quarter's
+    end), with the columns of the K17 report's "Kommuner". Real numbers and dates, Danish headers, the
+    header row frozen. (The goals, the same for all 17, are in the e-mail and K17's workbook: a sheet
+    of them here would triple the time each of the 17 workbooks takes.)"""
+    period, year = report.period, report.period.year
+    wb = Workbook()
+    own = wb.active
+    own.title = "Kommunen"
+    _period_sheet(
+        own,
+        [
+            (period.label, period.start, period.end, report.quarter),
+            ("År til dato", date(year, 1, 1), period.end, report.year_to_date),
+        ],
+        report.basis.course_types,
+    )
+    months = [(_month_label(key), *_month_span(key), figures) for key, figures in report.months]
+    _period_sheet(wb.create_sheet("Måneder"), months, report.basis.course_types)
+    title = f"{labels.REPORT_TITLES['quarterly_status']} {period.label}: {report.municipality} Kommune"
+    return _saved(wb, report.basis.house_name, title, report)
+
+
+def _saved(wb: Workbook, creator: str, title: str, report: QuarterlyStatus | HalfYearReport | AnnualStatus) -> bytes:
+    """The workbook's bytes, with no clock in them: its properties dated the day the report is judged
+    on, its zip entries at a fixed time in a fixed order."""
     moment = datetime.combine(report.basis.judged_on, time(0, 0))
     props = wb.properties
-    props.creator = props.lastModifiedBy = report.basis.house_name
-    props.title = f"{labels.REPORT_TITLES[_kind(report)]} {report.period.label}"
+    props.creator = props.lastModifiedBy = creator
+    props.title = title
     props.created = props.modified = moment
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # compressed once, by _stable_zip
         ExcelWriter(wb, archive).write_data()  # not wb.save(): that stamps the clock into `modified`
     return _stable_zip(buffer.getvalue())
+
+
+def _month_label(key: str) -> str:
+    """ "2019-03" → "marts 2019"."""
+    year, month = key.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+def _month_span(key: str) -> tuple[date, date]:
+    year, month = (int(x) for x in key.split("-"))
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return date(year, month, 1), date.fromordinal(following.toordinal() - 1)
 
 
 def _kind(report: HalfYearReport | AnnualStatus) -> str:
@@ -134,7 +180,7 @@ def _goal_sheet(ws: Any, goals: Iterable[GoalStatus]) -> None:
                     _excel_date(target.reached_on),
                 ]
             )
-    _formats(ws, {4: ONE_DECIMAL, 5: ONE_DECIMAL, 7: ONE_DECIMAL, 9: INTEGER, 10: "dd-mm-yyyy", 11: "dd-mm-yyyy"})
+    _formats(ws, {4: ONE_DECIMAL, 5: ONE_DECIMAL, 7: ONE_DECIMAL, 9: INTEGER, 10: DATE, 11: DATE})
     for row in ws.iter_rows(min_row=2):
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
         if row[2].value == "antal":  # counts are whole numbers
@@ -146,51 +192,75 @@ def _excel_date(iso: str | None) -> datetime | None:
     return None if iso is None else datetime.fromisoformat(iso)
 
 
+def _figure_titles(course_types: Sequence[tuple[str, str]]) -> list[str]:
+    """The headers of a municipality's figures (after its name or period), as in "Kommuner"."""
+    t = labels.TEXT
+    return [
+        t["population"],
+        f"{t['population_share']} (%)",
+        *[name for _key, name in course_types],
+        t["specialised"],
+        f"{t['specialised_share']} (%)",
+        t["deviation"],
+        t["events"],
+        t["newsletters"],
+        t["council"],
+    ]
+
+
+def _figure_cells(m: MunicipalityFigures, course_types: Sequence[tuple[str, str]]) -> list[Any]:
+    return [
+        m.population,
+        m.population_share_pct,
+        *[m.courses.get(k, 0) for k, _n in course_types],
+        m.specialised_courses,
+        m.specialised_share_pct,
+        m.deviation_pp,
+        m.events_hosted,
+        m.newsletters,
+        labels.yes_no(m.council_presentation_offered),
+    ]
+
+
+def _figure_formats(first: int, course_types: Sequence[tuple[str, str]]) -> dict[int, str]:
+    """Number formats of the figure columns, the first of them in column `first`."""
+    n = len(course_types)
+    return {
+        first: INTEGER,
+        first + 1: "0.00",
+        **{first + 2 + i: INTEGER for i in range(n)},
+        first + 2 + n: INTEGER,
+        first + 3 + n: "0.00",
+        first + 4 + n: TWO_DECIMALS,
+        first + 5 + n: INTEGER,
+        first + 6 + n: INTEGER,
+    }
+
+
+def _figure_widths(course_types: Sequence[tuple[str, str]]) -> list[int]:
+    return [12, 14, *[14] * len(course_types), 14, 16, 14, 14, 12, 16]
+
+
 def _municipality_sheet(
     ws: Any, municipalities: Iterable[MunicipalityFigures], course_types: Sequence[tuple[str, str]]
 ) -> None:
-    t = labels.TEXT
-    names = [name for _key, name in course_types]
-    _header(
-        ws,
-        [
-            t["municipality"],
-            t["population"],
-            f"{t['population_share']} (%)",
-            *names,
-            t["specialised"],
-            f"{t['specialised_share']} (%)",
-            t["deviation"],
-            t["events"],
-            t["newsletters"],
-            t["council"],
-        ],
-        [16, 12, 14, *[14] * len(names), 14, 16, 14, 14, 12, 16],
-    )
+    _header(ws, [labels.TEXT["municipality"], *_figure_titles(course_types)], [16, *_figure_widths(course_types)])
     for m in municipalities:
-        ws.append(
-            [
-                m.name,
-                m.population,
-                m.population_share_pct,
-                *[m.courses.get(k, 0) for k, _n in course_types],
-                m.specialised_courses,
-                m.specialised_share_pct,
-                m.deviation_pp,
-                m.events_hosted,
-                m.newsletters,
-                labels.yes_no(m.council_presentation_offered),
-            ]
-        )
-    n = len(names)
-    formats = {
-        2: INTEGER,
-        3: "0.00",
-        **{4 + i: INTEGER for i in range(n)},
-        4 + n: INTEGER,
-        5 + n: "0.00",
-        6 + n: TWO_DECIMALS,
-        7 + n: INTEGER,
-        8 + n: INTEGER,
-    }
-    _formats(ws, formats)
+        ws.append([m.name, *_figure_cells(m, course_types)])
+    _formats(ws, _figure_formats(2, course_types))
+
+
+def _period_sheet(
+    ws: Any,
+    rows: Sequence[tuple[str, date, date, MunicipalityFigures]],
+    course_types: Sequence[tuple[str, str]],
+) -> None:
+    """One municipality's figures, a row per period: its name, first and last day, then the figures."""
+    _header(ws, ["Periode", "Fra", "Til", *_figure_titles(course_types)], [18, 12, 12, *_figure_widths(course_types)])
+    for label, start, end, m in rows:
+        ws.append([label, _midnight(start), _midnight(end), *_figure_cells(m, course_types)])
+    _formats(ws, {2: DATE, 3: DATE, **_figure_formats(4, course_types)})
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0))

@@ -15,7 +15,7 @@ from ehsj_core.settings import Settings, get_settings
 from ehsj_core.tracker import Tracker
 from services.api.deps import TrackerDep
 from services.api.docs import install_docs
-from services.api.errors import install_error_handlers
+from services.api.errors import DESCRIPTIONS, PROBLEM_MODELS, install_error_handlers, problem_doc
 from services.api.observability import install_observability
 from services.api.routes import access_log, audit, events, imports, metrics, reports, status
 from services.api.schemas import Health
@@ -63,7 +63,7 @@ def create_app(
     install_web(app, settings)
     install_observability(app, tracker)  # last: its middleware is the outermost
 
-    @app.get("/api/healthz", tags=["health"])
+    @app.get("/api/healthz", tags=["health"], operation_id="health_check", summary="Svarer databasen?")
     def healthz(tracker: TrackerDep) -> Health:
         """Liveness and readiness: answers only when the database does."""
         return Health(status="ok", position=tracker.log.head().position)
@@ -73,12 +73,24 @@ def create_app(
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The generated schema plus the event input models the raw-JSON route documents by reference."""
+    """The generated schema plus the models it documents by reference (the event input of the raw-JSON
+    route, the problem detail), with FastAPI's own 422 (`HTTPValidationError`, a shape the API never
+    answers with) replaced by the problem detail."""
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         _, defs = models_json_schema(
-            [(m, "validation") for m in events.BODY_MODELS], ref_template="#/components/schemas/{model}"
+            [(m, "validation") for m in (*events.BODY_MODELS, *PROBLEM_MODELS)],
+            ref_template="#/components/schemas/{model}",
         )
-        schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(defs.get("$defs", {}))
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        for operation in (op for path in schema["paths"].values() for op in path.values()):
+            answer = operation["responses"].get("422", {})
+            if "HTTPValidationError" in str(answer.get("content")):
+                operation["responses"]["422"] = problem_doc(DESCRIPTIONS[422])
+            if "requestBody" in operation:  # FastAPI's own 400 for a body it cannot read
+                operation["responses"].setdefault("400", problem_doc(DESCRIPTIONS[400]))
         app.openapi_schema = schema
     return app.openapi_schema

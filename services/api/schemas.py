@@ -2,24 +2,105 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
 from ehsj_core.events.schemas import EVENT_TYPES
+
+_POSITION = re.compile(r"([0-9]+)(\.0*)?")  # 20.0 is an integer too, to JSON Schema (and so to schemathesis)
+_TIMESTAMP_TEXT = re.compile(r"(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}.*")
+_LEAP_SECOND = re.compile(r"([Tt ][0-9]{2}:[0-9]{2}):60")
+_DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIMESTAMP = TypeAdapter(datetime)
+YEARS_PATTERN = "^(19|20)[0-9]{2}-"
+TIMESTAMP_PROBLEM = "skal være et ISO-tidspunkt i årene 1900–2099, fx 2019-10-01T08:00"
+MOMENT_PROBLEM = "skal være en logposition (heltal fra 0) eller et ISO-tidspunkt i årene 1900–2099, fx 2019-10-01T08:00"
+_TIMESTAMP_SCHEMA = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": YEARS_PATTERN,
+    "description": "et tidspunkt (ISO 8601) i årene 1900–2099; uden tidszone: dansk tid",
+}
+
+
+def parse_timestamp(value: object) -> datetime:
+    """An ISO 8601 timestamp (RFC 3339) of the years 1900–2099 — text only: no Unix seconds, which
+    Pydantic would otherwise read into a number."""
+    text = str(value).strip()
+    if _TIMESTAMP_TEXT.fullmatch(text):
+        try:  # a leap second (RFC 3339 allows :60) is read as the second before it
+            return _TIMESTAMP.validate_python(_LEAP_SECOND.sub(r"\1:59", text, count=1))
+        except ValidationError:
+            pass
+    raise PydanticCustomError("timestamp", TIMESTAMP_PROBLEM)
+
+
+def parse_moment(value: object) -> int | datetime:
+    """A moment of the log as the API takes it: a whole number is a position, anything else a
+    timestamp (`parse_timestamp`)."""
+    text = str(value).strip()
+    position = _POSITION.fullmatch(text)
+    if position:
+        return int(position.group(1))
+    try:
+        return parse_timestamp(text)
+    except PydanticCustomError:
+        raise PydanticCustomError("moment", MOMENT_PROBLEM) from None
+
+
+def parse_day(value: object) -> date:
+    """A date as YYYY-MM-DD, and only so (no Unix seconds)."""
+    text = str(value).strip()
+    if _DAY_TEXT.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise PydanticCustomError("day", "skal være en dato (ÅÅÅÅ-MM-DD)")
+
+
+# What the parsers accept, as the schema says it: schemathesis draws from exactly this.
+Timestamp = Annotated[datetime, PlainValidator(parse_timestamp), WithJsonSchema(_TIMESTAMP_SCHEMA)]
+Moment = Annotated[
+    int | datetime,
+    PlainValidator(parse_moment),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0, "description": "en logposition"}, _TIMESTAMP_SCHEMA]}),
+]
+Day = Annotated[date, PlainValidator(parse_day), WithJsonSchema({"type": "string", "format": "date"})]
+
+
+# The event types, for the schema; the core checks the type itself (an unknown one: its own Danish problem).
+EVENT_TYPE_ENUM: dict[str, JsonValue] = {"enum": [*sorted(EVENT_TYPES)]}
 
 
 class EventInput(BaseModel):
     """One event as a client sends it; `data` is checked against the schema of its `type`."""
 
-    event_id: str | None = Field(default=None, description="UUID; the idempotency key (generated if absent)")
-    type: str = Field(description="one of: " + ", ".join(sorted(EVENT_TYPES)))
-    occurred_on: date = Field(description="business date, not after today")
-    data: dict[str, Any]
+    model_config = ConfigDict(extra="forbid")  # as the core: an unknown field is refused
+
+    event_id: uuid.UUID | None = Field(default=None, description="idempotensnøglen (dannes, hvis den mangler)")
+    type: str = Field(description="hændelsestypen", json_schema_extra=EVENT_TYPE_ENUM)
+    occurred_on: date = Field(description="forretningsdatoen, ikke efter i dag")
+    data: dict[str, Any] = Field(description="hændelsens data, efter typens skema")
 
 
 class EventBatchInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     events: list[EventInput] = Field(min_length=1)
 
 

@@ -9,15 +9,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from ehsj_core.access_log import ACTIONS, AccessQuery, local_moment, read_access_log, record_access, shell_user
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
-
-err = Console(stderr=True)
+from services.cli.choices import ACCESS_ACTION_HELP, AccessAction
+from services.cli.output import err, out
 
 
 def note(tracker: Tracker, action: str, detail: Mapping[str, Any]) -> None:
@@ -46,20 +45,20 @@ def access_log(
     since: Annotated[str | None, typer.Option(help="fra dette tidspunkt, fx 2026-12-01 eller 2026-12-01T08:00")] = None,
     until: Annotated[str | None, typer.Option(help="før dette tidspunkt")] = None,
     user: Annotated[str | None, typer.Option(help="kun denne brugers opslag")] = None,
-    action: Annotated[str | None, typer.Option(help=f"kun denne handling: {', '.join(ACTIONS)}")] = None,
+    action: Annotated[AccessAction | None, typer.Option(help=ACCESS_ACTION_HELP)] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="højst så mange, nyeste først")] = 200,
-    as_json: Annotated[bool, typer.Option("--json", help="én JSON-linje pr. opslag")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="skriv JSON Lines: én JSON-linje pr. opslag, nyeste først")
+    ] = False,
 ) -> None:
     """Adgangsloggen: hvem så modtagernes adresser, søgte på CVR-nummer eller navn, eksporterede loggen."""
-    if action is not None and action not in ACTIONS:
-        raise typer.BadParameter(f"ukendt handling {action!r}; brug en af {', '.join(ACTIONS)}", param_hint="--action")
     tracker = Tracker(get_settings())
     since_at = local_moment(_moment(since, "--since"), tracker.tz)
     until_at = local_moment(_moment(until, "--until"), tracker.tz)
-    query = AccessQuery(since_at, until_at, user, action, limit)
+    query = AccessQuery(since_at, until_at, user, None if action is None else action.value, limit)
     entries = read_access_log(tracker.engine, query)
     if as_json:
-        for entry in entries:
+        for entry in entries:  # JSON Lines: a log is read line by line
             typer.echo(json.dumps(entry.as_dict(), ensure_ascii=False))
         return
     table = Table("tidspunkt", "bruger", "rolle", "handling", "detaljer", "kanal", "klient", title="Adgangslog")
@@ -74,6 +73,6 @@ def access_log(
             e.channel,
             e.client or "",
         )
-    Console().print(table)
+    out.print(table)
     if not entries:
         err.print("Ingen opslag i adgangsloggen med de filtre.")

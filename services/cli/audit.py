@@ -1,16 +1,15 @@
 """`ehsj audit …` and `ehsj statement`: the auditor's commands. Each parses, calls one core function,
-prints. Exit codes: 0 all is well, 1 the check found something, 2 the input was wrong."""
+prints. Exit codes (exit_codes.py): 0 all is well, 1 the check found something (the finding is the
+result: standard output), 2 the input was wrong."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ehsj_core.audit import diff as diff_core
@@ -22,13 +21,15 @@ from ehsj_core.projections.status import STATUS_LABELS
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
 from services.cli.access_log import note
+from services.cli.exit_codes import ExitCode
+from services.cli.output import err, out, print_json, refuse
+from services.cli.shell import new_app
+from services.cli.status_table import status_table
 
 # Rendering (ehsj_core.reports pulls in matplotlib) loads inside the commands that use it, so that
 # `ehsj` starts quickly for every other command.
 
-app = typer.Typer(help="Revision: kæden, genafspilning, forskelle, genskabte rapporter, eksport.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
+app = new_app("Revision: kæden, genafspilning, forskelle, genskabte rapporter, eksport.")
 Year = Annotated[int | None, typer.Option(help="kontraktår (standard: det aktuelle)")]
 AsJson = Annotated[bool, typer.Option("--json", help="skriv JSON i stedet for tabeller")]
 
@@ -37,25 +38,12 @@ def _tracker() -> Tracker:
     return Tracker(get_settings())
 
 
-def _refuse(exc: InvalidInput | NotFound) -> typer.Exit:
-    if isinstance(exc, InvalidInput):
-        for p in exc.problems:
-            err.print(f"[red]{p.field}: {p.problem} ({p.value!r})[/red]")
-    else:
-        err.print(f"[red]{exc}[/red]")
-    return typer.Exit(2)
-
-
-def _json(value: Any) -> None:
-    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
-
-
 @app.command()
 def verify(as_json: AsJson = False) -> None:
     """Kontrollér hele loggen: hashkæden, positioner uden huller og triggerne, der afviser ændringer."""
     report = verify_core(_tracker().engine)
     if as_json:
-        _json(report.as_dict())
+        print_json(report.as_dict())
     elif report.ok:
         count = f"{report.events:,}".replace(",", ".")
         out.print(
@@ -72,7 +60,7 @@ def verify(as_json: AsJson = False) -> None:
                 f"første fejl ved position {report.first_bad_position}."
             )
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(int(ExitCode.FOUND))
 
 
 @app.command()
@@ -89,29 +77,11 @@ def replay(
         status = tracker.status(year, as_of or None)
         figures = tracker.municipalities(year, as_of=status.as_of.position)
     except (InvalidInput, NotFound) as exc:
-        raise _refuse(exc) from None
+        raise refuse(exc) from None
     if as_json:
-        _json({**status.as_dict(), "municipalities": figures.as_dict()["municipalities"]})
+        print_json({**status.as_dict(), "municipalities": figures.as_dict()["municipalities"]})
         return
-    when = f"pr. {status.as_of.label}" if status.as_of.label else "nu"
-    table = Table(
-        title=f"Status {status.year} {when} — position {status.as_of.position}, "
-        f"bedømt {labels.long_date(status.as_of.on_date)}"
-    )
-    for column in ("Mål", "Delmål", "Resultat", "Måltal", "Forventet nu", "Opfyldelse", "Status"):
-        table.add_column(column)
-    for goal in status.goals:
-        for t in goal.targets:
-            table.add_row(
-                goal.id,
-                t.label,
-                labels.actual_text(t.kind, t.actual, t.reached_on),
-                labels.wanted_text(t.kind, t.target, t.target_min, t.target_max, t.deadline),
-                labels.number(t.expected_by_now),
-                labels.percent(t.fulfilment_pct) if t.fulfilment_pct is not None else "",
-                t.status_label,
-            )
-    out.print(table)
+    out.print(status_table(status, fulfilment=True))
     ms = Table(title="Kommunerne")
     for column in ("Kommune", "Korte", "Spec.", "Andel af spec.", "Befolkningsandel", "Afvigelse (pp)"):
         ms.add_column(column)
@@ -142,9 +112,9 @@ def diff(
     try:
         result = tracker.diff(year, start, end, limit)
     except (InvalidInput, NotFound) as exc:
-        raise _refuse(exc) from None
+        raise refuse(exc) from None
     if as_json:
-        _json(result.as_dict())
+        print_json(result.as_dict())
         return
     out.print(
         f"[bold]Fra position {result.before.position} ({labels.long_date(result.before.on_date)}) til position "
@@ -196,7 +166,13 @@ def _event_line(e: diff_core.Explanation, tz: ZoneInfo) -> str:
 
 
 @app.command()
-def reproduce(dispatch_id: int, as_json: AsJson = False) -> None:
+def reproduce(
+    dispatch_id: Annotated[int, typer.Argument(metavar="ID", help="forsendelsens id (en række i `ehsj report list`)")],
+    as_json: AsJson = False,
+    pdf: Annotated[
+        Path | None, typer.Option("--pdf", dir_okay=False, help="skriv også rapporten, genskabt fra loggen, som PDF")
+    ] = None,
+) -> None:
     """Genskab en afsendt rapport fra logpositionen i forsendelsesloggen og sammenlign digest."""
     from ehsj_core.audit.reproduce import reproduce as reproduce_core
     from ehsj_core.reports import labels
@@ -205,10 +181,10 @@ def reproduce(dispatch_id: int, as_json: AsJson = False) -> None:
     try:
         result = reproduce_core(tracker, dispatch_id)
     except (InvalidInput, NotFound) as exc:
-        raise _refuse(exc) from None
+        raise refuse(exc) from None
     if as_json:  # names the recipient's address
         note(tracker, "recipients.read", {"where": f"ehsj audit reproduce {dispatch_id} --json", "addresses": 1})
-        _json(result.as_dict())
+        print_json(result.as_dict())
     else:
         row = result.dispatch
         out.print(
@@ -223,13 +199,20 @@ def reproduce(dispatch_id: int, as_json: AsJson = False) -> None:
         )
         if result.text_diff:
             out.print(result.text_diff, markup=False, highlight=False)
+    if pdf is not None:
+        from ehsj_core.reports.as_sent import dispatch_pdf
+
+        pdf.write_bytes(dispatch_pdf(tracker, dispatch_id).pdf)
+        err.print(f"Rapporten, genskabt fra loggen, er skrevet som PDF til {pdf}.")
     if not result.identical:
-        raise typer.Exit(1)
+        raise typer.Exit(int(ExitCode.FOUND))
 
 
 @app.command("export")
 def export(
-    file: Annotated[Path, typer.Argument(dir_okay=False, help="fx eksport-2019.jsonl")],
+    file: Annotated[
+        Path, typer.Argument(dir_okay=False, metavar="FIL", help="filen, der skrives, fx eksport-2019.jsonl")
+    ],
     year: Annotated[int, typer.Option(help="året, hvis hændelser markeres med in_year")],
 ) -> None:
     """Eksportér hele loggen med hashkæden som JSON Lines; året markerer, hvilke hændelser der tæller."""
@@ -240,11 +223,14 @@ def export(
 
 
 @app.command("verify-file")
-def verify_file(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], as_json: AsJson = False) -> None:
+def verify_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, metavar="FIL", help="eksportfilen (JSON Lines)")],
+    as_json: AsJson = False,
+) -> None:
     """Kontrollér en eksportfil uden database: hver hash, kæden, positionerne og in_year."""
     result = export_core.verify_file(file)
     if as_json:
-        _json(result.as_dict())
+        print_json(result.as_dict())
     elif result.ok:
         out.print(
             f"[green]Filen er i orden:[/green] {result.rows} rækker, hoved ved position {result.head_position} "
@@ -254,26 +240,31 @@ def verify_file(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False
         where = f"position {result.position}, " if result.position is not None else ""
         out.print(f"[red]FEJL[/red] linje {result.line}, {where}{result.problem}")
     if not result.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(int(ExitCode.FOUND))
 
 
 def statement(
     year: Annotated[int, typer.Argument(help="kontraktåret, fx 2019")],
-    out_file: Annotated[Path, typer.Option("--out", dir_okay=False, help="resultatopgoerelse.xlsx eller .html")],
+    out_file: Annotated[Path, typer.Option("--out", dir_okay=False, help="resultatopgoerelse.xlsx, .html eller .pdf")],
     as_of: Annotated[str, typer.Option("--as-of", help="logposition eller tidspunkt (standard: nu)")] = "",
 ) -> None:
-    """Den endelige resultatopgørelse som regneark (.xlsx) eller side til udskrift på A4 (.html)."""
+    """Den endelige resultatopgørelse som regneark (.xlsx), side til udskrift på A4 (.html) eller PDF/A (.pdf)."""
     from ehsj_core.audit.statement_render import statement_html, statement_xlsx
+    from ehsj_core.reports.pdf import statement_pdf
 
     suffix = out_file.suffix.lower()
-    if suffix not in (".xlsx", ".html", ".htm"):
-        err.print(f"[red]--out: filen skal ende på .xlsx eller .html, ikke {suffix or '(ingen endelse)'}[/red]")
+    if suffix not in (".xlsx", ".html", ".htm", ".pdf"):
+        err.print(f"[red]--out: filen skal ende på .xlsx, .html eller .pdf, ikke {suffix or '(ingen endelse)'}[/red]")
         raise typer.Exit(2)
+    tracker = _tracker()
     try:
-        result = _tracker().statement(year, as_of or None)
+        result = tracker.statement(year, as_of or None)
     except (InvalidInput, NotFound) as exc:
-        raise _refuse(exc) from None
-    out_file.write_bytes(statement_xlsx(result) if suffix == ".xlsx" else statement_html(result))
+        raise refuse(exc) from None
+    if suffix == ".pdf":
+        out_file.write_bytes(statement_pdf(result, tracker.log))
+    else:
+        out_file.write_bytes(statement_xlsx(result) if suffix == ".xlsx" else statement_html(result))
     err.print(
         f"Resultatopgørelsen {year} er skrevet til {out_file} (position {result.position}, "
         f"indholdets digest {result.content_digest})."

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from ehsj_core.events.store import EventConflict
@@ -17,9 +17,10 @@ from ehsj_core.events.validation import InvalidInput, NewEvent, parse_event
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import UserError, principal_named
+from services.cli.output import err, fail, refuse
+from services.cli.shell import new_app
 
-app = typer.Typer(help="The event log.", no_args_is_help=True)
-console = Console(stderr=True)
+app = new_app("Hændelsesloggen: registrér hændelser fra en fil.")
 FILE_NAMESPACE = uuid.UUID("6d0f4f7e-8a43-4d0e-9a55-3c1b5e0a7f21")
 
 
@@ -44,20 +45,28 @@ def read_jsonl(path: Path) -> list[tuple[int, Any]]:
 
 @app.command("append")
 def append(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, metavar="FIL", help="JSON Lines: én hændelse pr. linje"
+        ),
+    ],
     as_user: Annotated[
         str, typer.Option("--as", help="brugeren, der registrerer (dennes rolle afgør, hvad der må gemmes)")
     ],
-    batch: Annotated[int, typer.Option(min=1, max=50_000)] = 5_000,
+    batch: Annotated[int, typer.Option(min=1, max=50_000, help="hændelser pr. transaktion")] = 5_000,
 ) -> None:
-    """Validate every line first (all problems by line), then append in atomic batches."""
+    """Kontrollér hver linje først (alle problemer med linjenummer), og gem så i portioner, hver for sig helt
+    eller slet ikke. Linjer uden event_id får et fra filen og linjenummeret: samme fil to gange gemmer intet nyt."""
     tracker = Tracker(get_settings())
     try:
         by = principal_named(tracker.engine, as_user)
     except UserError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    lines = read_jsonl(file)
+        raise refuse(exc) from None
+    try:
+        lines = read_jsonl(file)
+    except UnicodeDecodeError:
+        raise fail(f"{file.name}: filen er ikke UTF-8; intet er gemt.") from None
     events: list[NewEvent] = []
     problems: list[str] = []
     book, today = tracker.contract_book(), tracker.today()  # read once, not once per line
@@ -68,26 +77,22 @@ def append(
             problems.extend(f"linje {number}: {p.field}: {p.problem} ({p.value!r})" for p in exc.problems)
     if problems:
         for problem in problems[:200]:
-            console.print(f"[red]{problem}[/red]")
-        console.print(f"{len(problems)} problem(er); intet er gemt.")
-        raise typer.Exit(2)
+            err.print(f"[red]{escape(problem)}[/red]", soft_wrap=True)
+        raise fail(f"{len(problems)} problem(er); intet er gemt.")
     new = 0
-    with Progress(console=console) as progress:
+    with Progress(console=err) as progress:
         task = progress.add_task("Gemmer hændelser", total=len(events))
         for start in range(0, len(events), batch):
             chunk = events[start : start + batch]
             try:
                 results = tracker.append_events(chunk, by)
             except EventConflict as exc:
-                console.print(
-                    f"[red]event_id {exc.event_id} findes allerede med andet indhold (position {exc.position}); "
-                    f"intet i denne portion er gemt.[/red]"
-                )
-                raise typer.Exit(2) from None
+                raise fail(
+                    f"event_id {exc.event_id} findes allerede med andet indhold (position {exc.position}); "
+                    f"intet i denne portion er gemt."
+                ) from None
             except InvalidInput as exc:
-                for p in exc.problems:
-                    console.print(f"[red]{p.field}: {p.problem} ({p.value!r})[/red]")
-                raise typer.Exit(2) from None
+                raise refuse(exc) from None
             new += sum(not r.duplicate for r in results)
             progress.advance(task, len(chunk))
-    console.print(f"{new} nye hændelser gemt, {len(events) - new} fandtes allerede.")
+    err.print(f"{new} nye hændelser gemt, {len(events) - new} fandtes allerede.")

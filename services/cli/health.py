@@ -1,5 +1,6 @@
 """`ehsj health worker | scheduler`: health checks for compose (exit 0 healthy; otherwise 1 and one
-Danish line on standard error saying why)."""
+Danish line on standard error saying why). Docker's HEALTHCHECK knows 0 and 1 only, so a service that
+does not answer is 1 here too, not exit_codes.UNAVAILABLE."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ from typing import Annotated
 import typer
 
 from ehsj_core.settings import get_settings
+from services.cli.shell import new_app
 
-app = typer.Typer(help="Sundhedstjek (exit 0: sund; ellers 1 og én linje om hvorfor).", no_args_is_help=True)
+app = new_app(
+    "Sundhedstjek til Docker Compose.",
+    epilog="Afslutningskoder:\n\n0: sund\n\n1: usund, også når Redis eller databasen ikke svarer (Dockers "
+    "sundhedstjek kender kun 0 og 1); én linje på standard-error siger hvorfor\n\n2: forkert brug",
+)
 
 
 def _fail(reason: str) -> typer.Exit:
@@ -28,9 +34,9 @@ def _redis(url: str) -> str:
 
 @app.command("worker")
 def worker(
-    timeout: Annotated[float, typer.Option(help="seconds to wait for the workers' answers")] = 3.0,
+    timeout: Annotated[float, typer.Option(help="sekunder at vente på workernes svar")] = 3.0,
 ) -> None:
-    """Ping the Celery workers through the broker: healthy when at least one answers."""
+    """Ping Celery-workerne gennem Redis: sund, når mindst én svarer."""
     from services.worker.app import create_celery
 
     settings = get_settings()
@@ -51,10 +57,10 @@ def worker(
 @app.command("scheduler")
 def scheduler(
     max_age: Annotated[
-        int | None, typer.Option("--max-age", help="seconds; default EHSJ_HEARTBEAT_MAX_AGE_SECONDS")
+        int | None, typer.Option("--max-age", help="sekunder (standard: EHSJ_HEARTBEAT_MAX_AGE_SECONDS)")
     ] = None,
 ) -> None:
-    """Read the scheduler's heartbeat row: healthy when it is younger than the limit."""
+    """Læs planlæggerens livstegn: sund, når det er yngre end grænsen."""
     from ehsj_core.db import create_db_engine
     from ehsj_core.heartbeat import last_beat, problem
 

@@ -5,8 +5,9 @@ any other user named by --as is refused the whole file (exit 2).
 Answers of an evaluation import that follow no course of their type for the company are listed as
 warnings: they are stored (and do not change the exit code), but count nowhere until the course is.
 
-Exit codes: 0 every row is in the log; 1 with --skip-bad, when bad rows were left out (they are in
-the file named by --bad-rows); 2 nothing was stored because of bad rows (or an unreadable file).
+Exit codes (exit_codes.py): 0 every row is in the log; 1 with --skip-bad, when bad rows were left out
+(they are in the file named by --bad-rows); 2 nothing was stored because of bad rows (or an unreadable
+file).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -34,15 +34,16 @@ from ehsj_core.imports.run import UNMATCHED, ImportReport, import_file
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import UserError, principal_named
+from services.cli.exit_codes import ExitCode
+from services.cli.output import err, fail, refuse
+from services.cli.shell import new_app
 
-app = typer.Typer(
-    help="Indlæs eksporter fra CRM og evalueringssystemet og Erhvervsstyrelsens filer (CSV eller XLSX).",
-    no_args_is_help=True,
-)
-console = Console(stderr=True)
+app = new_app("Indlæs eksporter fra CRM og evalueringssystemet og Erhvervsstyrelsens filer (CSV eller XLSX).")
 SHOWN = 200  # problems printed; the bad-rows file (--skip-bad) has them all
 
-File = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV- eller XLSX-fil")]
+File = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, metavar="FIL", help="CSV- eller XLSX-fil")
+]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="gem de gode rækker; skriv de dårlige i en fil til rettelse")]
 BadRows = Annotated[
     Path | None,
@@ -82,16 +83,14 @@ def _run(kind: str, file: Path, skip_bad: bool, bad_rows: Path | None, as_user: 
     limits = ImportLimits.of(settings)
     too_large = size_problem(file.stat().st_size, limits)  # before a byte of it is read
     if too_large is not None:
-        console.print(f"[red]{file.name}: {escape(too_large)}; intet er gemt.[/red]")
-        raise typer.Exit(2)
+        raise fail(f"{file.name}: {too_large}; intet er gemt.")
     tracker = Tracker(settings)
     try:
         by = principal_named(tracker.engine, as_user)
     except UserError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise refuse(exc) from None
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    with Progress(*columns, console=err, transient=True) as progress:
         tasks: dict[str, TaskID] = {}
 
         def advance(stage: str, done: int, total: int) -> None:
@@ -111,19 +110,18 @@ def _run(kind: str, file: Path, skip_bad: bool, bad_rows: Path | None, as_user: 
                 limits=limits,
             )
         except NotFound as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise refuse(exc) from None
         except InvalidInput as exc:  # refused whole by the rule book (the role of --as)
             for p in exc.problems:
-                console.print(f"[red]{p.problem}[/red]")
-            raise typer.Exit(2) from None
+                err.print(f"[red]{escape(p.problem)}[/red]", soft_wrap=True)
+            raise typer.Exit(int(ExitCode.REFUSED)) from None
     _show(report)
     if report.bad_rows_csv is not None:
         target = bad_rows or file.with_name(f"{file.stem}-fejl.csv")
         target.write_bytes(report.bad_rows_csv)
-        console.print(f"De {report.bad_rows} dårlige rækker er skrevet til {target}: ret dem og indlæs filen igen.")
+        err.print(f"De {report.bad_rows} dårlige rækker er skrevet til {target}: ret dem og indlæs filen igen.")
     if report.problems:
-        raise typer.Exit(1 if skip_bad and report.valid else 2)
+        raise typer.Exit(int(ExitCode.FOUND if skip_bad and report.valid else ExitCode.REFUSED))
 
 
 def _show(report: ImportReport) -> None:
@@ -132,22 +130,22 @@ def _show(report: ImportReport) -> None:
         for p in report.problems[:SHOWN]:
             problem = p.problem if not p.allowed else f"{p.problem} (tilladt: {', '.join(p.allowed)})"
             table.add_row(str(p.row) if p.row else "filen", escape(p.column), escape(p.value), escape(problem))
-        console.print(table)
+        err.print(table)
         if len(report.problems) > SHOWN:
-            console.print(f"… og {len(report.problems) - SHOWN} problemer mere.")
+            err.print(f"… og {len(report.problems) - SHOWN} problemer mere.")
     if report.unmatched:
         table = Table("række", "CVR", "forløbstype", "dato", title=f"Advarsler: svar uden forløb i {report.filename}")
         for u in report.unmatched[:SHOWN]:
             table.add_row(str(u.row), u.company_cvr, escape(u.course_type_name), u.answered_on.strftime("%d-%m-%Y"))
-        console.print(table)
+        err.print(table)
         if len(report.unmatched) > SHOWN:
-            console.print(f"… og {len(report.unmatched) - SHOWN} svar mere.")
-        console.print(f"Advarsel for {len(report.unmatched)} svar: {UNMATCHED}.")
+            err.print(f"… og {len(report.unmatched) - SHOWN} svar mere.")
+        err.print(f"Advarsel for {len(report.unmatched)} svar: {UNMATCHED}.")
     read = f"{report.rows} rækker læst ({report.encoding or 'ukendt tegnsæt'})"
     if report.problems and report.stored == 0 and report.bad_rows_csv is None:
-        console.print(f"{read}; {report.bad_rows} række(r) har problemer, så intet er gemt.")
+        err.print(f"{read}; {report.bad_rows} række(r) har problemer, så intet er gemt.")
         return
-    console.print(
+    err.print(
         f"{read}: {report.stored} nye hændelser gemt, {report.duplicates} fandtes allerede"
         + (f", {report.bad_rows} række(r) sprunget over." if report.problems else ".")
     )

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
-from rich.table import Table
 
 from ehsj_core.contract.loader import ContractError
 from ehsj_core.errors import NotFound
@@ -24,8 +21,12 @@ from services.cli import imports as imports_cli
 from services.cli import privacy as privacy_cli
 from services.cli import reports as reports_cli
 from services.cli import users as users_cli
+from services.cli.exit_codes import ExitCode
+from services.cli.output import fail, out, print_json, refuse
+from services.cli.shell import new_app
+from services.cli.status_table import status_table
 
-app = typer.Typer(help="EHSJ målopfølgning: hændelseslog og målstatus.", no_args_is_help=True)
+app = new_app("EHSJ målopfølgning: hændelseslog, målstatus, rapporter og revision.")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(events_cli.app, name="events")
 app.add_typer(reports_cli.report_app, name="report")
@@ -38,12 +39,11 @@ app.add_typer(imports_cli.app, name="import")
 app.add_typer(health_cli.app, name="health")
 app.add_typer(privacy_cli.app, name="privacy")
 app.command("access-log")(access_log_cli.access_log)
-console = Console()
 
 
 @app.callback()
 def _start(ctx: typer.Context) -> None:
-    """Every command: the one logging configuration of the process (ehsj_core/logging_setup.py)."""
+    # Every command: the one logging configuration of the process (ehsj_core/logging_setup.py).
     from ehsj_core.logging_setup import configure_logging
 
     settings = get_settings()
@@ -60,30 +60,28 @@ def tracker() -> Tracker:
 
 @app.command()
 def init(
-    wait: Annotated[int, typer.Option(help="seconds to wait for the database to answer")] = 0,
+    wait: Annotated[int, typer.Option(min=0, help="sekunder at vente på, at databasen svarer")] = 0,
 ) -> None:
-    """Migrate the database and load the contract files (EHSJ_CONTRACTS_DIR). Idempotent."""
+    """Migrér databasen og indlæs kontraktfilerne (EHSJ_CONTRACTS_DIR). Kan køres igen uden skade."""
     settings = get_settings()
     t = tracker()
     if not wait_for_database(t.engine, wait):
-        console.print(f"[red]Databasen svarer ikke efter {wait} s.[/red]")
-        raise typer.Exit(1)
+        raise fail(f"Databasen svarer ikke efter {wait} s.", ExitCode.UNAVAILABLE)
     try:
         loaded = initialise(t.engine, settings.contracts_dir)
     except ContractError as exc:
-        console.print(f"[red]Kontraktfilen kan ikke bruges:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise fail(f"Kontraktfilen kan ikke bruges: {exc}") from None
     for item in loaded:
-        console.print(f"Kontrakt {item.contract.house} {item.contract.year}: {item.filename} ({item.sha256[:12]})")
-    console.print(f"Database klar: {t.engine.url.render_as_string(hide_password=True)}")
+        out.print(f"Kontrakt {item.contract.house} {item.contract.year}: {item.filename} ({item.sha256[:12]})")
+    out.print(f"Database klar: {t.engine.url.render_as_string(hide_password=True)}")
 
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
-    port: Annotated[int | None, typer.Option(help="port")] = None,
+    host: Annotated[str | None, typer.Option(help="adressen, der lyttes på (standard: EHSJ_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="porten (standard: EHSJ_PORT)")] = None,
 ) -> None:
-    """Serve the API; in embedded mode also the scheduler (in this one process)."""
+    """Kør API'et og webappen; i indlejret tilstand (EHSJ_MODE=embedded) også planlæggeren i samme proces."""
     from services.api.app import create_app
 
     settings = get_settings()
@@ -94,74 +92,49 @@ def serve(
 
 @app.command()
 def demo(
-    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same year")] = 2019,
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing when the log has events")] = False,
+    seed: Annotated[int, typer.Option(help="tilfældighedsfrø; samme frø giver samme år")] = 2019,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="gør intet, når loggen har hændelser")] = False,
 ) -> None:
-    """Fill an empty log with a realistic, deterministic 2019."""
+    """Fyld en tom log med et realistisk, reproducerbart 2019 (demoåret)."""
     from ehsj_core.demo import DemoError
     from ehsj_core.notify.recipients import add_demo_recipients
 
     t = tracker()
     if if_empty and t.log.head().position > 0:
-        console.print(f"Loggen har allerede {t.log.head().position} hændelser; demoen springes over.")
+        out.print(f"Loggen har allerede {t.log.head().position} hændelser; demoen springes over.")
         return
     try:
         count = t.load_demo(seed=seed)
     except DemoError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
     recipients = add_demo_recipients(t.engine, t.contract(2019).contract)
-    console.print(f"Demoåret er indlæst: {count} hændelser, {recipients} modtagere (example.org).")
+    out.print(f"Demoåret er indlæst: {count} hændelser, {recipients} modtagere (example.org).")
 
 
 @app.command()
 def status(
-    year: Annotated[int | None, typer.Option(help="contract year")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="log position or ISO timestamp")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+    year: Annotated[int | None, typer.Option(help="kontraktår (standard: det aktuelle)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="logposition eller tidspunkt, fx 2019-10-01T08:00 (standard: nu)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="skriv JSON i stedet for en tabel")] = False,
 ) -> None:
-    """Print the status of every goal."""
+    """Status for hvert mål og delmål: resultat, måltal, forventet nu og statusord."""
     try:
         report = tracker().status(year, as_of)
     except (InvalidInput, NotFound) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise refuse(exc) from None
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        print_json(report.as_dict())
         return
-    when = f"pr. {report.as_of.label}" if report.as_of.label else "nu"
-    table = Table(title=f"{report.contract.contract.title} — status {when} (position {report.as_of.position})")
-    for column in ("Mål", "Delmål", "Faktisk", "Mål", "Forventet nu", "Status"):
-        table.add_column(column)
-    colours = {"met": "green", "on_track": "green", "met_late": "yellow", "behind": "red", "missed": "red"}
-    for goal in report.goals:
-        for target in goal.targets:
-            goal_text = (
-                target.target
-                if target.target is not None
-                else (
-                    f"{target.target_min}–{target.target_max}"
-                    if target.target_min is not None
-                    else target.deadline or ""
-                )
-            )
-            colour = colours.get(target.status, "white")
-            table.add_row(
-                goal.id,
-                target.label,
-                "–" if target.actual is None else str(target.actual),
-                str(goal_text),
-                "" if target.expected_by_now is None else str(target.expected_by_now),
-                f"[{colour}]{target.status_label}[/{colour}]",
-            )
-    console.print(table)
+    out.print(status_table(report))
 
 
 @app.command()
 def bootstrap() -> None:
-    """What `make run` does before serving: init, the demo year if empty, the director's sign-in.
+    """Det, `make run` gør før serveren starter: init, demoåret hvis loggen er tom, direktørens login.
 
-    Each run gives the director a fresh password and API token, printed once (development only)."""
+    Hver kørsel giver direktøren en ny adgangskode og API-nøgle, vist én gang (kun til udvikling)."""
     import secrets
 
     from ehsj_core.accounts import set_password
@@ -177,9 +150,9 @@ def bootstrap() -> None:
         token = issue_token(t.engine, "direktør")
         set_password(t.engine, "direktør", password)
     settings = get_settings()
-    console.print(f"\nÅbn http://{settings.host}:{settings.port}/  (API-dokumentation: /docs)")
-    console.print(f"Log ind som [bold]direktør[/bold] med adgangskoden [bold]{password}[/bold]")
-    console.print("Direktørens API-nøgle (Authorization: Bearer …):")
+    out.print(f"\nÅbn http://{settings.host}:{settings.port}/  (API-dokumentation: /docs)")
+    out.print(f"Log ind som [bold]direktør[/bold] med adgangskoden [bold]{password}[/bold]")
+    out.print("Direktørens API-nøgle (Authorization: Bearer …):")
     typer.echo(token)
 
 

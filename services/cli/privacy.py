@@ -1,13 +1,11 @@
 """`ehsj privacy …`: erasing a data subject's personal fields from the log (crypto-shredding).
-Exit codes: 0 erased, 2 the input was wrong or no such subject."""
+Exit codes (exit_codes.py): 0 erased, 2 the input was wrong or no such subject."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from ehsj_core.errors import NotFound
 from ehsj_core.events.validation import InvalidInput
@@ -16,10 +14,10 @@ from ehsj_core.privacy.forget import forget as forget_core
 from ehsj_core.privacy.sealing import ERASED
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
+from services.cli.output import out, print_json, refuse
+from services.cli.shell import new_app
 
-app = typer.Typer(help="Personoplysninger: slet en virksomheds eller en forretningsudviklers oplysninger.")
-out = Console()
-err = Console(stderr=True)
+app = new_app("Personoplysninger: slet en virksomheds eller en forretningsudviklers oplysninger.")
 FIELD_LABELS = {"company_name": "virksomhedsnavn", "consultant": "forretningsudvikler", "evidence": "dokumentation"}
 
 
@@ -37,15 +35,10 @@ def forget(
     Felterne læses derefter som "slettet" overalt; loggen, kæden og alle tal er uændrede."""
     try:
         done = forget_core(Tracker(get_settings()).store, cvr=cvr, consultant=consultant, company_name=company_name)
-    except InvalidInput as exc:
-        for p in exc.problems:
-            err.print(f"[red]{p.field}: {p.problem} ({p.value!r})[/red]")
-        raise typer.Exit(2) from None
-    except NotFound as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    except (InvalidInput, NotFound) as exc:
+        raise refuse(exc) from None
     if as_json:
-        typer.echo(json.dumps(done.as_dict(), ensure_ascii=False, indent=2))
+        print_json(done.as_dict())
         return
     fields = ", ".join(FIELD_LABELS.get(f, f) for f in done.fields) or "ingen felter"
     out.print(f"1 nøgle slettet (pseudonym {done.subject}).")

@@ -21,7 +21,7 @@ WATCH_POLICY = (
 
 @pytest.mark.parametrize(
     ("path", "operation"),
-    [("/docs", "#operations-events-append_events_api_events_post"), ("/redoc", "[data-section-id]")],
+    [("/docs", "#operations-events-events_append"), ("/redoc", "[data-section-id]")],
 )
 def test_the_api_documentation_renders_from_our_own_assets_within_its_policy(
     page: Page, live_app: LiveApp, path: str, operation: str

@@ -86,7 +86,7 @@ def test_bad_input_is_refused_with_the_field_and_nothing_is_stored(
     body, field, words = BAD_INPUTS[name]
     response = client.post("/api/events", json=body, headers=auth(tokens["consultant"]))
     assert response.status_code == 422, response.text
-    problems = response.json()["detail"]
+    problems = response.json()["errors"]
     matching = [p for p in problems if p["field"] == field]
     assert matching, problems
     assert words in matching[0]["problem"]
@@ -95,12 +95,12 @@ def test_bad_input_is_refused_with_the_field_and_nothing_is_stored(
 
 def test_an_unknown_type_lists_the_valid_types(client: TestClient, tokens: dict[str, str]) -> None:
     response = client.post("/api/events", json=BAD_INPUTS["unknown type"][0], headers=auth(tokens["consultant"]))
-    assert "course.completed" in response.json()["detail"][0]["allowed"]
+    assert "course.completed" in response.json()["errors"][0]["allowed"]
 
 
 def test_an_unknown_municipality_lists_the_seventeen(client: TestClient, tokens: dict[str, str]) -> None:
     response = client.post("/api/events", json=course(municipality="Lolandd"), headers=auth(tokens["consultant"]))
-    [problem] = response.json()["detail"]
+    [problem] = response.json()["errors"]
     assert problem["value"] == "Lolandd" and len(problem["allowed"]) == 17 and "Lolland" in problem["allowed"]
 
 
@@ -129,7 +129,7 @@ def test_a_bad_batch_lists_every_bad_item_by_index_and_stores_nothing(
     batch = {"events": [course(), course(municipality="Atlantis"), course(), course(company_cvr=bad_cvr())]}
     response = client.post("/api/events", json=batch, headers=auth(tokens["consultant"]))
     assert response.status_code == 422
-    fields = [p["field"] for p in response.json()["detail"]]
+    fields = [p["field"] for p in response.json()["errors"]]
     assert fields == ["events[1].data.municipality", "events[3].data.company_cvr"]
     assert tracker.log.head().position == 0
 
@@ -185,4 +185,4 @@ def test_the_log_is_filtered_and_paged_by_cursor(client: TestClient, tokens: dic
     by_cvr = client.get("/api/events", params={"company_cvr": cvr(2)}, headers=headers).json()
     assert [e["position"] for e in by_cvr["events"]] == [2]
     bad = client.get("/api/events", params={"municipality": "Atlantis"}, headers=headers)
-    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "municipality"
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "municipality"

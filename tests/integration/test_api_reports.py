@@ -28,7 +28,7 @@ def test_the_director_manages_recipients_with_validated_addresses(client: TestCl
         headers=headers,
     )
     assert bad.status_code == 422
-    assert {p["field"] for p in bad.json()["detail"]} == {"email", "municipality"}
+    assert {p["field"] for p in bad.json()["errors"]} == {"email", "municipality"}
     first = client.post(
         "/api/recipients",
         json={"role": "chief", "name": "Ole", "email": "ole@example.org", "municipality": "lolland"},
@@ -58,7 +58,7 @@ def test_previews_send_nothing_and_chiefs_see_only_their_own(
     other = client.get("/api/reports/preview", params={**params, "municipality": "Sorø"}, headers=auth(tokens["chief"]))
     assert other.status_code == 403
     bad = client.get("/api/reports/preview", params={**params, "period": "2019Q5"}, headers=auth(tokens["director"]))
-    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "period"
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "period"
     assert client.get("/api/reports", headers=auth(tokens["director"])).json() == {"dispatches": []}
 
 

@@ -122,11 +122,11 @@ def test_through_the_api_a_consultant_gets_a_danish_403_and_the_director_a_201(
     consultant, director = auth(tokens["consultant"]), auth(tokens["director"])
     refused = client.post("/api/events", json=close(), headers=consultant)
     assert refused.status_code == 403
-    assert refused.json()["detail"][0]["problem"] == "kun direktøren kan lukke et år"
+    assert refused.json()["errors"][0]["problem"] == "kun direktøren kan lukke et år"
     assert client.post("/api/events", json=close(), headers=director).status_code == 201
     late = client.post("/api/events", json=course(occurred_on="2019-12-30"), headers=consultant)
     assert late.status_code == 403
-    [problem] = late.json()["detail"]
+    [problem] = late.json()["errors"]
     assert problem["field"] == "occurred_on" and "kun direktøren" in problem["problem"]
     assert client.post("/api/events", json=course(occurred_on="2019-12-30"), headers=director).status_code == 201
     assert client.get("/api/healthz").json()["position"] == 2

@@ -62,7 +62,7 @@ def test_a_short_password_or_an_unknown_user_is_refused_with_the_field_named(env
     unknown = ehsj(env, "users", "set-password", "Ingen", "--password", "en-lang-adgangskode")
     assert unknown.returncode == 2 and "findes ikke" in unknown.stderr
     mismatch = ehsj(env, "users", "set-password", "Ingen", stdin="en-lang-adgangskode\nen-anden-kode\n")
-    assert mismatch.returncode != 0
+    assert mismatch.returncode == 2 and "de to adgangskoder er ikke ens" in mismatch.stderr
 
 
 def test_tokens_are_listed_created_and_revoked_and_a_locked_name_is_unlocked(

@@ -275,9 +275,16 @@ def test_the_api_refuses_each_hostile_file(
     over = upload(csv_bytes(crm_rows(25_000))[: 2 * MB + 10_000], "crm.csv")  # within the envelope: read
     assert over.status_code == 413
     problem = "filen fylder mere end 2 MB; højst 2 MB er tilladt"
-    assert over.json() == {"detail": [{"field": "file", "value": None, "problem": problem, "allowed": None}]}
+    assert over.headers["content-type"] == "application/problem+json"
+    assert over.json() == {
+        "type": "about:blank",
+        "title": "For stor",
+        "status": 413,
+        "detail": f"file: {problem}",
+        "errors": [{"field": "file", "value": None, "problem": problem, "allowed": None}],
+    }
     far = upload(csv_bytes(crm_rows(40_000))[: 3 * MB + MB // 2], "crm.csv")  # from its Content-Length
-    assert far.status_code == 413 and far.json()["detail"][0]["problem"].startswith("filen fylder 3,5 MB")
+    assert far.status_code == 413 and far.json()["errors"][0]["problem"].startswith("filen fylder 3,5 MB")
     streamed = api.post(  # no Content-Length: refused as the body streams past the limit
         "/api/imports/crm",
         content=(b"x" * MB for _ in range(4)),

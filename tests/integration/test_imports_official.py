@@ -116,7 +116,7 @@ def test_the_api_upload_stores_for_the_director_and_gives_a_consultant_the_rule_
 
     consultant = upload("official-figures", OFFICIAL, "consultant")
     assert consultant.status_code == 403
-    [problem] = consultant.json()["detail"]
+    [problem] = consultant.json()["errors"]
     # the same refusal the rule book gives the consultant one such event through POST /api/events
     one = {
         "type": "official_figure.reported",
@@ -124,7 +124,7 @@ def test_the_api_upload_stores_for_the_director_and_gives_a_consultant_the_rule_
         "data": {"target": "3.nps", "year": 2019, "value": 58, "source": "ES", "published_on": "2020-04-30"},
     }
     by_hand = client.post("/api/events", json=one, headers=auth(tokens["consultant"]))
-    assert by_hand.status_code == 403 and by_hand.json()["detail"] == [problem]
+    assert by_hand.status_code == 403 and by_hand.json()["errors"] == [problem]
     assert problem == {"field": "type", "value": "official_figure.reported", "problem": OFFICIAL_ONLY, "allowed": None}
     assert upload("effect-measurements", EFFECT, "consultant").status_code == 403
     assert upload("effect-measurements", EFFECT, "auditor").status_code == 403

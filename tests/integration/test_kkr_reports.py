@@ -195,7 +195,7 @@ def test_only_the_director_asks_for_the_kkr_status(stack: Stack) -> None:
         json={"request_key": "kort"},
         headers=auth(issue_token(stack.tracker.engine, "Dorte Direktør")),
     )
-    assert bad.status_code == 422 and bad.json()["detail"][0]["field"].endswith("request_key")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"].endswith("request_key")
 
     sign_in(stack.client, "Karen Konsulent")  # the web form: the same rule
     page = stack.client.get("/rapporter")
@@ -275,7 +275,7 @@ def test_the_final_statement_goes_to_kkr_once_after_the_close_and_reproduces(sta
     refused = stack.client.post(
         "/api/reports/send", json={"kind": "final_statement", "period": "2019"}, headers=director
     )
-    assert refused.status_code == 422 and "ikke lukket" in refused.json()["detail"][0]["problem"]
+    assert refused.status_code == 422 and "ikke lukket" in refused.json()["errors"][0]["problem"]
 
     position = close_year(tracker)
     closed_at = tracker.log.recorded_at(position)

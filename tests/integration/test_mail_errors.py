@@ -1,5 +1,6 @@
 """SMTP that fails clearly: real aiosmtpd servers that lack STARTTLS or refuse recipients, and a port
-nobody listens on — through the CLI (one line, exit code 1, no traceback) and the API (502/503)."""
+nobody listens on — through the CLI (one line on standard error, exit code 1 when the server refuses, 3
+when it cannot be reached; no traceback) and the API (502/503)."""
 
 from __future__ import annotations
 
@@ -129,7 +130,7 @@ def test_a_refused_recipient_is_one_line_and_fails_that_row(tmp_path: Path, demo
 def test_an_unreachable_server_is_one_line_quickly_and_the_rows_stay_pending(tmp_path: Path, demo_db: Path) -> None:
     port = free_port()  # nobody listens here
     done, rows = send_half_year(cli_env(tmp_path, demo_db, port, EHSJ_SMTP_TLS="none"))
-    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.returncode == 3 and "Traceback" not in done.stderr  # 3: a service does not answer
     assert error_lines(done) == [
         f"SMTP-serveren 127.0.0.1:{port} kan ikke nås (forbindelsen blev afvist) — "
         f"tjek EHSJ_SMTP_HOST og EHSJ_SMTP_PORT"

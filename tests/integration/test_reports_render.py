@@ -31,6 +31,7 @@ from ehsj_core.reports import (
     build_half_year,
     build_quarterly,
     build_reminder,
+    charts,
     digest,
     labels,
     parse_period,
@@ -224,6 +225,16 @@ def test_the_quarterly_for_lolland_shows_its_own_figures_and_the_overall_status(
     assert labels.number(position) in html and "30. september 2019" in html
     assert_images_are_referenced(rendered)
     assert_no_pyplot_figures_left()
+    [attachment] = rendered.attachments  # the chief's workbook: the quarter and the year to date, then the months
+    assert attachment.filename == "kvartalsstatus-2019Q3-lolland.xlsx" and attachment.filename in text
+    sheets = openpyxl.load_workbook(io.BytesIO(attachment.data))
+    names = dict(report.basis.course_types)
+    header = [c.value for c in sheets["Kommunen"][1]]
+    own = [dict(zip(header, row, strict=True)) for row in sheets["Kommunen"].iter_rows(min_row=2, values_only=True)]
+    assert [[row[name] for name in names.values()] for row in own] == [
+        [figures.courses[key] for key in names] for figures in (quarter, to_date)
+    ]
+    assert sheets["Måneder"].max_row == 1 + 9 and render(report).attachments[0].data == attachment.data
     write_preview("quarterly-2019Q3-lolland", rendered)
 
 
@@ -260,6 +271,24 @@ def test_building_and_rendering_twice_gives_the_same_digest_also_in_a_fresh_trac
     with matplotlib.rc_context({"font.size": 20, "axes.facecolor": "black"}):  # a style set elsewhere
         digests.add(digest(render(first)))
     assert len(digests) == 1 and re.fullmatch(r"[0-9a-f]{64}", digests.pop())
+
+
+def test_the_seventeen_chiefs_share_one_overall_chart_drawn_once_and_byte_for_byte_as_drawn_anew(
+    sqlite_tracker: Tracker,
+) -> None:
+    position = demo_year(sqlite_tracker)
+    names = [m.name for m in sqlite_tracker.contract(2019).contract.municipalities]
+    charts.forget()
+    batch = {n: render(build_quarterly(sqlite_tracker.facts_at(Q3.year, position), Q3, n)) for n in names}
+    assert charts.drawings() == {"progress": 1, "share": 17, "deviation": 0}
+    overall = {r.images[0].png for r in batch.values()}
+    assert len(overall) == 1 and len({r.images[1].png for r in batch.values()}) == 17
+    assert len({r.attachments[0].data for r in batch.values()}) == 17  # each chief's own workbook
+
+    charts.forget()  # nothing cached: drawn anew, the same bytes and digest
+    again = render(build_quarterly(sqlite_tracker.facts_at(Q3.year, position), Q3, "Lolland"))
+    assert charts.drawings()["progress"] == 1
+    assert again.images[0].png in overall and digest(again) == digest(batch["Lolland"])
 
 
 def test_an_event_after_the_position_changes_only_reports_built_at_the_new_head(tracker: Tracker) -> None:

@@ -161,8 +161,8 @@ class World:
 # --- the entry points ---------------------------------------------------------------------------------
 def via_api(world: World, role: str, raw: dict[str, Any]) -> Outcome:
     answer = world.api.post("/api/events", json=raw, headers=auth(world.tokens[role]))
-    detail = answer.json().get("detail", "")
-    text = detail if isinstance(detail, str) else " ".join(p["problem"] for p in detail)
+    body = answer.json()  # a refusal: its field problems, or (a role refused outright) its detail
+    text = " ".join(p["problem"] for p in body.get("errors", [])) or body.get("detail", "")
     assert answer.status_code in (201, 403), answer.text
     return Outcome(answer.status_code == 201, folded(text))
 
@@ -286,7 +286,7 @@ def via_import(world: World, role: str, raw: dict[str, Any]) -> Outcome | None:
     body = answer.json()
     if answer.status_code == 201:
         return Outcome(True, "")
-    problems = body["detail"] if answer.status_code == 403 else body["problems"]
+    problems = body["errors"] if answer.status_code == 403 else body["problems"]
     text = " ".join(p["problem"] for p in problems)
     return Outcome(False, folded(text))
 

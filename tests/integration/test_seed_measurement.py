@@ -50,10 +50,10 @@ def test_the_api_gives_the_official_figure_beside_ours_and_only_the_director_rec
         assert client.post("/api/events", json=event, headers=auth(tokens["consultant"])).status_code == 201
     refused = client.post("/api/events", json=official("3.nps", 45), headers=auth(tokens["consultant"]))
     assert refused.status_code == 403
-    assert refused.json()["detail"][0]["problem"] == "kun direktøren kan registrere Erhvervsstyrelsens tal"
+    assert refused.json()["errors"][0]["problem"] == "kun direktøren kan registrere Erhvervsstyrelsens tal"
     bad = client.post("/api/events", json=official("3.nope", 45), headers=auth(tokens["director"]))
-    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "data"
-    assert "3.nps" in bad.json()["detail"][0]["allowed"]
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "data"
+    assert "3.nps" in bad.json()["errors"][0]["allowed"]
     out_of_range = client.post("/api/events", json=official("3.nps", 145), headers=auth(tokens["director"]))
     assert out_of_range.status_code == 422
     assert client.post("/api/events", json=official("3.nps", 45), headers=auth(tokens["director"])).status_code == 201

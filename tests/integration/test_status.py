@@ -97,9 +97,10 @@ def test_the_api_serves_goals_one_goal_and_municipalities(client: TestClient, to
     assert sor["courses"]["growth_plan"] == 0  # position 2 is after the as-of position
     assert client.get("/api/goals/99", params={"year": 2019}, headers=headers).status_code == 404
     bad = client.get("/api/goals", params={"as_of": "yesterday"}, headers=headers)
-    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "as_of"
-    future = client.get("/api/goals", params={"as_of": 50}, headers=headers)
-    assert future.status_code == 422
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "as_of"
+    future = client.get("/api/goals", params={"as_of": 50}, headers=headers)  # named, and not there (yet)
+    assert future.status_code == 404 and future.json()["errors"][0]["field"] == "as_of"
+    assert "positionen findes ikke endnu" in future.json()["detail"]
 
 
 def test_a_second_contract_is_served_without_a_code_change(

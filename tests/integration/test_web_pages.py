@@ -177,4 +177,10 @@ def test_an_unknown_address_gets_a_danish_page_and_the_api_keeps_its_json(web: T
     page = web.get("/findes-ikke")
     assert page.status_code == 404 and "Ikke fundet" in page.text and "Siden findes ikke" in page.text
     assert web.get("/kommuner/Atlantis").status_code == 404
-    assert web.get("/api/findes-ikke").json() == {"detail": "Not Found"}
+    assert web.get("/api/findes-ikke").json() == {
+        "type": "about:blank",
+        "title": "Ikke fundet",
+        "status": 404,
+        "detail": "Adressen findes ikke",
+        "errors": [],
+    }

@@ -4,7 +4,6 @@ that show addresses, search by CVR or name, or export the log call before they a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,8 +13,10 @@ from ehsj_core.access_log import AccessQuery, local_moment, read_access_log, rec
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import Principal
 from services.api.deps import TrackerDep, require
+from services.api.errors import problems
+from services.api.schemas import Timestamp
 
-router = APIRouter(prefix="/api", tags=["access log"])
+router = APIRouter(prefix="/api", tags=["access log"], responses=problems(401, 403))
 Director = Annotated[Principal, Depends(require("admin"))]
 Action = Literal["recipients.read", "history.search", "log.export"]
 
@@ -52,17 +53,17 @@ class AccessLogOut(BaseModel):
     entries: list[AccessEntryOut]
 
 
-@router.get("/access-log")
+@router.get("/access-log", operation_id="access_log_list", summary="Adgangsloggen")
 def read_log(
     _user: Director,
     tracker: TrackerDep,
     since: Annotated[
-        datetime | None, Query(description="from this moment (ISO; without an offset: Danish time), inclusive")
+        Timestamp | None, Query(description="fra og med dette tidspunkt (ISO; uden tidszone: dansk tid)")
     ] = None,
-    until: Annotated[datetime | None, Query(description="before this moment (ISO)")] = None,
-    user: Annotated[str | None, Query(max_length=128, description="one user's entries")] = None,
-    action: Action | None = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+    until: Annotated[Timestamp | None, Query(description="før dette tidspunkt (ISO)")] = None,
+    user: Annotated[str | None, Query(max_length=128, description="én brugers opslag")] = None,
+    action: Annotated[Action | None, Query(description="handlingen")] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="højst så mange opslag")] = 200,
 ) -> AccessLogOut:
     """Who read the recipients' addresses, searched the history by CVR or name, or exported the log;
     newest first (director only). Reading it is not recorded."""

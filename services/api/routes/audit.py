@@ -19,13 +19,15 @@ from ehsj_core.audit import export as export_core
 from ehsj_core.audit.integrity import verify
 from ehsj_core.users import Principal
 from services.api.deps import TrackerDep, require
+from services.api.errors import problem_doc, problems
 from services.api.routes.access_log import note
-from services.api.schemas import GoalsOut, MunicipalitiesOut
+from services.api.schemas import GoalsOut, Moment, MunicipalitiesOut
 
-router = APIRouter(prefix="/api/audit", tags=["audit"])
+router = APIRouter(prefix="/api/audit", tags=["audit"], responses=problems(401, 403))
 Auditor = Annotated[Principal, Depends(require("audit"))]  # auditor and director; a chief gets 403 on every route here
-Year = Annotated[int, Query(ge=2000, le=2100, description="contract year")]
-Moment = Annotated[str, Query(min_length=1, max_length=64, description="a log position (integer) or an ISO timestamp")]
+Year = Annotated[int, Query(ge=2000, le=2100, description="kontraktåret")]
+At = Annotated[Moment, Query(description="en logposition eller et tidspunkt")]
+NO_YEAR = problem_doc("Ingen kontrakt for året, eller positionen findes ikke endnu")
 MAX_UPLOAD = 512 * 1024 * 1024
 
 
@@ -123,14 +125,16 @@ class FileCheckOut(BaseModel):
     problem: str | None
 
 
-@router.get("/verify")
+@router.get("/verify", operation_id="audit_verify", summary="Kontrollér hele loggen")
 def audit_verify(_user: Auditor, tracker: TrackerDep) -> VerifyOut:
     """The whole log: the hash chain, gapless positions, the append-only triggers in place."""
     return VerifyOut.model_validate(verify(tracker.engine).as_dict())
 
 
-@router.get("/replay")
-def audit_replay(_user: Auditor, tracker: TrackerDep, year: Year, as_of: Moment) -> ReplayOut:
+@router.get(
+    "/replay", operation_id="audit_replay", summary="Status og kommuner som på et tidspunkt", responses={404: NO_YEAR}
+)
+def audit_replay(_user: Auditor, tracker: TrackerDep, year: Year, as_of: At) -> ReplayOut:
     """Every goal and the municipalities as known at a moment (a position or a timestamp)."""
     report = tracker.status(year, as_of)
     figures = tracker.municipalities(year, as_of=report.as_of.position)
@@ -140,22 +144,32 @@ def audit_replay(_user: Auditor, tracker: TrackerDep, year: Year, as_of: Moment)
     )
 
 
-@router.get("/diff")
+@router.get(
+    "/diff",
+    operation_id="audit_diff",
+    summary="Hvad der ændrede sig mellem to tidspunkter",
+    responses={404: NO_YEAR, 422: problem_doc("Ugyldigt tidspunkt, eller 'fra' ligger efter 'til'")},
+)
 def audit_diff(
     _user: Auditor,
     tracker: TrackerDep,
     year: Year,
-    start: Annotated[str, Query(alias="from", min_length=1, max_length=64, description="a position or a timestamp")],
-    end: Annotated[str, Query(alias="to", min_length=1, max_length=64, description="a position or a timestamp")],
+    start: Annotated[Moment, Query(alias="from", description="fra: en logposition eller et tidspunkt")],
+    end: Annotated[Moment, Query(alias="to", description="til: en logposition eller et tidspunkt")],
     limit: Annotated[
-        int, Query(ge=1, le=1000, description="events listed per changed target")
+        int, Query(ge=1, le=1000, description="højst så mange hændelser pr. ændret delmål")
     ] = diff_core.DEFAULT_LIMIT,
 ) -> DiffOut:
     """The targets that changed between two moments, each with the events that explain it."""
     return DiffOut.model_validate(tracker.diff(year, start, end, limit).as_dict())
 
 
-@router.get("/reproduce/{dispatch_id}")
+@router.get(
+    "/reproduce/{dispatch_id}",
+    operation_id="audit_reproduce",
+    summary="Genskab en sendt rapport og sammenlign",
+    responses={404: problem_doc("Forsendelsen findes ikke i forsendelsesloggen")},
+)
 def audit_reproduce(
     user: Auditor, tracker: TrackerDep, request: Request, dispatch_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 ) -> ReproduceOut:
@@ -170,22 +184,25 @@ def audit_reproduce(
 
 @router.get(
     "/statement",
+    operation_id="audit_statement",
+    summary="Årets endelige resultatopgørelse",
     responses={
+        404: NO_YEAR,
         200: {
             "content": {
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
                 "text/html": {},
                 "application/json": {},
             }
-        }
+        },
     },
 )
 def audit_statement(
     _user: Auditor,
     tracker: TrackerDep,
     year: Year,
-    format: Literal["xlsx", "html", "json"] = "xlsx",
-    as_of: Annotated[str | None, Query(max_length=64, description="a position or a timestamp (default: now)")] = None,
+    format: Annotated[Literal["xlsx", "html", "json"], Query(description="formatet")] = "xlsx",
+    as_of: Annotated[Moment | None, Query(description="en logposition eller et tidspunkt (standard: nu)")] = None,
 ) -> Response:
     """The final statement of the year, as a download (XLSX or HTML) or as JSON."""
     from ehsj_core.audit.statement_render import (
@@ -195,7 +212,7 @@ def audit_statement(
         statement_xlsx,
     )
 
-    statement = tracker.statement(year, as_of or None)
+    statement = tracker.statement(year, as_of)
     headers = {"X-EHSJ-Position": str(statement.position), "X-EHSJ-Content-Digest": statement.content_digest}
     if format == "json":
         return Response(
@@ -213,7 +230,13 @@ def audit_statement(
     )
 
 
-@router.get("/export", response_class=StreamingResponse, responses={200: {"content": {"application/x-ndjson": {}}}})
+@router.get(
+    "/export",
+    operation_id="audit_export",
+    summary="Hele loggen med hashkæden som JSON Lines",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
 def audit_export(user: Auditor, tracker: TrackerDep, request: Request, year: Year) -> StreamingResponse:
     """The whole log with its hash chain as JSON Lines; `in_year` marks the events of the year.
     Recorded in the access log before the first line is sent."""
@@ -225,9 +248,11 @@ def audit_export(user: Auditor, tracker: TrackerDep, request: Request, year: Yea
     )
 
 
-@router.post("/verify-file")
+@router.post(
+    "/verify-file", operation_id="audit_verify_file", summary="Kontrollér en eksportfil", responses=problems(413)
+)
 def audit_verify_file(
-    _user: Auditor, file: Annotated[UploadFile, File(description="an export (.jsonl)")]
+    _user: Auditor, file: Annotated[UploadFile, File(description="en eksport (.jsonl)")]
 ) -> FileCheckOut:
     """Check an uploaded export the way `ehsj audit verify-file` does (no database involved)."""
     with tempfile.TemporaryDirectory() as folder:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
@@ -11,9 +10,12 @@ from ehsj_core.events.records import EventQuery
 from ehsj_core.events.schemas import EVENT_TYPES, is_valid_cvr
 from ehsj_core.events.validation import InvalidInput, Problem
 from services.api.deps import Appender, Reader, TrackerDep, outside_scope
+from services.api.errors import problem_doc, problems
 from services.api.routes.access_log import note
 from services.api.schemas import (
+    EVENT_TYPE_ENUM,
     AppendedEvent,
+    Day,
     EventBatchInput,
     EventInput,
     EventOut,
@@ -21,7 +23,7 @@ from services.api.schemas import (
     EventsAppended,
 )
 
-router = APIRouter(prefix="/api/events", tags=["events"])
+router = APIRouter(prefix="/api/events", tags=["events"], responses=problems(401, 403))
 
 _BODY_SCHEMA = {
     "oneOf": [
@@ -29,16 +31,22 @@ _BODY_SCHEMA = {
         {"$ref": "#/components/schemas/EventBatchInput"},
     ]
 }
+CVR_PATTERN = "^[0-9]{8}$"  # and the modulus-11 check, which no pattern says: the route's 422
 
 
 @router.post(
     "",
+    operation_id="events_append",
+    summary="Registrér én hændelse eller en samlet pakke",
     status_code=status.HTTP_201_CREATED,
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}}},
     responses={
-        200: {"description": "every event was already stored (a safe retry)"},
-        403: {"description": "only the director may do this (close a year, log for a closed year)"},
-        409: {"description": "event_id exists with other content"},
+        200: {"description": "Alle hændelser var gemt i forvejen (et sikkert genforsøg)"},
+        403: problem_doc(
+            "Rollen må ikke registrere, eller kun direktøren må dette (lukke et år, registrere i et lukket år)"
+        ),
+        **problems(409),
+        422: problem_doc("Hændelsen er ugyldig efter kontrakten og regelbogen: hvert problem i `errors`"),
     },
 )
 def append_events(
@@ -53,42 +61,53 @@ def append_events(
     )
 
 
-@router.get("")
+@router.get(
+    "",
+    operation_id="events_list",
+    summary="Hændelsesloggen, filtreret og i sider",
+    responses={
+        403: problem_doc("Rollen må ikke dette, eller en erhvervschef spørger efter en anden kommune"),
+        422: problem_doc("Ukendt kommune eller ugyldigt CVR-nummer (modulus 11-kontrollen)"),
+    },
+)
 def list_events(
     user: Reader,
     tracker: TrackerDep,
     request: Request,
-    type: Annotated[str | None, Query(description="event type")] = None,
-    municipality: str | None = None,
-    company_cvr: str | None = None,
-    occurred_from: date | None = None,
-    occurred_to: date | None = None,
-    after: Annotated[int, Query(ge=0, le=2**62, description="cursor: the last position already seen")] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    type: Annotated[str | None, Query(description="hændelsestypen", json_schema_extra=EVENT_TYPE_ENUM)] = None,
+    municipality: Annotated[str | None, Query(max_length=64, description="kommunen, hændelsens data nævner")] = None,
+    company_cvr: Annotated[
+        str | None,
+        Query(description="virksomhedens CVR-nummer (8 cifre, modulus 11)", json_schema_extra={"pattern": CVR_PATTERN}),
+    ] = None,
+    occurred_from: Annotated[Day | None, Query(description="forretningsdato fra og med")] = None,
+    occurred_to: Annotated[Day | None, Query(description="forretningsdato til og med")] = None,
+    after: Annotated[int, Query(ge=0, le=2**62, description="markøren: den sidste position, der allerede er set")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="højst så mange hændelser")] = 100,
 ) -> EventPage:
     """The log in order, filtered; page with `after=<next_after>`. A business chief reads only the
     events of their own municipality (those whose data names it); asking for another is a 403. A
     filter by `company_cvr` is recorded in the access log."""
     scope = user.municipality_scope()
-    problems = []
+    found = []
     if type is not None and type not in EVENT_TYPES:
-        problems.append(Problem("type", type, "ukendt hændelsestype", sorted(EVENT_TYPES)))
+        found.append(Problem("type", type, "ukendt hændelsestype", sorted(EVENT_TYPES)))
     canonical = None
     if municipality is not None:
         contract = tracker.contract().contract
         canonical = contract.canonical_municipality(municipality)
         if canonical is None:
-            problems.append(
+            found.append(
                 Problem("municipality", municipality, "ukendt kommune", [m.name for m in contract.municipalities])
             )
     if company_cvr is not None and not is_valid_cvr(company_cvr):
-        problems.append(
+        found.append(
             Problem(
                 "company_cvr", company_cvr, "ugyldigt CVR-nummer: skal være 8 cifre, der består modulus 11-kontrollen"
             )
         )
-    if problems:
-        raise InvalidInput(problems)
+    if found:
+        raise InvalidInput(found)
     if scope is not None:  # in the query itself, so that paging stays right
         own = tracker.contract().contract.canonical_municipality(scope) or scope
         if canonical is not None and canonical != own:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, HTTPException, Query, Request, Response, UploadFile, status
-from fastapi.responses import JSONResponse
+from fastapi import Path as PathParam
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +19,7 @@ from ehsj_core.events.validation import Problem
 from ehsj_core.imports.limits import ImportLimits, size_problem, too_large
 from ehsj_core.imports.run import ImportReport, import_file
 from services.api.deps import Appender, TrackerDep
+from services.api.errors import PROBLEM_JSON, PROBLEM_REF, problem_doc, problem_response, problems
 
 ENVELOPE = 64 * 1024  # the multipart around the file (boundaries, part headers, the other fields)
 CHUNK = 1024 * 1024
@@ -56,7 +57,7 @@ class LimitedUpload(APIRoute):
         return limited
 
     async def refused(self, _request: Request, exc: UploadTooLarge) -> Response:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        return problem_response(exc.status_code, problems=[Problem("file", None, exc.problem)])
 
 
 def upload_limits(request: Request) -> ImportLimits:
@@ -95,7 +96,9 @@ async def read_upload(file: AnyUpload, limits: ImportLimits) -> bytes:
     return b"".join(parts)
 
 
-router = APIRouter(prefix="/api/imports", tags=["imports"], route_class=LimitedUpload)  # Appender: a chief gets 403
+router = APIRouter(  # Appender: a chief gets 403
+    prefix="/api/imports", tags=["imports"], route_class=LimitedUpload, responses=problems(401, 403)
+)
 
 
 class RowProblemOut(BaseModel):
@@ -136,23 +139,32 @@ class ImportOut(BaseModel):
 
 @router.post(
     "/{kind}",
+    operation_id="imports_upload",
+    summary="Importér en eksport eller Erhvervsstyrelsens fil",
     status_code=status.HTTP_201_CREATED,
     responses={
-        200: {
-            "description": "nothing new: every row was already in the log (or, with skip_bad, bad rows were left out)"
+        200: {"description": "Intet nyt: hver række fandtes i loggen (eller, med skip_bad, blev de dårlige udeladt)"},
+        403: problem_doc("Rollen må ikke importere denne slags (Erhvervsstyrelsens filer er direktørens)"),
+        413: problem_doc("Filen er større end import_max_bytes: afvist, før indholdet læses"),
+        422: {
+            "description": "Dårlige rækker (application/json: rapporten, intet er gemt, hvert problem ved række og"
+            " kolonne) eller en ugyldig forespørgsel eller fil ud over grænserne (application/problem+json)",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ImportOut"}},
+                PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}},
+            },
         },
-        403: {"description": "the role may not import this kind (Erhvervsstyrelsen's files are the director's)"},
-        413: {"description": "the file is larger than import_max_bytes: refused before the body is read"},
-        422: {"description": "bad rows: nothing was stored; the report names each problem by row and column"},
     },
 )
 async def upload(
-    kind: Literal["crm", "evaluations", "effect-measurements", "official-figures"],
+    kind: Annotated[
+        Literal["crm", "evaluations", "effect-measurements", "official-figures"], PathParam(description="filens slags")
+    ],
     user: Appender,
     tracker: TrackerDep,
     response: Response,
-    file: Annotated[UploadFile, File(description="CSV (; or ,; UTF-8 or Windows-1252) or XLSX")],
-    skip_bad: Annotated[bool, Query(description="store the good rows and return the bad ones")] = False,
+    file: Annotated[UploadFile, File(description="CSV (; eller ,; UTF-8 eller Windows-1252) eller XLSX")],
+    skip_bad: Annotated[bool, Query(description="gem de gode rækker og returnér de dårlige")] = False,
 ) -> ImportOut:
     """Import a CRM export (`crm`), an evaluation export (`evaluations`), or Erhvervsstyrelsen's effect
     measurement (`effect-measurements`) or official figures (`official-figures`). All or nothing, unless

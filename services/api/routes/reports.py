@@ -13,16 +13,17 @@ from pydantic import BaseModel, Field
 
 from ehsj_core.notify import dispatch, ledger, on_request
 from ehsj_core.notify.mail import MailError, check_server
-from ehsj_core.notify.recipients import add_recipient, deactivate_recipient, list_recipients
+from ehsj_core.notify.recipients import RECIPIENT_ROLES, add_recipient, deactivate_recipient, list_recipients
 from ehsj_core.reports import kinds
 from ehsj_core.reports.kinds import KindName
 from ehsj_core.reports.render import preview_html
 from ehsj_core.users import Principal
 from services.api.deps import Browser, Reader, TrackerDep, outside_scope, require
+from services.api.errors import problem_doc, problems
 from services.api.routes.access_log import note
 from services.worker.app import send
 
-router = APIRouter(prefix="/api", tags=["reports"])
+router = APIRouter(prefix="/api", tags=["reports"], responses=problems(401, 403))
 log = logging.getLogger("ehsj.api")
 Director = Annotated[Principal, Depends(require("admin"))]
 Kind = KindName  # the report kinds of the registry (ehsj_core/reports/kinds.py)
@@ -81,7 +82,7 @@ class StatusRequested(SendAccepted):
 
 
 class RecipientIn(BaseModel):
-    role: str = Field(max_length=16)
+    role: str = Field(max_length=16, json_schema_extra={"enum": list(RECIPIENT_ROLES)})
     name: str = Field(max_length=128)
     email: str = Field(max_length=254)
     municipality: str | None = Field(default=None, max_length=64)
@@ -113,14 +114,14 @@ def _note_addresses(request: Request, user: Principal, rows: list[ledger.Dispatc
         note(request, user, "recipients.read", {"where": request.url.path, "addresses": len({r.email for r in rows})})
 
 
-@router.get("/reports")
+@router.get("/reports", operation_id="reports_list", summary="Forsendelsesloggen")
 def read_dispatches(
     user: Browser,
     tracker: TrackerDep,
     request: Request,
     kind: Kind | None = None,
-    period: Annotated[str | None, Query(max_length=16)] = None,
-    state: Literal["pending", "sending", "sent", "failed"] | None = None,
+    period: Annotated[str | None, Query(max_length=16, description="perioden, fx 2019Q3")] = None,
+    state: Annotated[Literal["pending", "sending", "sent", "failed"] | None, Query(description="tilstanden")] = None,
 ) -> DispatchList:
     """What was sent when to whom: the dispatch ledger, newest first (not for a business chief)."""
     rows = ledger.find_rows(tracker.engine, kind, period, state)
@@ -128,13 +129,24 @@ def read_dispatches(
     return DispatchList(dispatches=[_out(r, user) for r in rows])
 
 
-@router.get("/reports/preview", response_class=HTMLResponse)
+@router.get(
+    "/reports/preview",
+    operation_id="reports_preview",
+    summary="Forhåndsvis en rapport som HTML",
+    response_class=HTMLResponse,
+    responses={
+        404: problem_doc("Ingen kontrakt for periodens år"),
+        422: problem_doc("Perioden passer ikke til rapporttypen, eller kommunen mangler eller er ukendt"),
+    },
+)
 def preview(
     user: Reader,
     tracker: TrackerDep,
     kind: Kind,
-    period: Annotated[str, Query(max_length=16)],
-    municipality: Annotated[str | None, Query(max_length=64)] = None,
+    period: Annotated[
+        str, Query(max_length=16, description="perioden: 2019Q3, 2019H1, 2019 eller en ISO-uge (2026-W48)")
+    ],
+    municipality: Annotated[str | None, Query(max_length=64, description="kommunen (kvartalsrapporten)")] = None,
 ) -> HTMLResponse:
     """The report as it would be sent now, as HTML (images inline), without sending anything. A
     business chief previews only their own municipality's quarterly status."""
@@ -152,10 +164,13 @@ def preview(
 
 @router.post(
     "/reports/send",
+    operation_id="reports_send",
+    summary="Send en rapport med vilje",
     status_code=status.HTTP_202_ACCEPTED,
     responses={
-        502: {"description": "the SMTP server refused (TLS, login, sender); the rows stay pending"},
-        503: {"description": "the SMTP server could not be reached; the rows stay pending"},
+        **problems(502, 503),
+        404: problem_doc("Ingen kontrakt for året"),
+        422: problem_doc("Perioden passer ikke til rapporttypen, eller året er ikke lukket"),
     },
 )
 def send_report(body: SendRequest, user: Director, tracker: TrackerDep, request: Request) -> SendAccepted:
@@ -192,10 +207,13 @@ def _send_beside(celery: Any, kind: str, period: str) -> None:
 
 @router.post(
     "/reports/request",
+    operation_id="reports_request_status",
+    summary="Send status til KKR på anmodning",
     status_code=status.HTTP_202_ACCEPTED,
     responses={
-        502: {"description": "the SMTP server refused (TLS, login, sender); the rows stay pending"},
-        503: {"description": "the SMTP server could not be reached; the rows stay pending"},
+        **problems(502, 503),
+        404: problem_doc("Ingen kontrakt for året"),
+        422: problem_doc("Perioden passer ikke til rapporttypen, eller året er ikke lukket"),
     },
 )
 def request_status(body: StatusRequest, user: Director, tracker: TrackerDep, request: Request) -> StatusRequested:
@@ -243,7 +261,7 @@ def deliver_rows(celery: Any, dispatch_ids: list[int]) -> None:
         run()
 
 
-@router.get("/recipients")
+@router.get("/recipients", operation_id="recipients_list", summary="Rapportmodtagerne")
 def read_recipients(user: Director, tracker: TrackerDep, request: Request) -> RecipientList:
     """Report recipients (personal data: director only; each read is in the access log)."""
     rows = list_recipients(tracker.engine)
@@ -251,7 +269,13 @@ def read_recipients(user: Director, tracker: TrackerDep, request: Request) -> Re
     return RecipientList(recipients=[RecipientOut.model_validate(r.as_dict()) for r in rows])
 
 
-@router.post("/recipients", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/recipients",
+    operation_id="recipients_create",
+    summary="Tilføj en rapportmodtager",
+    status_code=status.HTTP_201_CREATED,
+    responses={422: problem_doc("Ugyldig rolle, e-mailadresse eller kommune")},
+)
 def create_recipient(body: RecipientIn, _user: Director, tracker: TrackerDep) -> RecipientOut:
     """Add a recipient; a new business chief replaces the municipality's previous one."""
     row = add_recipient(
@@ -260,7 +284,13 @@ def create_recipient(body: RecipientIn, _user: Director, tracker: TrackerDep) ->
     return RecipientOut.model_validate(row.as_dict())
 
 
-@router.delete("/recipients/{recipient_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/recipients/{recipient_id}",
+    operation_id="recipients_deactivate",
+    summary="Deaktivér en rapportmodtager",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: problem_doc("Modtageren findes ikke")},
+)
 def delete_recipient(
     recipient_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _user: Director, tracker: TrackerDep
 ) -> Response:

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from ehsj_core.projections.moment import contract_summary
 from services.api.deps import Reader, TrackerDep
-from services.api.schemas import ContractOut, GoalOneOut, GoalsOut, MunicipalitiesOut
+from services.api.errors import problem_doc, problems
+from services.api.schemas import ContractOut, GoalOneOut, GoalsOut, Moment, MunicipalitiesOut
 
-router = APIRouter(prefix="/api", tags=["status"])
+router = APIRouter(prefix="/api", tags=["status"], responses=problems(401, 403))
 
-Year = Annotated[int | None, Query(ge=2000, le=2100, description="contract year (default: the current one)")]
+Year = Annotated[int | None, Query(ge=2000, le=2100, description="kontraktåret (standard: det gældende)")]
 AsOfParam = Annotated[
-    str | None,
-    Query(
-        max_length=64,
-        description="a log position (integer) or an ISO timestamp: every event recorded at or before it",
-    ),
+    Moment | None,
+    Query(description="en logposition eller et tidspunkt: alle hændelser registreret til og med den (standard: nu)"),
 ]
+NO_YEAR = problem_doc("Ingen kontrakt for året, eller positionen findes ikke endnu")
 
 
-@router.get("/contract")
+@router.get("/contract", operation_id="contract_read", summary="Kontrakten for et år", responses={404: NO_YEAR})
 def read_contract(_user: Reader, tracker: TrackerDep, year: Year = None) -> ContractOut:
     """The contract in force for the year, as validated."""
     item = tracker.contract(year)
@@ -31,15 +30,22 @@ def read_contract(_user: Reader, tracker: TrackerDep, year: Year = None) -> Cont
     )
 
 
-@router.get("/goals")
+@router.get("/goals", operation_id="goals_list", summary="Status for alle mål", responses={404: NO_YEAR})
 def read_goals(_user: Reader, tracker: TrackerDep, year: Year = None, as_of: AsOfParam = None) -> GoalsOut:
     """Status of every goal and target."""
     return GoalsOut.model_validate(tracker.status(year, as_of).as_dict())
 
 
-@router.get("/goals/{goal_id}")
+@router.get(
+    "/goals/{goal_id}",
+    operation_id="goals_read",
+    summary="Status for ét mål",
+    responses={
+        404: problem_doc("Målet findes ikke i årets kontrakt, året har ingen kontrakt, eller positionen findes ikke")
+    },
+)
 def read_goal(
-    goal_id: str,
+    goal_id: Annotated[str, Path(max_length=16, description="målets id som i kontrakten: 1, 2, 5A …")],
     _user: Reader,
     tracker: TrackerDep,
     year: Year = None,
@@ -52,7 +58,12 @@ def read_goal(
     return GoalOneOut.model_validate({**body, "goal": goal.as_dict()})
 
 
-@router.get("/municipalities")
+@router.get(
+    "/municipalities",
+    operation_id="municipalities_list",
+    summary="De 17 kommuner side om side",
+    responses={404: NO_YEAR},
+)
 def read_municipalities(
     user: Reader, tracker: TrackerDep, year: Year = None, as_of: AsOfParam = None
 ) -> MunicipalitiesOut:

@@ -11,10 +11,14 @@ from starlette.middleware.sessions import SessionMiddleware
 from ehsj_core.settings import Settings
 from services.api.web import (
     access_pages,
+    accessibility_pages,
     audit_pages,
+    calendar_pages,
+    download_pages,
     history_pages,
     import_pages,
     log_pages,
+    pdf_pages,
     report_pages,
     signin,
     sso,
@@ -33,9 +37,13 @@ PAGE_MODULES = (
     history_pages,
     report_pages,
     user_pages,
+    pdf_pages,  # before audit_pages: its /revision/resultatopgoerelse.{fmt} would take the .pdf
     audit_pages,
     import_pages,
     access_pages,
+    accessibility_pages,
+    download_pages,
+    calendar_pages,
     sso,
 )
 

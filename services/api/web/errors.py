@@ -5,11 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ehsj_core.users import Principal
+from services.api.errors import api_http_exception
 from services.api.web.auth import CsrfRejected, NoAccess, SignInRequired, session_user
 from services.api.web.templating import page
 
@@ -46,9 +46,9 @@ def install_web_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _unknown_page(request: Request, exc: StarletteHTTPException) -> Response:
-        """An address no page has: a Danish page for people, the usual JSON for the API."""
+        """An address no page has: a Danish page for people, the API's problem detail for the API."""
         path = request.url.path
         if exc.status_code != 404 or path.startswith(("/api", "/docs", "/redoc", "/openapi", "/static")):
-            return await http_exception_handler(request, exc)
+            return await api_http_exception(request, exc)
         user = session_user(request, request.app.state.tracker)
         return page(request, "not_found.html", user, status_code=404, reason="Siden findes ikke.")

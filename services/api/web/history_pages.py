@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ehsj_core.contract.loader import ContractBook
 from ehsj_core.events.records import RETRACTED, HistoryQuery, RecordedEvent
 from ehsj_core.events.rulebook import Forbidden, retraction_problem
 from ehsj_core.events.schemas import EVENT_TYPES, YEAR_IN_DATA
@@ -71,14 +72,15 @@ def read_filters(request: Request, tracker: Tracker) -> tuple[HistoryQuery, dict
     return query, typed, problems
 
 
-def describe_recorded(tracker: Tracker, event: RecordedEvent) -> str:
+def describe_recorded(tracker: Tracker, event: RecordedEvent, book: ContractBook | None = None) -> str:
     """`describe` with the contract of the year the event counts in: that of its date, or for
-    Erhvervsstyrelsen's figures the year they name (their targets are that contract's)."""
+    Erhvervsstyrelsen's figures the year they name (their targets are that contract's). `book`: the
+    contracts read once for many events (a download), rather than once per event."""
     year = event.occurred_on.year
     named = getattr(event.data, "year", None)
     if event.type in YEAR_IN_DATA and isinstance(named, int):
         year = named
-    contract = tracker.contract_book().for_validation(event.house, year) or tracker.contract().contract
+    contract = (book or tracker.contract_book()).for_validation(event.house, year) or tracker.contract().contract
     return describe(event.data, contract)
 
 

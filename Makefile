@@ -54,9 +54,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-# The suite covered 91.8 % on 1 December 2026 (lines of ehsj_core and services; the processes
-# the tests start not counted): raise it as coverage grows, never lower it.
-COVERAGE_FLOOR := 90
+# The suite covered 93.5 % on 1 December 2026, after issues 11 and 12 (lines of ehsj_core and
+# services; the processes the tests start not counted): raise it as coverage grows, never lower it.
+COVERAGE_FLOOR := 92
 
 pytest: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup -q --durations=15 --cov=ehsj_core --cov=services --cov-report=term:skip-covered \

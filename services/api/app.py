@@ -14,6 +14,7 @@ from ehsj_core.logging_setup import configure_logging
 from ehsj_core.settings import Settings, get_settings
 from ehsj_core.tracker import Tracker
 from services.api.deps import TrackerDep
+from services.api.descriptions import OPERATION_DESCRIPTIONS
 from services.api.docs import install_docs
 from services.api.errors import DESCRIPTIONS, PROBLEM_MODELS, install_error_handlers, problem_doc
 from services.api.observability import install_observability
@@ -92,5 +93,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 operation["responses"]["422"] = problem_doc(DESCRIPTIONS[422])
             if "requestBody" in operation:  # FastAPI's own 400 for a body it cannot read
                 operation["responses"].setdefault("400", problem_doc(DESCRIPTIONS[400]))
+            if operation.get("operationId") in OPERATION_DESCRIPTIONS:
+                operation["description"] = OPERATION_DESCRIPTIONS[operation["operationId"]]
         app.openapi_schema = schema
     return app.openapi_schema

@@ -11,14 +11,11 @@ every form); the others the first one. One app with the demo year serves the who
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]  # no type hints
 from fastapi.routing import APIRoute
 from playwright.sync_api import Browser, Page, ViewportSize, expect
@@ -31,12 +28,10 @@ from ehsj_core.settings import Settings
 from ehsj_core.setup import initialise
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import create_user
-from services.api.app import create_app
 from services.api.web import PAGE_MODULES
 from services.api.web.forms import SLUGS
 from tests.conftest import CONTRACTS
-from tests.e2e.conftest import DESKTOP, PASSWORD, PEOPLE, PHONE, LiveApp, sign_in
-from tests.mailsink import free_port
+from tests.e2e.conftest import DESKTOP, PASSWORD, PEOPLE, PHONE, LiveApp, served, sign_in
 
 STATEMENT = "/tilgaengelighed"
 WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -143,21 +138,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     add_demo_recipients(engine, tracker.contract(2019).contract)
     sent = next(r for r in prepare(tracker, "quarterly_status", "2019Q3") if r.municipality == "Lolland")
     assert deliver(tracker, sent.id) == "sent"  # the ledger, the audit page and its reproduction have a row
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, tracker), host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn-a11y", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
     try:
-        yield Site(LiveApp(f"http://127.0.0.1:{server.config.port}", tracker), path_values(tracker, sent.id))
+        with served(settings, tracker) as app:
+            yield Site(app, path_values(tracker, sent.id))
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
         engine.dispose()
 
 

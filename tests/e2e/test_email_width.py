@@ -12,15 +12,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ViewportSize
 
-from ehsj_core.db import create_db_engine
-from ehsj_core.notify.dispatch import deliver, prepare
-from ehsj_core.notify.recipients import add_demo_recipients, add_recipient
-from ehsj_core.settings import Settings
-from ehsj_core.setup import initialise
+from ehsj_core.notify.dispatch import prepare
+from ehsj_core.notify.recipients import add_recipient
 from ehsj_core.tracker import Tracker
-from tests.conftest import CONTRACTS
 from tests.e2e.conftest import ARTIFACTS, DESKTOP, PHONE
 from tests.factories import Actor
+from tests.mailing import delivered, demo_year_mailing_to
 from tests.mailsink import Sink, smtp_server
 
 CONSULTANT = "Anne Kjærgaard"  # a business developer of the demo year, with open courses
@@ -46,37 +43,20 @@ MEASURE = """() => {
 @pytest.fixture
 def sent(tmp_path: Path) -> Iterator[dict[str, EmailMessage]]:
     """The demo year, closed, and one e-mail of every kind sent through a real SMTP server."""
-    with smtp_server() as (sink, port):
-        settings = Settings(
-            database_url=f"sqlite:///{tmp_path / 'emails.sqlite3'}",
-            contracts_dir=CONTRACTS,
-            environment="test",
-            snapshot_every=500,
-            smtp_host="127.0.0.1",
-            smtp_port=port,
-            smtp_tls="none",
-            smtp_timeout_seconds=5,
-        )
-        engine = create_db_engine(settings.database_url)
-        initialise(engine, settings.contracts_dir)
-        tracker = Tracker(settings, engine)
-        tracker.load_demo()
+    with smtp_server() as (sink, port), demo_year_mailing_to(tmp_path, port) as tracker:
+        engine = tracker.engine
         contract = tracker.contract(2019).contract
-        add_demo_recipients(engine, contract)
         add_recipient(engine, contract, "consultant", CONSULTANT, "anne@example.org")
         tracker.append(
             {"type": "period.closed", "occurred_on": "2020-01-31", "data": {"year": 2019}},
             by=Actor("Dorte Direktør", "director"),
         )
         yield {kind: send_one(tracker, sink, kind, period, address) for kind, period, address in SENT}
-        engine.dispose()
 
 
 def send_one(tracker: Tracker, sink: Sink, kind: str, period: str, address: str) -> EmailMessage:
     [row] = [r for r in prepare(tracker, kind, period) if r.email == address]
-    assert deliver(tracker, row.id) == "sent"  # the server has taken it
-    [message] = [m for m in sink.messages if m["Message-ID"] == row.message_id]
-    return message
+    return delivered(tracker, sink, row)
 
 
 def as_shown(message: EmailMessage) -> str:

@@ -20,18 +20,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ehsj_core.audit.reproduce import reproduce
-from ehsj_core.db import create_db_engine
 from ehsj_core.notify import ledger
-from ehsj_core.notify.dispatch import build_row, deliver, prepare
-from ehsj_core.notify.recipients import add_demo_recipients
+from ehsj_core.notify.dispatch import build_row, prepare
 from ehsj_core.reports.render import render
 from ehsj_core.reports.xlsx import MIMETYPE
 from ehsj_core.settings import Settings
-from ehsj_core.setup import initialise
 from ehsj_core.tracker import Tracker
 from ehsj_core.users import create_user
 from services.api.app import create_app
-from tests.conftest import CONTRACTS, auth
+from tests.conftest import auth
+from tests.mailing import delivered, demo_year_mailing_to
 from tests.mailsink import Sink, smtp_server
 
 
@@ -44,30 +42,13 @@ class Sent:
 
 @pytest.fixture
 def sent(tmp_path: Path) -> Iterator[Sent]:
-    with smtp_server() as (sink, port):
-        settings = Settings(
-            database_url=f"sqlite:///{tmp_path / 'chief.sqlite3'}",
-            contracts_dir=CONTRACTS,
-            environment="test",
-            snapshot_every=500,
-            smtp_host="127.0.0.1",
-            smtp_port=port,
-            smtp_tls="none",
-            smtp_timeout_seconds=5,
-        )
-        engine = create_db_engine(settings.database_url)
-        initialise(engine, settings.contracts_dir)
-        tracker = Tracker(settings, engine)
-        tracker.load_demo()
-        add_demo_recipients(engine, tracker.contract(2019).contract)
-        yield Sent(settings, tracker, sink)
-        engine.dispose()
+    with smtp_server() as (sink, port), demo_year_mailing_to(tmp_path, port) as tracker:
+        yield Sent(tracker.settings, tracker, sink)
 
 
 def send_to(sent: Sent, period: str, municipality: str) -> tuple[ledger.DispatchRow, EmailMessage]:
     [row] = [r for r in prepare(sent.tracker, "quarterly_status", period) if r.municipality == municipality]
-    assert deliver(sent.tracker, row.id) == "sent"
-    [message] = [m for m in sent.sink.messages if m["Message-ID"] == row.message_id]
+    message = delivered(sent.tracker, sent.sink, row)
     stored = ledger.get_row(sent.tracker.engine, row.id)
     assert stored is not None
     return stored, message

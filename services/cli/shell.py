@@ -138,33 +138,29 @@ def _guarded(invoke: Callable[[], Any]) -> Any:
         raise typer.Exit(int(ExitCode.UNAVAILABLE)) from None
 
 
-class Command(TyperCommand):
+class _Danish:
+    """What a command and a group share: the help option's Danish text, the Danish usage line, and
+    a Danish line (no traceback) when parsing the command line fails. Mixed in before Typer's class."""
+
     def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
+        option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             option.help = HELP_OPTION_HELP
         return option
 
     def format_usage(self, ctx: Any, formatter: Any) -> None:
-        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="Brug: ")
+        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix="Brug: ")
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        return _guarded(lambda: super(Command, self).make_context(*args, **kwargs))
+        return _guarded(lambda: super(_Danish, self).make_context(*args, **kwargs))  # type: ignore[misc]
 
 
-class Group(TyperGroup):
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.help = HELP_OPTION_HELP
-        return option
+class Command(_Danish, TyperCommand):
+    pass
 
-    def format_usage(self, ctx: Any, formatter: Any) -> None:
-        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="Brug: ")
 
-    def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        return _guarded(lambda: super(Group, self).make_context(*args, **kwargs))
-
+class Group(_Danish, TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         return _guarded(lambda: super(Group, self).invoke(ctx))
 

@@ -23,20 +23,23 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ehsj_core.contract.model import Contract, Goal, Meeting, ScheduledReport, Target
 from ehsj_core.events.closes import Close
+from ehsj_core.houses import House, HouseBook
 from ehsj_core.notify.closing import send_moment
 from ehsj_core.reports import kinds
+from ehsj_core.reports.house import FICTITIOUS_SUBJECT_PREFIX, HouseWords, fictitious_note, words_for
 from ehsj_core.reports.labels import long_date
 from ehsj_core.reports.periods import periods_of
 from ehsj_core.users import Principal
 
 DEADLINE, REPORT, MEETING = "Frist", "Rapport", "Møde"  # the events' CATEGORIES
-MEETING_BODIES = {"kkr": "KKR Sjælland", "k17": "kommunaldirektørkredsen K17"}  # meeting_kind → who met
+# meeting_kind → who met ("{kkr}": the house's KKR, from the house file)
+MEETING_BODIES = {"kkr": "{kkr}", "k17": "kommunaldirektørkredsen K17"}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -84,30 +87,54 @@ class FeedFacts:
 
 
 # --- what the calendar holds (pure) ----------------------------------------------------------------
-def feed_events(contracts: Sequence[Contract], facts: FeedFacts, user: Principal, tz: ZoneInfo) -> list[CalendarItem]:
-    """The items of the user's calendar, in order of time (see the module's docstring for who sees what)."""
+def feed_events(
+    contracts: Sequence[Contract],
+    facts: FeedFacts,
+    user: Principal,
+    tz: ZoneInfo,
+    houses: HouseBook | None = None,
+) -> list[CalendarItem]:
+    """The items of the user's calendar, in order of time (see the module's docstring for who sees what).
+    `houses`: the installation's house file (the KKR's name; reports/house.py), else the packaged one.
+    A fictitious example contract's items say so in their description."""
     if not user.may("read"):
         return []
     everything = user.may("browse")
     items: list[CalendarItem] = []
     for contract in contracts:
-        items += _reports(contract, facts, user, tz, everything)
+        words = words_for(contract, houses)
+        own = _reports(contract, words, facts, user, tz, everything)
         if everything:
-            items += _deadlines(contract, facts)
-            items += [_contract_meeting(contract, m) for m in contract.calendar.meetings if m.date is not None]
+            own += _deadlines(contract, facts)
+            own += [_contract_meeting(contract, m) for m in contract.calendar.meetings if m.date is not None]
+        items += [_marked(i, contract.house_name) for i in own] if words.fictitious else own
     if everything and contracts:
-        items += [_logged_meeting(contracts[0].house, m) for m in facts.meetings]
+        words = words_for(contracts[0], houses)
+        logged = [_logged_meeting(contracts[0].house, words.kkr, m) for m in facts.meetings]
+        items += [_marked(i, contracts[0].house_name) for i in logged] if words.fictitious else logged
     return sorted(items, key=CalendarItem.sort_key)
 
 
-def feed_title(user: Principal) -> tuple[str, str]:
-    """The calendar's name and description (X-WR-CALNAME, X-WR-CALDESC) for the user's role."""
+def feed_title(user: Principal, house: House, fictitious: bool = False) -> tuple[str, str]:
+    """The calendar's name and description (X-WR-CALNAME, X-WR-CALDESC) for the user's role, in the
+    house's words; a fictitious example's name begins "[Fiktivt eksempel]", its description says why."""
     if user.may("browse"):
-        return (
-            "EHSJ målopfølgning – frister og rapporter",
-            "Resultatkontraktens frister, rapporternes afsendelsesdatoer og møderne med KKR Sjælland og K17.",
+        name = "EHSJ målopfølgning – frister og rapporter"
+        description = (
+            f"{house.name}: resultatkontraktens frister, rapporternes afsendelsesdatoer og møderne med "
+            f"{house.kkr} og K17."
         )
-    return "EHSJ målopfølgning – kvartalsstatus", "Hvornår kvartalsstatus til erhvervscheferne sendes."
+    else:
+        name = "EHSJ målopfølgning – kvartalsstatus"
+        description = f"{house.name}: hvornår kvartalsstatus til erhvervscheferne sendes."
+    if fictitious:
+        return FICTITIOUS_SUBJECT_PREFIX + name, f"{fictitious_note(house.name)} {description}"
+    return name, description
+
+
+def _marked(item: CalendarItem, house_name: str) -> CalendarItem:
+    """The item of a fictitious example contract: its description begins with the note."""
+    return replace(item, description=f"{fictitious_note(house_name)}\n{item.description}")
 
 
 def undated_meetings(contracts: Sequence[Contract]) -> list[tuple[Contract, Meeting]]:
@@ -145,22 +172,23 @@ def _deadline(contract: Contract, goal: Goal, target: Target, facts: FeedFacts) 
 
 
 def _reports(
-    contract: Contract, facts: FeedFacts, user: Principal, tz: ZoneInfo, everything: bool
+    contract: Contract, words: HouseWords, facts: FeedFacts, user: Principal, tz: ZoneInfo, everything: bool
 ) -> list[CalendarItem]:
     items: list[CalendarItem] = []
     for scheduled in contract.calendar.reports:
         spec = kinds.get(scheduled.kind)
+        audience = spec.audience_for(words.kkr, words.municipalities)
         if not everything and spec.role != user.role:
             continue
         if scheduled.after == "close":
             for key, close in facts.statements:
                 if close.year == contract.year:
-                    items.append(_statement(contract, scheduled, spec, key, close, tz))
+                    items.append(_statement(contract, scheduled, spec, audience, key, close, tz))
             continue
         for period in periods_of(scheduled.every, contract.year):
             send_at = _at(period.end + timedelta(days=scheduled.send_days_after_period), scheduled.send_time, tz)
             lines = [
-                f"{spec.label} for {period.label} ({period.span_label}) sendes til {spec.audience} {_when(send_at)}.",
+                f"{spec.label} for {period.label} ({period.span_label}) sendes til {audience} {_when(send_at)}.",
                 "Bygget af status ved periodens udgang: kun det, der er sket inden da, tæller.",
                 f"Kontrakten: {scheduled.label}.",
             ]
@@ -172,7 +200,7 @@ def _reports(
                 CalendarItem(
                     uid=f"{contract.house}-{scheduled.kind}-{period.key}@ehsj",
                     category=REPORT,
-                    summary=f"{spec.label} til {spec.audience} – {period.label}",
+                    summary=f"{spec.label} til {audience} – {period.label}",
                     description="\n".join(lines),
                     start=send_at,
                     path=path,
@@ -182,19 +210,25 @@ def _reports(
 
 
 def _statement(
-    contract: Contract, scheduled: ScheduledReport, spec: kinds.ReportKind, period: str, close: Close, tz: ZoneInfo
+    contract: Contract,
+    scheduled: ScheduledReport,
+    spec: kinds.ReportKind,
+    audience: str,
+    period: str,
+    close: Close,
+    tz: ZoneInfo,
 ) -> CalendarItem:
     send_at = send_moment(close, scheduled, tz)
     closed_on = close.recorded_at.astimezone(tz).date()
     lines = [
         f"{contract.year} blev lukket {long_date(closed_on)} (logposition {close.position}).",
-        f"{spec.label} sendes til {spec.audience} {_when(send_at)}, opgjort ved lukningens logposition.",
+        f"{spec.label} sendes til {audience} {_when(send_at)}, opgjort ved lukningens logposition.",
         f"Kontrakten: {scheduled.label}.",
     ]
     return CalendarItem(
         uid=f"{contract.house}-{scheduled.kind}-{period}@ehsj",
         category=REPORT,
-        summary=f"{spec.label} til {spec.audience} – {contract.year}",
+        summary=f"{spec.label} til {audience} – {contract.year}",
         description="\n".join(lines),
         start=send_at,
         path="/rapporter",
@@ -214,8 +248,8 @@ def _contract_meeting(contract: Contract, meeting: Meeting) -> CalendarItem:
     )
 
 
-def _logged_meeting(house: str, meeting: LoggedMeeting) -> CalendarItem:
-    body = MEETING_BODIES[meeting.meeting_kind]
+def _logged_meeting(house: str, kkr: str, meeting: LoggedMeeting) -> CalendarItem:
+    body = MEETING_BODIES[meeting.meeting_kind].format(kkr=kkr)
     title = f": {meeting.title}" if meeting.title else ""
     return CalendarItem(
         uid=f"{house}-moede-{meeting.event_id}@ehsj",

@@ -24,7 +24,7 @@ from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStand
 
 from ehsj_core.calendar_feed import CalendarItem
 
-PRODID = "-//Erhvervshus Sjælland//EHSJ målopfølgning//DA"
+PRODID = "-//EHSJ//EHSJ målopfølgning//DA"  # the product; the calendar's name and description name the house
 TIMED_LENGTH = timedelta(minutes=30)  # a report "sent at 07:00" shows as 07:00–07:30
 REFRESH = timedelta(hours=12)  # how often apps are asked to fetch the feed again
 

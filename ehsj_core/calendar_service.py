@@ -28,6 +28,7 @@ from ehsj_core.contract.loader import ContractBook, contracts_table
 from ehsj_core.contract.model import Contract, Meeting
 from ehsj_core.events.reader import LogReader
 from ehsj_core.events.views import MeetingHeldView, MilestoneReachedView
+from ehsj_core.houses import House, HouseBook
 from ehsj_core.reports.periods import closing_period
 from ehsj_core.settings import Settings
 from ehsj_core.users import Principal
@@ -40,7 +41,14 @@ class FeedSource(Protocol):
     engine: Engine
     log: LogReader
     tz: ZoneInfo
-    house: str
+
+    @property
+    def house(self) -> str: ...
+
+    houses: HouseBook  # the house file: the KKR's name, whether the house is a fictitious example
+
+    @property
+    def house_info(self) -> House: ...
 
     def contract_book(self) -> ContractBook: ...
 
@@ -93,8 +101,10 @@ def calendar_for_token(source: FeedSource, token: str, base_url: str) -> bytes |
         return None
     contracts = house_contracts(source)
     facts = read_feed_facts(source, contracts)
-    name, description = feed_title(user)
-    items = feed_events(contracts, facts, user, source.tz)
+    house = source.house_info
+    fictitious = house.fictitious or any(c.fictitious for c in contracts)
+    name, description = feed_title(user, house, fictitious)
+    items = feed_events(contracts, facts, user, source.tz, source.houses)
     return to_ics(items, name=name, description=description, stamp=facts.stamp, tz=source.tz, base_url=base_url)
 
 
@@ -110,7 +120,7 @@ class CalendarPage:
 
 def calendar_page(source: FeedSource, user: Principal) -> CalendarPage:
     contracts = house_contracts(source)
-    items = feed_events(contracts, read_feed_facts(source, contracts), user, source.tz)
+    items = feed_events(contracts, read_feed_facts(source, contracts), user, source.tz, source.houses)
     undated = undated_meetings(contracts) if user.may("browse") else []
     return CalendarPage(current_feed(source.engine, user.id, _key(source)), items, undated)
 

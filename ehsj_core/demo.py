@@ -5,6 +5,9 @@ clock but the `now` cut-off. `iter_year` streams in recorded_at order because th
 day by day and nothing generated on day g is recorded before day g (a referral, an evaluation or a
 correction is generated on the day it happens): once day g is generated, its recorded events are
 complete, so one day is sorted and yielded at a time. Memory: a few days, whatever the scale.
+
+Any house's contract gets a year: what it says about the house (teams, activities, milestones)
+comes from demo_data.py, Sjælland's own tables for Sjælland, the house's words for any other.
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ from zoneinfo import ZoneInfo
 from ehsj_core import demo_companies as demo_data
 from ehsj_core.contract.model import Contract
 from ehsj_core.demo_companies import CompanyPool, Deck, allocate
+from ehsj_core.demo_data import DemoProfile, profile_for
 from ehsj_core.events import rulebook
 from ehsj_core.events.reader import LogReader
 from ehsj_core.events.schemas import TOPICS
 from ehsj_core.events.validation import parse_event
+from ehsj_core.houses import House
 from ehsj_core.imports.run import Destination
 
 NAMESPACE = uuid.UUID("5d2c4a1e-7b3f-5e09-9c61-e45f0a8d2019")
@@ -58,33 +63,54 @@ class DemoError(ValueError):
     pass
 
 
+EMPTY_ONLY = "Demoåret kan kun indlæses i en tom log; loggen indeholder allerede hændelser."
+
+
 def generate_year(
-    contract: Contract, seed: int = 2019, scale: float = 1.0, now: datetime | None = None
+    contract: Contract,
+    seed: int = 2019,
+    scale: float = 1.0,
+    now: datetime | None = None,
+    house: House | None = None,
 ) -> list[DemoEvent]:
-    """The demo year of `contract`, sorted by recorded_at (then generation order)."""
-    return list(iter_year(contract, seed, scale, now))
+    """The demo year of `contract`, sorted by recorded_at (then generation order). `house`: the
+    contract's house as houses.yaml describes it (its words; demo_data.py); None: the packaged file's."""
+    return list(iter_year(contract, seed, scale, now, house))
 
 
 def iter_year(
-    contract: Contract, seed: int = 2019, scale: float = 1.0, now: datetime | None = None
+    contract: Contract,
+    seed: int = 2019,
+    scale: float = 1.0,
+    now: datetime | None = None,
+    house: House | None = None,
 ) -> Iterator[DemoEvent]:
     """Like `generate_year`, streamed; stops before the first event recorded after `now`."""
     cutoff = now if now is not None else datetime.now(UTC)
-    for event in _Year(contract, seed, scale).run():
+    for event in _Year(contract, seed, scale, _profile(contract, house)).run():
         if event.recorded_at > cutoff:
             return
         yield event
 
 
-def load_demo(dest: Destination, contract: Contract, tz: ZoneInfo, seed: int = 2019) -> int:
+def _profile(contract: Contract, house: House | None) -> DemoProfile:
+    if house is None and contract.house != "sjaelland":
+        from ehsj_core.houses import house_book_for
+        from ehsj_core.settings import PACKAGED_CONTRACTS
+
+        house = house_book_for(PACKAGED_CONTRACTS).get(contract.house)
+    return profile_for(contract, house)
+
+
+def load_demo(dest: Destination, contract: Contract, tz: ZoneInfo, seed: int = 2019, house: House | None = None) -> int:
     """Fill an empty log with the demo year, one append per sitting (recorded_at, recorded_by).
 
     Each sitting is atomic, the whole year is not: the generator only yields valid events (tested).
     """
     if LogReader(dest.store.engine).head().position > 0:
-        raise DemoError("Demoåret kan kun indlæses i en tom log; loggen indeholder allerede hændelser.")
+        raise DemoError(EMPTY_ONLY)
     book, today, appended = dest.book, dest.today, 0
-    for (recorded_at, recorded_by), sitting in groupby(iter_year(contract, seed), _sitting):
+    for (recorded_at, recorded_by), sitting in groupby(iter_year(contract, seed, house=house), _sitting):
         on = max(today, recorded_at.astimezone(tz).date())  # occurred_on may not lie after it
         batch = [parse_event(event.raw, book, dest.house, on) for event in sitting]
         by = DemoAppender(recorded_by, "director" if recorded_by == demo_data.DIRECTOR else "consultant")
@@ -98,8 +124,8 @@ def _sitting(event: DemoEvent) -> tuple[datetime, str]:
 
 
 class _Year:
-    def __init__(self, contract: Contract, seed: int, scale: float) -> None:
-        self.c, self.seed, self.rng = contract, seed, random.Random(seed)
+    def __init__(self, contract: Contract, seed: int, scale: float, profile: DemoProfile) -> None:
+        self.c, self.seed, self.rng, self.profile = contract, seed, random.Random(seed), profile
         year, tz = contract.year, ZoneInfo(contract.timezone)
         self.days = demo_data.working_days(date(year, 1, 1), date(year, 12, 31))
         self.n = len(self.days)
@@ -109,11 +135,9 @@ class _Year:
         self.midnight = [int(datetime(d.year, d.month, d.day, tzinfo=tz).timestamp()) for d in record_days]
         self.names = [m.name for m in contract.municipalities]
         self.shares = [m.share_pct for m in contract.municipalities]
-        self.teams = {
-            m: next((t for t, area in demo_data.TEAMS if m in area), demo_data.CONSULTANTS) for m in self.names
-        }
+        self.teams = {m: next((t for t, area in profile.teams if m in area), profile.consultants) for m in self.names}
         self.referral_by_topic = {
-            t: [r for r in demo_data.REFERRALS if r[2] == t] or list(demo_data.REFERRALS) for t in TOPICS
+            t: [r for r in profile.referrals if r[2] == t] or list(profile.referrals) for t in TOPICS
         }
         self.index = self.ordinal = 0
         self.buckets: defaultdict[int, list[tuple[int, int, str, dict[str, Any]]]] = defaultdict(list)
@@ -156,7 +180,7 @@ class _Year:
 
     def _plan_activities(self) -> None:
         rng, names, d = self.rng, self.names, demo_data
-        for type_, month, day, where, template in d.ACTIVITIES:
+        for type_, month, day, where, template in self.profile.activities:
             m = self._where(where) if where else ""
             data = {k: v.replace("{m}", m) if isinstance(v, str) else v for k, v in template.items()}
             data.update({"municipality": m} if m else {})
@@ -187,10 +211,11 @@ class _Year:
         """The 2019 story where the contract has its keys; otherwise before the deadline, if any."""
         targets = {f"{g.id}.{t.key}": t for g in self.c.goals for t in g.targets}
         keys = self.c.milestone_keys()
-        unknown = [k for k in keys if k not in demo_data.MILESTONES and targets[k].deadline is None]
+        milestones = self.profile.milestones
+        unknown = [k for k in keys if k not in milestones and targets[k].deadline is None]
         never = set(self.rng.sample(unknown, 2)) if len(unknown) > 4 else set()
         for key, label in keys.items():
-            known, deadline = demo_data.MILESTONES.get(key, (0, 0, "")), targets[key].deadline
+            known, deadline = milestones.get(key, (0, 0, "")), targets[key].deadline
             if known is None or key in never:
                 continue
             month, day, evidence = known
@@ -296,7 +321,7 @@ class _Year:
 
     def _referral(self, g: int, cvr: str, m: str, course_type: str, topics: list[str], by: str) -> None:
         rand = self.rng.random
-        options = self.referral_by_topic[topics[0]] if topics and rand() < 0.7 else demo_data.REFERRALS
+        options = self.referral_by_topic[topics[0]] if topics and rand() < 0.7 else self.profile.referrals
         to, kind, _topic = options[int(rand() * len(options))]
         data = {
             "company_cvr": cvr,

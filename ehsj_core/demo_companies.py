@@ -50,6 +50,8 @@ QUALITY: dict[str, tuple[dict[int, int], dict[int, int], dict[int, int], dict[bo
 DIRECTOR = "Lene Rosendahl"
 EVALUATION_CLERK = "Rikke Bang"  # imports the national user evaluations
 COMMUNICATION = "Sofie Krogh"
+# Sjælland's tables from here on (teams, referrals, milestones, activities); any other house's year
+# tells the same story in its own words (demo_data.py). The people are everyone's.
 # Teams of business developers (forretningsudviklere): head office Sorø, branch Vordingborg.
 TEAMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (
@@ -148,6 +150,32 @@ TOWNS: dict[str, tuple[str, ...]] = {
     "Sorø": ("Sorø", "Dianalund"),
     "Stevns": ("Store Heddinge", "Hårlev", "Strøby"),
     "Vordingborg": ("Vordingborg", "Præstø", "Stege"),
+    # Other houses' municipalities whose name is not their main town (any other: its own name).
+    "Faaborg-Midtfyn": ("Faaborg", "Ringe", "Årslev"),
+    "Langeland": ("Rudkøbing", "Tranekær"),
+    "Nordfyns": ("Bogense", "Otterup", "Søndersø"),
+    "Ærø": ("Ærøskøbing", "Marstal"),
+    "Assens": ("Assens", "Glamsbjerg", "Aarup"),
+    "Kerteminde": ("Kerteminde", "Munkebo", "Langeskov"),
+    "Svendborg": ("Svendborg", "Thurø"),
+    "Ikast-Brande": ("Ikast", "Brande"),
+    "Ringkøbing-Skjern": ("Ringkøbing", "Skjern", "Tarm"),
+    "Norddjurs": ("Grenaa", "Auning"),
+    "Syddjurs": ("Ebeltoft", "Rønde", "Hornslet"),
+    "Jammerbugt": ("Aabybro", "Fjerritslev", "Brovst"),
+    "Mariagerfjord": ("Hobro", "Mariager", "Hadsund"),
+    "Morsø": ("Nykøbing Mors",),
+    "Rebild": ("Støvring", "Skørping"),
+    "Vesthimmerland": ("Aars", "Farsø", "Løgstør"),
+    "Bornholm": ("Rønne", "Nexø", "Aakirkeby"),
+    "Egedal": ("Ølstykke", "Stenløse", "Smørum"),
+    "Furesø": ("Farum", "Værløse"),
+    "Gribskov": ("Helsinge", "Gilleleje"),
+    "Halsnæs": ("Frederiksværk", "Hundested"),
+    "Rudersdal": ("Holte", "Birkerød"),
+    "Lyngby-Taarbæk": ("Kongens Lyngby",),
+    "Tårnby": ("Kastrup", "Tårnby"),
+    "Allerød": ("Lillerød", "Blovstrød"),
 }
 SURNAMES = (
     "Holm",
@@ -395,16 +423,16 @@ def activity(day: date) -> float:
 # --- the house's own activities -------------------------------------------------------------------------
 # (type, month, day or 0 = any working day that month, municipality ("" none, "*" any), data);
 # "{m}" in a text is replaced by the municipality, which falls back to a random one if not in the contract.
-def _meeting(kind: str, title: str, participants: int | None = None) -> dict[str, Any]:
+def meeting(kind: str, title: str, participants: int | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"meeting_kind": kind, "title": title}
     return data if participants is None else {**data, "participants": participants}
 
 
-def _event(kind: str, title: str, participants: int) -> dict[str, Any]:
+def event(kind: str, title: str, participants: int) -> dict[str, Any]:
     return {"event_kind": kind, "title": title, "participants": participants}
 
 
-def _agreement(kind: str, partner: str) -> dict[str, Any]:
+def agreement(kind: str, partner: str) -> dict[str, Any]:
     return {"agreement_kind": kind, "partner": partner}
 
 
@@ -412,9 +440,9 @@ _CHIEFS = "Kvartalsmøde med erhvervscheferne i de 17 kommuner"
 _LOCAL = "Møde mellem de lokale erhvervsfremmeaktører og Erhvervshus Sjælland"
 _MUNICIPAL = "{m} Kommune – aftale om arbejdsdelingen mellem lokal og specialiseret erhvervsservice"
 ACTIVITIES: tuple[tuple[str, int, int, str, dict[str, Any]], ...] = (
-    *(("meeting.held", month, 0, "", _meeting("business_chiefs", _CHIEFS)) for month in (1, 4, 8, 10)),
+    *(("meeting.held", month, 0, "", meeting("business_chiefs", _CHIEFS)) for month in (1, 4, 8, 10)),
     *(
-        ("meeting.held", month, 0, where, _meeting("local_business_service", f"{_LOCAL} ({{m}})", n))
+        ("meeting.held", month, 0, where, meeting("local_business_service", f"{_LOCAL} ({{m}})", n))
         for month, where, n in (
             (2, "Sorø", 24),
             (4, "Næstved", 19),
@@ -423,83 +451,83 @@ ACTIVITIES: tuple[tuple[str, int, int, str, dict[str, Any]], ...] = (
             (11, "Guldborgsund", 15),
         )
     ),
-    ("meeting.held", 3, 0, "Sorø", _meeting("all_actors", "Fælles møde for alle aktører i erhvervsfremmesystemet", 86)),
+    ("meeting.held", 3, 0, "Sorø", meeting("all_actors", "Fælles møde for alle aktører i erhvervsfremmesystemet", 86)),
     (
         "meeting.held",
         10,
         0,
         "Ringsted",
-        _meeting("all_actors", "Årsmøde for erhvervsfremmeaktørerne i region Sjælland", 74),
+        meeting("all_actors", "Årsmøde for erhvervsfremmeaktørerne i region Sjælland", 74),
     ),
     (
         "meeting.held",
         2,
         0,
         "",
-        _meeting("coordination", "Koordineringsmøde med Innovationsfonden, Eksportrådet og Vækstfonden"),
+        meeting("coordination", "Koordineringsmøde med Innovationsfonden, Eksportrådet og Vækstfonden"),
     ),
-    ("meeting.held", 5, 0, "", _meeting("coordination", "Koordineringsmøde med Erhvervsstyrelsen om SMV:Digital")),
-    ("meeting.held", 9, 0, "", _meeting("coordination", "Koordineringsmøde med jobcentrene og erhvervsakademierne")),
-    ("meeting.held", 3, 0, "", _meeting("k17", "Status for resultatkontrakten drøftet i K17")),
-    ("meeting.held", 9, 0, "", _meeting("k17", "Halvårsrapport drøftet i K17")),
-    ("meeting.held", 3, 0, "", _meeting("kkr", "KKR Sjællands møde – resultatkontrakten")),
-    ("meeting.held", 6, 20, "", _meeting("kkr", "KKR Sjællands møde – udkast til erhvervsfremmestrategi")),
-    ("meeting.held", 10, 8, "", _meeting("kkr", "KKR Sjællands møde – proces for den kommende strategi")),
-    ("meeting.held", 12, 0, "", _meeting("kkr", "KKR Sjællands møde – status for året")),
-    ("event.held", 5, 0, "Roskilde", _event("conference", "Sjællands Erhvervskonference", 240)),
-    ("event.held", 11, 0, "Næstved", _event("conference", "Konference: Fremtidens produktion og arbejdskraft", 165)),
-    ("event.held", 4, 0, "Sorø", _event("private_advisors", "Rådgiverforum for private rådgivere", 68)),
-    ("event.held", 3, 0, "Holbæk", _event("digitalisation", "Digitale forretningsmodeller for SMV'er", 48)),
-    ("event.held", 9, 0, "Slagelse", _event("digitalisation", "E-handel og online salg – kom i gang", 36)),
-    ("event.held", 11, 0, "Køge", _event("digitalisation", "Cybersikkerhed i mindre virksomheder", 55)),
+    ("meeting.held", 5, 0, "", meeting("coordination", "Koordineringsmøde med Erhvervsstyrelsen om SMV:Digital")),
+    ("meeting.held", 9, 0, "", meeting("coordination", "Koordineringsmøde med jobcentrene og erhvervsakademierne")),
+    ("meeting.held", 3, 0, "", meeting("k17", "Status for resultatkontrakten drøftet i K17")),
+    ("meeting.held", 9, 0, "", meeting("k17", "Halvårsrapport drøftet i K17")),
+    ("meeting.held", 3, 0, "", meeting("kkr", "KKR Sjællands møde – resultatkontrakten")),
+    ("meeting.held", 6, 20, "", meeting("kkr", "KKR Sjællands møde – udkast til erhvervsfremmestrategi")),
+    ("meeting.held", 10, 8, "", meeting("kkr", "KKR Sjællands møde – proces for den kommende strategi")),
+    ("meeting.held", 12, 0, "", meeting("kkr", "KKR Sjællands møde – status for året")),
+    ("event.held", 5, 0, "Roskilde", event("conference", "Sjællands Erhvervskonference", 240)),
+    ("event.held", 11, 0, "Næstved", event("conference", "Konference: Fremtidens produktion og arbejdskraft", 165)),
+    ("event.held", 4, 0, "Sorø", event("private_advisors", "Rådgiverforum for private rådgivere", 68)),
+    ("event.held", 3, 0, "Holbæk", event("digitalisation", "Digitale forretningsmodeller for SMV'er", 48)),
+    ("event.held", 9, 0, "Slagelse", event("digitalisation", "E-handel og online salg – kom i gang", 36)),
+    ("event.held", 11, 0, "Køge", event("digitalisation", "Cybersikkerhed i mindre virksomheder", 55)),
     (
         "event.held",
         9,
         0,
         "Roskilde",
-        _event("joint_hovedstaden", "Greater Copenhagen Vækstdag med Erhvervshus Hovedstaden", 134),
+        event("joint_hovedstaden", "Greater Copenhagen Vækstdag med Erhvervshus Hovedstaden", 134),
     ),
     (
         "event.held",
         5,
         0,
         "Køge",
-        _event("joint_hovedstaden", "Fælles EEN-morgenmøde med Erhvervshus Hovedstaden: eksport til Tyskland", 60),
+        event("joint_hovedstaden", "Fælles EEN-morgenmøde med Erhvervshus Hovedstaden: eksport til Tyskland", 60),
     ),
     (
         "event.held",
         2,
         0,
         "Sorø",
-        _event("strategy_seminar", "Strategiseminar om det decentrale kapitel i erhvervsfremmestrategien", 92),
+        event("strategy_seminar", "Strategiseminar om det decentrale kapitel i erhvervsfremmestrategien", 92),
     ),
     (
         "event.held",
         4,
         0,
         "Ringsted",
-        _event("strategy_workshop", "Workshop om Sjællands bidrag til erhvervsfremmestrategien", 47),
+        event("strategy_workshop", "Workshop om Sjællands bidrag til erhvervsfremmestrategien", 47),
     ),
-    ("event.held", 6, 0, "Vordingborg", _event("een", "EEN: Find samarbejdspartnere i Europa", 28)),
-    ("event.held", 10, 0, "Guldborgsund", _event("een", "EEN: Femern-forbindelsen og nye markeder", 41)),
-    ("event.held", 1, 0, "Sorø", _event("other", "Åbent hus i Erhvervshus Sjælland", 110)),
-    ("agreement.signed", 3, 0, "", _agreement("state_scheme", "Innovationsfonden")),
-    ("agreement.signed", 3, 0, "", _agreement("state_scheme", "Eksportrådet")),
-    ("agreement.signed", 4, 0, "", _agreement("state_scheme", "Vækstfonden")),
-    ("agreement.signed", 6, 0, "", _agreement("copenhagen_capacity", "Copenhagen Capacity")),
-    ("agreement.signed", 4, 0, "", _agreement("early_warning", "Early Warning (Erhvervsstyrelsen)")),
+    ("event.held", 6, 0, "Vordingborg", event("een", "EEN: Find samarbejdspartnere i Europa", 28)),
+    ("event.held", 10, 0, "Guldborgsund", event("een", "EEN: Femern-forbindelsen og nye markeder", 41)),
+    ("event.held", 1, 0, "Sorø", event("other", "Åbent hus i Erhvervshus Sjælland", 110)),
+    ("agreement.signed", 3, 0, "", agreement("state_scheme", "Innovationsfonden")),
+    ("agreement.signed", 3, 0, "", agreement("state_scheme", "Eksportrådet")),
+    ("agreement.signed", 4, 0, "", agreement("state_scheme", "Vækstfonden")),
+    ("agreement.signed", 6, 0, "", agreement("copenhagen_capacity", "Copenhagen Capacity")),
+    ("agreement.signed", 4, 0, "", agreement("early_warning", "Early Warning (Erhvervsstyrelsen)")),
     (
         "agreement.signed",
         5,
         0,
         "",
-        _agreement("export_council", "Danmarks Eksportråd – de indstationerede medarbejdere"),
+        agreement("export_council", "Danmarks Eksportråd – de indstationerede medarbejdere"),
     ),
     *(
-        ("agreement.signed", month, 0, where, _agreement("municipality", _MUNICIPAL))
+        ("agreement.signed", month, 0, where, agreement("municipality", _MUNICIPAL))
         for month, where in ((2, "Slagelse"), (3, "Lolland"), (5, "Holbæk"), (9, "Greve"))
     ),
-    ("agreement.signed", 8, 0, "", _agreement("other", "Zealand – Sjællands Erhvervsakademi")),
+    ("agreement.signed", 8, 0, "", agreement("other", "Zealand – Sjællands Erhvervsakademi")),
     *(("staff.designated", 1, 0, "", {"consultant": name, "role": "digital_expert"}) for name in DIGITAL_EXPERTS),
     *(("staff.designated", 2, 0, "", {"consultant": name, "role": "cross_region"}) for name in CROSS_REGION),
 )

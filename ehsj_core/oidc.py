@@ -160,10 +160,14 @@ def sso_settings_problem(settings: Settings) -> str | None:
         return f"EHSJ_OIDC_SCOPES: skal indeholde openid (must include openid); nu: {settings.oidc_scopes!r}"
     if not settings.oidc_groups_claim.strip():
         return "EHSJ_OIDC_GROUPS_CLAIM: må ikke være tom (must not be empty); fx groups eller roles"
-    if not any(g.house is None or g.house.casefold() == settings.house.casefold() for g in grants.values()):
+    # EHSJ_HOUSE unset: the database's house is not read while the settings load; Sjælland's is the
+    # default (ehsj_core/installation.py), so another house's installation sets EHSJ_HOUSE to use this.
+    house = settings.house or "sjaelland"
+    if not any(g.house is None or g.house.casefold() == house.casefold() for g in grants.values()):
         return (
-            f"{GROUP_MAP_SETTING}: ingen gruppe giver adgang til huset {settings.house!r} (no group grants access "
+            f"{GROUP_MAP_SETTING}: ingen gruppe giver adgang til huset {house!r} (no group grants access "
             "to this house), så ingen kan logge ind med single sign-on; angiv mindst én gruppe"
+            + ("" if settings.house else " (eller sæt EHSJ_HOUSE til installationens hus)")
         )
     return None
 
@@ -181,8 +185,17 @@ def sso_config(settings: Settings) -> SsoConfig | None:
         scopes=" ".join(settings.oidc_scopes.split()),
         groups_claim=settings.oidc_groups_claim.strip(),
         grants=parse_group_map(settings.oidc_group_map),
-        house=settings.house,
+        house=_house(settings),
     )
+
+
+def _house(settings: Settings) -> str:
+    """EHSJ_HOUSE, else the house the installation's database records (ehsj_core/installation.py)."""
+    if settings.house is not None:
+        return settings.house
+    from ehsj_core.installation import house_for  # settings → oidc at validation: import when used
+
+    return house_for(settings)
 
 
 def claimed_groups(claims: Mapping[str, object], claim: str) -> list[str]:

@@ -47,7 +47,12 @@ class Settings(BaseSettings):
     contracts_dir: Path = Field(
         default=PACKAGED_CONTRACTS, description="folder of contract files loaded by `ehsj init`"
     )
-    house: str = Field(default="sjaelland", description="the business house events are logged for")
+    house: str | None = Field(
+        default=None,
+        description="the business house (a key of houses.yaml) this installation runs for; unset: the house "
+        "its database records (ehsj_core/installation.py), else sjaelland; another house than the recorded "
+        "one is refused",
+    )
     timezone: str = Field(default="Europe/Copenhagen", description="business time zone")
     snapshot_every: int = Field(default=20_000, ge=100, description="write a projection snapshot every N log positions")
     mode: Literal["embedded", "distributed"] = Field(
@@ -92,7 +97,10 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(
         default=20.0, gt=0, description="connecting to and talking with the SMTP server"
     )
-    mail_from: str = Field(default="Erhvervshus Sjælland <rapporter@erhvervshussjaelland.dk>")
+    mail_from: str | None = Field(
+        default=None,
+        description="the sender of the reports; unset: the house's `mail_from` in the house file (houses.yaml)",
+    )
     outbox_dir: Path = Field(
         default_factory=lambda data: data["data_dir"] / "outbox", description=".eml files when no SMTP"
     )
@@ -201,6 +209,33 @@ class Settings(BaseSettings):
         ge=0,
         description="access-log entries older than this are deleted when a new one is written; 0: kept for ever",
     )
+
+    # --- issue 14: sending this house's export to the national installation ---
+    national_url: str | None = Field(
+        default=None,
+        description="the national installation's base URL (https://…); set, the scheduler sends this "
+        "house's export there after each quarter; unset, nothing is sent",
+    )
+    national_token: SecretStr | None = Field(
+        default=None,
+        description="this house's upload token, made on the national installation "
+        "(`ehsj national token-create --house KEY`); or the file <secrets dir>/ehsj_national_token",
+    )
+    national_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="connecting to and uploading to the national installation"
+    )
+    national_send_days_after_quarter: int = Field(
+        default=5, ge=0, le=60, description="the export is sent this many days after each quarter ends"
+    )
+    national_send_time: str = Field(
+        default="06:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="… at this local time"
+    )
+
+    @field_validator("house", mode="before")
+    @classmethod
+    def _blank_house_is_unset(cls, value: object) -> object:
+        """EHSJ_HOUSE= (empty, as `make run` without HOUSE= passes it): unset, not a house named ''."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -280,3 +280,86 @@ class CalendarFeed(SQLModel, table=True):
     token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
     nonce: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+# --- issue 14: houses as data and the national roll-up (migration 0011) ---
+
+
+class InstallationFact(SQLModel, table=True):
+    """A fact about this installation; `house`: the house whose log this database holds."""
+
+    __tablename__ = "installation"
+
+    key: str = Field(sa_column=sa.Column(sa.String(32), primary_key=True))
+    value: str = Field(sa_column=sa.Column(sa.String(256), nullable=False))
+    set_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class NationalExport(SQLModel, table=True):
+    """A house's export the national installation accepted: its header, the file's digest, how it came.
+    Read-only (database triggers), like the rows it brought."""
+
+    __tablename__ = "national_exports"
+    __table_args__ = (
+        sa.UniqueConstraint("house", "year", "head_position", name="uq_national_exports_house_year_head"),
+    )
+
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, primary_key=True))
+    house: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    year: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    head_position: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    head_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    in_year: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    exported_at: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    file_sha256: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    contract_sha256: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    received_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    received_via: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))  # cli, upload
+    received_by: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+
+
+class NationalRow(SQLModel, table=True):
+    """One row of a house's log as its export brought it, once per house and position. Read-only."""
+
+    __tablename__ = "national_rows"
+
+    house: str = Field(sa_column=sa.Column(sa.String(32), primary_key=True))
+    position: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    event_id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False))
+    type: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    payload: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # the ten hashed fields, JSON
+
+
+class NationalHouseToken(SQLModel, table=True):
+    """A house's upload token on the national installation: only its SHA-256 is stored."""
+
+    __tablename__ = "national_house_tokens"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, primary_key=True))
+    house: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    revoked_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+
+
+class NationalUpload(SQLModel, table=True):
+    """On a house's installation: one head position sent to the national installation, exactly once."""
+
+    __tablename__ = "national_uploads"
+    # by year too: the same head sent as one year's export and (a quarter later, nothing new) the next's
+    __table_args__ = (sa.UniqueConstraint("year", "head_position", name="uq_national_uploads_year_head"),)
+
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, primary_key=True))
+    head_position: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    head_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    year: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))  # pending sending sent failed superseded
+    attempts: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    response: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))

@@ -20,7 +20,7 @@ from ehsj_core.audit.diff import DEFAULT_LIMIT, AuditDiff, diff
 from ehsj_core.audit.statement import FinalStatement, build_statement
 from ehsj_core.contract.loader import ContractBook, LoadedContract, contracts_table
 from ehsj_core.db import engine_for
-from ehsj_core.demo import load_demo
+from ehsj_core.demo import EMPTY_ONLY, DemoError, load_demo
 from ehsj_core.errors import NotFound
 from ehsj_core.events import rulebook
 from ehsj_core.events.reader import LogReader
@@ -28,7 +28,9 @@ from ehsj_core.events.records import AppendResult
 from ehsj_core.events.rulebook import Appender
 from ehsj_core.events.store import EventStore
 from ehsj_core.events.validation import InvalidInput, NewEvent, Problem, UnknownReference, parse_event
+from ehsj_core.houses import House, HouseError, house_book_for
 from ehsj_core.imports.run import Destination
+from ehsj_core.installation import has_installation_table, mismatch, record_house, recorded_house, resolve_house
 from ehsj_core.projections.moment import AsOf, FactsAt, MunicipalityReport, StatusReport
 from ehsj_core.projections.runner import ProjectionRunner
 from ehsj_core.projections.status import GoalStatus
@@ -45,9 +47,48 @@ class Tracker:
         self.log = LogReader(self.engine)
         self.runner = ProjectionRunner(self.log, settings.snapshot_key(), settings.snapshot_every)
         self.tz = ZoneInfo(settings.timezone)
-        self.house = settings.house
+        self.houses = house_book_for(settings.contracts_dir)  # houses.yaml beside the contracts
+        self._house: str | None = None  # resolved on first use (installation.py)
+        self._house_recorded = False
         self._book: ContractBook | None = None
         self._book_marker: int | None = None
+
+    # --- the house ---------------------------------------------------------------------------------
+    @property
+    def house(self) -> str:
+        """This installation's house: EHSJ_HOUSE, else the house the database records, else Sjælland.
+        HouseError (Danish) when EHSJ_HOUSE names an unknown house or another house than the recorded.
+        Kept once known; on a database not migrated yet it is asked again next time."""
+        if self._house is not None:
+            return self._house
+        migrated = has_installation_table(self.engine)
+        house = resolve_house(self.settings.house, recorded_house(self.engine) if migrated else None, self.houses)
+        if migrated:
+            self._house = house
+        return house
+
+    def use_house(self, house: str) -> None:
+        """Run as `house` (`ehsj demo --house`); recorded as the database's house at the first write.
+        HouseError (Danish) when the house file does not know it, or EHSJ_HOUSE or the database names
+        another house. Changes nothing in the database."""
+        self.houses.require(house)
+        if self.settings.house is not None and self.house != house:
+            raise HouseError(f"--house {house} passer ikke med EHSJ_HOUSE={self.settings.house}; udelad en af dem")
+        recorded = recorded_house(self.engine) if has_installation_table(self.engine) else None
+        if recorded is not None and recorded != house:
+            raise HouseError(mismatch(recorded, f"--house {house}", self.houses))
+        self._house = house
+
+    def _record_house(self) -> None:
+        """Before the first write of this process: the database belongs to this house from now on."""
+        if not self._house_recorded:
+            record_house(self.engine, self.house, self.houses)
+            self._house_recorded = True
+
+    @property
+    def house_info(self) -> House:
+        """This installation's house as the house file describes it (name, KKR, sender, …)."""
+        return self.houses.require(self.house)
 
     # --- contracts -------------------------------------------------------------------------------
     def contract_book(self) -> ContractBook:
@@ -101,20 +142,30 @@ class Tracker:
     def append(self, raw: object, by: Appender) -> list[AppendResult]:
         """Validate one event or a batch ({"events": [...]}) and append it atomically, through the
         rule book (events/rulebook.py): every entry point's one way in."""
+        self._record_house()
         return rulebook.submit_raw(self.store, raw, by, self.contract_book(), self.house, self.today())
 
     def append_events(
         self, events: list[NewEvent], by: Appender, recorded_at: datetime | None = None
     ) -> list[AppendResult]:
         """Append events validated already (`validate`), through the rule book. `recorded_at`: the demo."""
+        self._record_house()
         return rulebook.submit(self.store, events, by, self.house, recorded_at=recorded_at)
 
-    def load_demo(self, seed: int = 2019, year: int | None = None) -> int:
-        """Fill an empty log with the demo year of the contract of `year` (demo.py)."""
-        return load_demo(self.import_destination(), self.contract(year).contract, self.tz, seed)
+    def load_demo(self, seed: int = 2019, year: int | None = None, house: str | None = None) -> int:
+        """Fill an empty log with the demo year of this house's contract of `year` (demo.py); with
+        `house`, of that house, which the database then belongs to. Refused, nothing changed: a log
+        with events (DemoError), a house the installation cannot be (HouseError), no contract (NotFound)."""
+        if self.log.head().position > 0:  # before anything is recorded (demo.py checks it again)
+            raise DemoError(f"{EMPTY_ONLY} Et nyt demoår kræver en ny, tom database.")
+        if house is not None:
+            self.use_house(house)
+        contract = self.contract(year).contract
+        return load_demo(self.import_destination(), contract, self.tz, seed, self.houses.get(self.house))
 
     def import_destination(self) -> Destination:
-        """Where an import of this installation goes (imports/run.py)."""
+        """Where an import of this installation goes (imports/run.py); the demo's too."""
+        self._record_house()
         return Destination(self.store, self.contract_book(), self.house, self.today())
 
     # --- reading -----------------------------------------------------------------------------------
@@ -152,7 +203,7 @@ class Tracker:
 
     def statement(self, year: int, as_of: str | int | datetime | None = None) -> FinalStatement:
         """The final statement of `year` as known at `as_of` (default: now)."""
-        return build_statement(self.facts_at(year, as_of), self.log, self.engine, self.tz)
+        return build_statement(self.facts_at(year, as_of), self.log, self.engine, self.tz, self.houses)
 
     def goal(
         self, goal_id: str, year: int | None = None, as_of: str | int | datetime | None = None

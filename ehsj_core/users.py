@@ -20,8 +20,8 @@ tokens_table: sa.Table = ApiToken.__table__  # type: ignore[attr-defined]
 STANDARD_TOKEN = "standard"  # the name of the token `create_user` and `issue_token` make
 TOKEN_NAME_LENGTH = 100
 TOUCH_SECONDS = 60  # a token's last_used_at is written at most this often
-Role = Literal["consultant", "director", "auditor", "chief"]
-ROLES: tuple[str, ...] = ("consultant", "director", "auditor", "chief")
+Role = Literal["consultant", "director", "auditor", "chief", "national"]
+ROLES: tuple[str, ...] = ("consultant", "director", "auditor", "chief", "national")
 
 # What each role may do: the one table the rule book, the API and the web app consult (README, "Roles").
 #   read         the overall status (the dashboard; GET /api/goals, /api/goals/{id}, /api/contract) and,
@@ -35,14 +35,30 @@ ROLES: tuple[str, ...] = ("consultant", "director", "auditor", "chief")
 #   retract_any  retract anybody's events
 #   close_year   close a contract year (period.closed), reopen it, and log or retract for a closed year
 #   admin        users, report recipients, sending reports on purpose
+#   national     the national roll-up of the houses' exports (issue 14): read only; the `national`
+#                role (Erhvervsstyrelsen's readers) has nothing else — it writes nothing anywhere
+#   national_admin  the national installation's house upload tokens
 # A route needing none of these but "read" is open to a chief; every other one answers them 403.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "consultant": frozenset({"read", "browse", "append", "retract_own"}),
     "director": frozenset(
-        {"read", "browse", "audit", "append", "retract_own", "retract_any", "close_year", "report_official", "admin"}
+        {
+            "read",
+            "browse",
+            "audit",
+            "append",
+            "retract_own",
+            "retract_any",
+            "close_year",
+            "report_official",
+            "admin",
+            "national",
+            "national_admin",
+        }
     ),
     "auditor": frozenset({"read", "browse", "audit"}),
     "chief": frozenset({"read"}),
+    "national": frozenset({"national"}),
 }
 
 

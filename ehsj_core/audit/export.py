@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from ehsj_core.audit.integrity import describe_break
+from ehsj_core.contract.loader import ContractBook
 from ehsj_core.events.chain import GENESIS_HASH, check_link
 from ehsj_core.events.reader import LogReader
 from ehsj_core.events.records import RETRACTED
@@ -43,25 +44,35 @@ def _dumps(value: dict[str, Any]) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS) + b"\n"
 
 
-def export_lines(log: LogReader, house: str, year: int, now: datetime | None = None) -> Iterator[bytes]:
-    """The export, line by line (each ending in a newline), of the log as it is when it starts."""
+def export_lines(
+    log: LogReader,
+    house: str,
+    year: int,
+    now: datetime | None = None,
+    *,
+    contract_sha256: str | None = None,
+) -> Iterator[bytes]:
+    """The export, line by line (each ending in a newline), of the log as it is when it starts.
+    `contract_sha256`: the SHA-256 of the house's contract of `year`, which the national installation
+    compares with its own copy (omitted from the header when None, as in exports made before it)."""
     head = log.head()
     wanted = log.retracted_ids(upto=head.position)
     moment = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    yield _dumps(
-        {
-            "record": "header",
-            "format": FORMAT,
-            "version": VERSION,
-            "house": house,
-            "year": year,
-            "head_position": head.position,
-            "head_hash": head.hash,
-            "exported_at": moment,
-            "genesis_hash": GENESIS_HASH,
-            "hashed_fields": list(CHAIN_FIELDS),
-        }
-    )
+    header: dict[str, Any] = {
+        "record": "header",
+        "format": FORMAT,
+        "version": VERSION,
+        "house": house,
+        "year": year,
+        "head_position": head.position,
+        "head_hash": head.hash,
+        "exported_at": moment,
+        "genesis_hash": GENESIS_HASH,
+        "hashed_fields": list(CHAIN_FIELDS),
+    }
+    if contract_sha256 is not None:
+        header["contract_sha256"] = contract_sha256
+    yield _dumps(header)
     years: dict[str, tuple[str, int]] = {}  # event id → (house, year), for the retracted events only
     rows = counted = 0
     last_hash = GENESIS_HASH
@@ -85,11 +96,13 @@ def counts_in(row: dict[str, Any], house: str, year: int, years: dict[str, tuple
     return bool(row["house"] == house and int(str(row["occurred_on"])[:4]) == year)
 
 
-def export_to(log: LogReader, house: str, year: int, path: Path) -> tuple[int, str]:
+def export_to(
+    log: LogReader, house: str, year: int, path: Path, *, contract_sha256: str | None = None
+) -> tuple[int, str]:
     """Write the export to `path`; returns (head position, head hash) as stated in its header."""
     header: dict[str, Any] = {}
     with path.open("wb") as out:
-        for line in export_lines(log, house, year):
+        for line in export_lines(log, house, year, contract_sha256=contract_sha256):
             if not header:
                 header = orjson.loads(line)
             out.write(line)
@@ -118,9 +131,16 @@ class _Bad(Exception):
         self.problem, self.position = problem, position
 
 
+def contract_sha256_of(book: ContractBook, house: str, year: int) -> str | None:
+    """The SHA-256 of the house's contract of `year` in the book, for an export's header (None: none)."""
+    found = book.get(house, year)
+    return None if found is None else found.sha256
+
+
 def verify_file(path: Path) -> FileCheck:
     """Check an export: every hash, the chain from 64 zeros, gapless positions, the `in_year` marks,
-    and the header and trailer against the rows. Stops at the first problem."""
+    and the header and trailer against the rows. Stops at the first problem. Header fields it does
+    not know (`contract_sha256`, which older exports lack) are not checked here."""
     targets = _retracted_ids(path)
     expected_prev, rows, counted = GENESIS_HASH, 0, 0
     header: dict[str, Any] | None = None

@@ -13,7 +13,7 @@ whose reports include an earlier final statement of the year is a corrected one 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from functools import cached_property
@@ -30,6 +30,7 @@ from ehsj_core.events.records import PERIOD_CLOSED, RETRACTED
 from ehsj_core.events.schemas import YEAR_IN_DATA
 from ehsj_core.events.views import EventRetractedView
 from ehsj_core.events.years import EVALUATION
+from ehsj_core.houses import HouseBook
 from ehsj_core.notify import ledger
 from ehsj_core.projections.metrics import round_half_up
 from ehsj_core.projections.moment import FactsAt
@@ -92,6 +93,10 @@ class FinalStatement:
     closes: tuple[ClosedYear, ...]
     after_close: tuple[EventRef, ...]  # events of the year recorded after it was closed
     agreements: tuple[Agreement, ...] = ()  # with local actors, signed in the year (goal 5A)
+    # From the house file (reports/house.py), not data: left out of as_dict() and the content digest
+    kkr: str = field(default="KKR", metadata={"presentation": True})
+    municipality_count: int = field(default=0, metadata={"presentation": True})
+    fictitious: bool = field(default=False, metadata={"presentation": True})
 
     def as_dict(self) -> dict[str, Any]:
         from ehsj_core.reports.data import to_json
@@ -111,6 +116,9 @@ class FinalStatement:
             self.position,
             self.judged_on,
             self.course_types,
+            self.kkr,
+            self.municipality_count,
+            self.fictitious,
         )
 
     @property
@@ -151,10 +159,14 @@ def per_course(contribution_dkk: int, courses: int) -> int | None:
     return None if courses == 0 else int(round_half_up(Fraction(contribution_dkk, courses)))
 
 
-def build_statement(moment: FactsAt, log: LogReader, engine: Engine, tz: ZoneInfo) -> FinalStatement:
+def build_statement(
+    moment: FactsAt, log: LogReader, engine: Engine, tz: ZoneInfo, houses: HouseBook | None = None
+) -> FinalStatement:
     """The statement of the moment's year from the facts at its position, the log (the closes, the
-    events after a close) and the dispatch ledger (the reports sent by then)."""
+    events after a close) and the dispatch ledger (the reports sent by then). `houses`: the
+    installation's house file (its KKR's name); without it the packaged houses.yaml."""
     from ehsj_core.reports.agreements import read_agreements
+    from ehsj_core.reports.house import words_for
 
     status = moment.status()
     at = status.as_of
@@ -163,6 +175,7 @@ def build_statement(moment: FactsAt, log: LogReader, engine: Engine, tz: ZoneInf
     closes = log.closes(upto=at.position).for_year(c.house, c.year)
     late = _after_close(log, c.house, c.year, closes, at.position, _course_companies(moment, c.house, c.year))
     agreements = read_agreements(log, c.house, c.year, at.position)
+    words = words_for(c, houses)
     return FinalStatement(
         house_name=c.house_name,
         contract_title=c.title,
@@ -179,10 +192,15 @@ def build_statement(moment: FactsAt, log: LogReader, engine: Engine, tz: ZoneInf
         municipalities=tuple(
             MunicipalityLine(m, per_course(m.contribution_dkk, m.specialised_courses)) for m in figures
         ),
-        reports=tuple(_sent_reports(engine, c.year, _moment(log, tz, at.label, at.position))),
+        reports=tuple(
+            _sent_reports(engine, c.year, _moment(log, tz, at.label, at.position), words.kkr, words.municipalities)
+        ),
         closes=tuple(ClosedYear(x.recorded_by, x.recorded_at, x.position, x.note, x.reopened_at) for x in closes),
         after_close=tuple(late),
         agreements=agreements,
+        kkr=words.kkr,
+        municipality_count=words.municipalities,
+        fictitious=words.fictitious,
     )
 
 
@@ -200,7 +218,9 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _sent_reports(engine: Engine, year: int, moment: datetime | None) -> list[SentReport]:
+def _sent_reports(
+    engine: Engine, year: int, moment: datetime | None, kkr: str, municipalities: int
+) -> list[SentReport]:
     rows = [
         r
         for r in ledger.find_rows(engine, state="sent", limit=1_000_000)
@@ -209,7 +229,7 @@ def _sent_reports(engine: Engine, year: int, moment: datetime | None) -> list[Se
     from ehsj_core.reports import labels
 
     out = []
-    audiences, titles = labels.audiences(), labels.dispatch_kinds()
+    audiences, titles = labels.audiences(kkr, municipalities), labels.dispatch_kinds()
     for r in sorted(rows, key=lambda r: (_utc(r.sent_at or datetime.min.replace(tzinfo=UTC)), r.id)):
         recipient = f"Erhvervschefen i {r.municipality}" if r.municipality else audiences.get(r.kind, r.kind)
         out.append(

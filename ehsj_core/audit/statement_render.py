@@ -49,7 +49,15 @@ def heading(s: FinalStatement) -> str:
 
 
 def title(s: FinalStatement) -> str:
-    return f"{heading(s)} {s.year} – {s.house_name}"
+    """The document's title; a fictitious example's says so (reports/house.py)."""
+    return f"{heading(s)} {s.year} – {s.house_name}" + (" (fiktivt eksempel)" if s.fictitious else "")
+
+
+def fictitious_note(s: FinalStatement) -> str | None:
+    """The fictitious example's sentence, None for a real contract."""
+    from ehsj_core.reports.house import fictitious_note as note
+
+    return note(s.house_name) if s.fictitious else None
 
 
 def kroner(value: int | None) -> str:
@@ -83,7 +91,11 @@ def statement_html(s: FinalStatement) -> bytes:
     def local(moment: datetime) -> str:
         return labels.long_date(local_day(moment, s.timezone))
 
-    page = _environment().get_template("statement.html").render(s=s, title=title(s), local=local)
+    page = (
+        _environment()
+        .get_template("statement.html")
+        .render(s=s, title=title(s), local=local, fictitious_note=fictitious_note(s))
+    )
     return page.encode("utf-8")
 
 
@@ -157,6 +169,8 @@ def _basis(ws: Any, s: FinalStatement) -> None:
         ["Delmål opfyldt", f"{s.targets_met} af {s.targets_total}"],
         ["Indholdets digest (SHA-256)", s.content_digest],
     ]
+    if (note := fictitious_note(s)) is not None:
+        rows.append(["Fiktivt eksempel", note])
     _table(ws, ["Felt", "Værdi"], [30, 90], rows, {})
     ws["B9"].number_format = DATE
     ws["B6"].number_format = INTEGER

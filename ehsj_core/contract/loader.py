@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from ehsj_core.contract.model import Contract
+from ehsj_core.houses import HOUSES_FILE, HouseBook
 from ehsj_core.tables import StoredContract
 
 contracts_table: sa.Table = StoredContract.__table__  # type: ignore[attr-defined]
@@ -31,26 +32,61 @@ class LoadedContract:
     filename: str
 
 
+# Parsed contracts by the SHA-256 of their source: a `Contract` is immutable, so one parse serves every
+# book of the process (a process reads six houses' contracts from the database for each new Tracker).
+_PARSED: dict[str, Contract] = {}
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when PyYAML was built with it
+
+
 def parse_contract(source: str, filename: str = "<contract>") -> LoadedContract:
+    sha256 = hashlib.sha256(source.encode()).hexdigest()
+    contract = _PARSED.get(sha256)
+    if contract is None:
+        contract = _PARSED[sha256] = _parse(source, filename)
+    return LoadedContract(contract, source, sha256, filename)
+
+
+def _parse(source: str, filename: str) -> Contract:
     try:
-        raw = yaml.safe_load(source)
+        raw = yaml.load(source, Loader=SafeLoader)  # noqa: S506  (a safe loader)
     except yaml.YAMLError as exc:
         raise ContractError(f"{filename}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ContractError(f"{filename}: expected a mapping at the top level")
     try:
-        contract = Contract.model_validate(raw)
+        return Contract.model_validate(raw)
     except ValidationError as exc:
         lines = [f"  {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()]
         raise ContractError(f"{filename}: {exc.error_count()} problem(s)\n" + "\n".join(lines)) from exc
-    return LoadedContract(contract, source, hashlib.sha256(source.encode()).hexdigest(), filename)
 
 
 def read_contract_folder(folder: Path) -> list[LoadedContract]:
-    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    # houses.yaml, the house file beside the contracts (ehsj_core/houses.py), is not a contract
+    files = sorted(p for p in [*folder.glob("*.yaml"), *folder.glob("*.yml")] if p.name != HOUSES_FILE)
     if not files:
         raise ContractError(f"no contract files (*.yaml) in {folder}")
     return [parse_contract(p.read_text(encoding="utf-8"), p.name) for p in files]
+
+
+def check_houses(items: Iterable[LoadedContract], houses: HouseBook) -> None:
+    """Each contract belongs to a house of the house file and measures exactly its municipalities
+    (the names as the house file spells them); ContractError naming every problem otherwise."""
+    problems: list[str] = []
+    for item in items:
+        c = item.contract
+        house = houses.get(c.house)
+        if house is None:
+            problems.append(f"{item.filename}: house {c.house!r} is not in {HOUSES_FILE} ({', '.join(houses.keys())})")
+            continue
+        ours, theirs = {m.name for m in c.municipalities}, set(house.municipality_names)
+        if ours != theirs:
+            missing, extra = sorted(theirs - ours), sorted(ours - theirs)
+            problems.append(
+                f"{item.filename}: the municipalities are not {house.name}'s in {HOUSES_FILE} "
+                f"(missing: {', '.join(missing) or '-'}; not the house's: {', '.join(extra) or '-'})"
+            )
+    if problems:
+        raise ContractError(f"{len(problems)} problem(s)\n" + "\n".join(f"  {p}" for p in problems))
 
 
 def store_contracts(engine: Engine, items: Iterable[LoadedContract]) -> int:

@@ -242,6 +242,9 @@ class Contract(_Strict):
     house: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     house_name: str
     year: int = Field(ge=2000, le=2100)
+    # A fictitious example (every house's demo contract but Sjælland's real 2019 one, issue 14): every
+    # page, e-mail and document made from it says so.
+    fictitious: bool = False
     title: str
     parties: tuple[str, ...] = ()
     source: str | None = None

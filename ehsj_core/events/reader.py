@@ -249,6 +249,19 @@ def _fold_rows(rows: Iterable[tuple[int, str, int, str, str, str | bytes]]) -> I
         yield position, type_, house, day, views[type_](**data)
 
 
+def fold_row_of(payload: Mapping[str, Any]) -> FoldRow | None:
+    """A row's ten hashed fields, as the chain and the audit export carry them (`chain.chain_payload`),
+    as the replay folds it; None for a retraction or a close, which fold to nothing. The national
+    roll-up folds the houses' exported rows with this, so that they are read exactly as the house's
+    own replay reads them (sealed fields by their pseudonyms, upcast to the current schema)."""
+    type_ = str(payload["type"])
+    if type_ in (RETRACTED, PERIOD_CLOSED):
+        return None
+    raw = orjson.dumps(payload["data"])
+    row = (int(payload["position"]), type_, int(payload["schema_version"]), str(payload["house"]))
+    return next(_fold_rows([(*row, str(payload["occurred_on"]), raw)]))
+
+
 class LogReader:
     """Reading the log with connections of its own."""
 

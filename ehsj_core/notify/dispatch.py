@@ -18,8 +18,9 @@ from sqlalchemy.engine import Engine
 
 from ehsj_core.contract.loader import ContractBook, LoadedContract
 from ehsj_core.events.validation import InvalidInput, Problem
+from ehsj_core.houses import House
 from ehsj_core.notify import closing, ledger
-from ehsj_core.notify.mail import MailError, MailFailure, compose, deliver_message
+from ehsj_core.notify.mail import MailError, MailFailure, compose, deliver_message, sender
 from ehsj_core.notify.recipients import RecipientRow, get_recipient, list_recipients
 from ehsj_core.reports import kinds
 from ehsj_core.reports.data import FailedDispatch
@@ -38,7 +39,12 @@ class SendingSource(kinds.ReportSource, Protocol):
     settings: Settings
     engine: Engine
     tz: ZoneInfo
-    house: str
+
+    @property
+    def house(self) -> str: ...
+
+    @property
+    def house_info(self) -> House: ...
 
     def contract_book(self) -> ContractBook: ...
 
@@ -123,7 +129,8 @@ def prepare(tracker: SendingSource, kind: str, period: str, position: int | None
         recipients = [
             r for r in recipients if not build_for(tracker, kind, period, r.municipality, at, r.name).is_empty
         ]
-    return ledger.ensure_rows(tracker.engine, kind, period, recipients, at, tracker.settings.mail_from)
+    mail_from = sender(tracker.settings.mail_from, tracker.house_info)
+    return ledger.ensure_rows(tracker.engine, kind, period, recipients, at, mail_from)
 
 
 def failed_dispatches(tracker: SendingSource) -> list[FailedDispatch]:
@@ -186,7 +193,11 @@ def attempt_delivery(tracker: SendingSource, dispatch_id: int) -> Attempt:
         rendered = render(build_row(tracker, row, recipient))
         name = recipient.name if recipient else row.email
         message = compose(
-            rendered, to_name=name, to_email=row.email, mail_from=settings.mail_from, message_id=row.message_id
+            rendered,
+            to_name=name,
+            to_email=row.email,
+            mail_from=sender(settings.mail_from, tracker.house_info),
+            message_id=row.message_id,
         )
         deliver_message(settings, message)
     except MailError as exc:

@@ -17,6 +17,7 @@ from email.utils import formataddr, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from ehsj_core.houses import House
 from ehsj_core.settings import Settings
 
 if TYPE_CHECKING:  # rendering pulls in matplotlib: keep it out of what only needs Message-IDs
@@ -173,6 +174,11 @@ def classify(exc: BaseException, settings: Settings) -> MailFailure:
             True,
         )
     return MailFailure("server", f"SMTP-serveren {server}: {type(exc).__name__}: {exc}", retry=False)
+
+
+def sender(configured: str | None, house: House) -> str:
+    """Who the reports are from: EHSJ_MAIL_FROM when it is set, else the house file's sender."""
+    return configured or house.mail_from
 
 
 def message_id_for(kind: str, period: str, dispatch_id: int, mail_from: str) -> str:

@@ -46,14 +46,16 @@ def request_status(tracker: dispatch.SendingSource, request_key: str, year: int 
     force), made once per request key; a key used before returns the rows it made then."""
     spec = kinds.get(ON_REQUEST)
     assert spec.on_request
-    contract_year = tracker.contract(year).contract.year  # NotFound for a year without a contract
+    contract = tracker.contract(year).contract  # NotFound for a year without a contract
+    contract_year = contract.year
     period = request_period(contract_year, request_key)
     made = ledger.find_rows(tracker.engine, spec.name, period)
     if made:
         return Requested(spec.name, contract_year, period, True, sorted(made, key=lambda r: r.id))
     if not list_recipients(tracker.engine, spec.role):
         add = f"`ehsj recipients add --role {spec.role}`"
-        problem = f"der er ingen aktive modtagere for {spec.audience}; tilføj dem med {add}"
+        audience = spec.audience_for(tracker.house_info.kkr, len(contract.municipalities))
+        problem = f"der er ingen aktive modtagere for {audience}; tilføj dem med {add}"
         raise InvalidInput([Problem("recipients", None, problem)])
     rows = dispatch.prepare(tracker, spec.name, period)
     return Requested(spec.name, contract_year, period, False, rows)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from ehsj_core.contract.model import Contract
 from ehsj_core.events.validation import InvalidInput, Problem, UnknownReference
+from ehsj_core.houses import HouseBook
 from ehsj_core.tables import Recipient
 
 recipients_table: sa.Table = Recipient.__table__  # type: ignore[attr-defined]
@@ -137,16 +138,21 @@ def _slug(text: str) -> str:
     return text.casefold().translate(table)
 
 
-def add_demo_recipients(engine: Engine, contract: Contract) -> int:
-    """The demo's recipients at example.org: the 17 business chiefs, K17, KKR and the director."""
+def add_demo_recipients(engine: Engine, contract: Contract, houses: HouseBook | None = None) -> int:
+    """The demo's recipients at example.org: the business chiefs of the contract's municipalities,
+    K17, the house's KKR (the house file's name; `houses`: the installation's, else the packaged one)
+    and the director."""
+    from ehsj_core.reports.house import words_for  # the reports package renders: import on use
+
+    kkr = words_for(contract, houses).kkr
     rows: list[tuple[str, str, str, str | None]] = [
         ("chief", f"Erhvervschef i {m.name}", f"erhvervschef.{_slug(m.name)}@example.org", m.name)
         for m in contract.municipalities
     ]
     rows += [
         ("k17", "Kommunaldirektørkredsen K17", "k17@example.org", None),
-        ("kkr", "KKR Sjælland", "kkr-sjaelland@example.org", None),
-        ("director", "Direktør, Erhvervshus Sjælland", "direktoer@example.org", None),
+        ("kkr", kkr, f"{_slug(kkr)}@example.org", None),
+        ("director", f"Direktør, {contract.house_name}", "direktoer@example.org", None),
     ]
     for role, name, email, municipality in rows:
         add_recipient(engine, contract, role, name, email, municipality)

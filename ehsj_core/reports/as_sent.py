@@ -17,6 +17,7 @@ from ehsj_core.errors import NotFound
 from ehsj_core.notify import ledger
 from ehsj_core.notify.dispatch import SendingSource, build_row
 from ehsj_core.reports import labels
+from ehsj_core.reports.house import fictitious_note
 from ehsj_core.reports.pdf import PdfDocument, html_to_pdf, utc
 from ehsj_core.reports.render import RenderedReport, digest, preview_html, render
 
@@ -54,14 +55,15 @@ def dispatch_pdf(tracker: SendingSource, dispatch_id: int) -> DispatchPdf:
     moment = utc(row.sent_at or row.created_at)  # when it was sent (or queued): stored, so stable
     meta = PdfDocument(
         title=rebuilt.subject,
-        header=f"{house} · {kind} {period}",
+        header=f"{house} · {kind} {period}" + (" · FIKTIVT EKSEMPEL" if report.basis.fictitious else ""),
         footer=f"Forsendelse {row.id} · genskabt fra hændelsesloggen, position {labels.number(row.position)}",
         author=house,
         created=moment,
         identifier=rebuilt_digest[:32],
         description=f"Genskabt fra hændelsesloggen; digest ved afsendelse {row.sha256 or '–'}",
     )
-    html = _with_banner(preview_html(rebuilt), _banner(row, rebuilt, rebuilt_digest, kind, period, tracker.tz))
+    banner = _banner(row, report, rebuilt, rebuilt_digest, kind, period, tracker.tz)
+    html = _with_banner(preview_html(rebuilt), banner)
     files = [
         PdfAttachment(
             string=a.data,
@@ -83,11 +85,12 @@ def _period_text(row: ledger.DispatchRow, report: Any) -> str:
     return label if said == row.period and isinstance(label, str) else said
 
 
-def _recipient(row: ledger.DispatchRow) -> str:
+def _recipient(row: ledger.DispatchRow, report: Any) -> str:
     """Who it went to, without the address (personal data; the ledger has it)."""
     if row.municipality:
         return f"Erhvervschefen i {row.municipality}"
-    return labels.audiences().get(row.kind, row.kind)
+    basis = report.basis
+    return labels.audiences(basis.kkr, basis.municipality_count).get(row.kind, row.kind)
 
 
 def _verdict(row: ledger.DispatchRow, rebuilt_digest: str) -> str:
@@ -99,7 +102,13 @@ def _verdict(row: ledger.DispatchRow, rebuilt_digest: str) -> str:
 
 
 def _banner(
-    row: ledger.DispatchRow, rebuilt: RenderedReport, rebuilt_digest: str, kind: str, period: str, tz: ZoneInfo
+    row: ledger.DispatchRow,
+    report: Any,
+    rebuilt: RenderedReport,
+    rebuilt_digest: str,
+    kind: str,
+    period: str,
+    tz: ZoneInfo,
 ) -> Markup:
     sent = labels.long_date(utc(row.sent_at).astimezone(tz).date()) if row.sent_at else "ikke sendt"
     return Markup(
@@ -109,12 +118,12 @@ def _banner(
         "<p>Emne: {subject}</p>"
         '<p>Digest ved afsendelse: <span class="hash">{recorded}</span><br>'
         'Digest genskabt: <span class="hash">{rebuilt}</span></p>'
-        '<p class="verdict">{verdict}</p>{files}</div>'
+        '<p class="verdict">{verdict}</p>{files}{fictitious}</div>'
     ).format(
         id=row.id,
         kind=kind,
         period=period,
-        to=_recipient(row),
+        to=_recipient(row, report),
         sent=sent,
         position=labels.number(row.position),
         subject=rebuilt.subject,
@@ -125,6 +134,9 @@ def _banner(
             ", ".join(a.filename for a in rebuilt.attachments)
         )
         if rebuilt.attachments
+        else "",
+        fictitious=Markup("<p><strong>{}</strong></p>").format(fictitious_note(basis.house_name))
+        if (basis := report.basis).fictitious
         else "",
     )
 

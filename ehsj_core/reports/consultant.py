@@ -16,8 +16,9 @@ from ehsj_core.contract.model import SPECIALISED_COURSE_TYPES
 from ehsj_core.events.reader import LogReader
 from ehsj_core.events.records import RecordedEvent
 from ehsj_core.events.views import CompanyReferredView, CourseCompletedView, EvaluationReceivedView
+from ehsj_core.houses import HouseBook
 from ehsj_core.projections.moment import FactsAt
-from ehsj_core.reports.data import Basis, basis_of
+from ehsj_core.reports.data import Basis, basis_of, to_json
 
 EVALUATION_GRACE_DAYS = 30
 TYPES = ("course.completed", "company.referred", "evaluation.received")
@@ -53,7 +54,7 @@ class ConsultantReminder:
             "kind": "consultant_reminder",
             "consultant": self.consultant,
             "on_date": self.on_date.isoformat(),
-            "basis": asdict(self.basis) | {"judged_on": self.basis.judged_on.isoformat()},
+            "basis": to_json(self.basis),  # without the house file's words (reports/house.py)
             "unreferred": [asdict(c) | {"occurred_on": c.occurred_on.isoformat()} for c in self.unreferred],
             "unevaluated": [asdict(c) | {"occurred_on": c.occurred_on.isoformat()} for c in self.unevaluated],
         }
@@ -69,7 +70,9 @@ def _year_events(log: LogReader, house: str, year: int, on_date: date, position:
     )
 
 
-def build_consultant_reminder(moment: FactsAt, log: LogReader, consultant: str, on_date: date) -> ConsultantReminder:
+def build_consultant_reminder(
+    moment: FactsAt, log: LogReader, consultant: str, on_date: date, houses: HouseBook | None = None
+) -> ConsultantReminder:
     """The consultant's open ends on `on_date`, from the log as it was at the moment's position (the
     facts of `on_date`'s year)."""
     status = moment.status()
@@ -92,7 +95,7 @@ def build_consultant_reminder(moment: FactsAt, log: LogReader, consultant: str, 
             )
     due = on_date - timedelta(days=EVALUATION_GRACE_DAYS)
     return ConsultantReminder(
-        basis=basis_of(status),
+        basis=basis_of(status, houses),
         consultant=consultant,
         on_date=on_date,
         unreferred=tuple(c for key, c in courses.items() if key not in referred),

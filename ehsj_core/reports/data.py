@@ -8,11 +8,12 @@ and compute every status and figure from them; nothing here reads the log or the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from typing import Any
 
 from ehsj_core.events.validation import InvalidInput, Problem
+from ehsj_core.houses import HouseBook
 from ehsj_core.projections.forecast import Forecast, elapsed
 from ehsj_core.projections.metrics import Value, round_half_up
 from ehsj_core.projections.moment import FactsAt, StatusReport
@@ -20,6 +21,7 @@ from ehsj_core.projections.municipalities import MunicipalityFigures
 from ehsj_core.projections.status import GoalStatus, TargetStatus
 from ehsj_core.reports import memo
 from ehsj_core.reports.agreements import Agreement
+from ehsj_core.reports.house import PRESENTATION, words_for
 from ehsj_core.reports.periods import Period, period_of
 
 PACE_KINDS = ("count", "range")  # targets with a pace (expected_by_now)
@@ -38,6 +40,10 @@ class Basis:
     position: int
     judged_on: date
     course_types: tuple[tuple[str, str], ...]  # key, Danish name, in contract order
+    # From the house file (reports/house.py), not data: left out of as_dict()
+    kkr: str = field(default="KKR", metadata=PRESENTATION)
+    municipality_count: int = field(default=0, metadata=PRESENTATION)
+    fictitious: bool = field(default=False, metadata=PRESENTATION)
 
 
 @dataclass(frozen=True)
@@ -236,7 +242,7 @@ def to_json(value: Any) -> Any:
     if isinstance(value, Period):
         return value.as_dict()
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
+        return {f.name: to_json(getattr(value, f.name)) for f in fields(value) if not f.metadata.get("presentation")}
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list | tuple):
@@ -247,7 +253,9 @@ def to_json(value: Any) -> Any:
 
 
 # --- builders ----------------------------------------------------------------------------------------
-def build_quarterly(moment: FactsAt, period: Period, municipality: str) -> QuarterlyStatus:
+def build_quarterly(
+    moment: FactsAt, period: Period, municipality: str, houses: HouseBook | None = None
+) -> QuarterlyStatus:
     _expect(moment, period, "quarter")
     contract = moment.contract.contract
     name = contract.canonical_municipality(municipality)
@@ -259,7 +267,7 @@ def build_quarterly(moment: FactsAt, period: Period, municipality: str) -> Quart
     shared = memo.once(moment.facts, key, lambda: _quarter_of_all(moment, period))
     status, to_date = shared.status, shared.to_date
     return QuarterlyStatus(
-        basis=basis_of(status),
+        basis=basis_of(status, houses),
         period=period,
         municipality=name,
         goals=tuple(status.goals),
@@ -299,12 +307,14 @@ def _quarter_of_all(moment: FactsAt, period: Period) -> _QuarterOfAll:
     )
 
 
-def build_half_year(moment: FactsAt, period: Period, agreements: tuple[Agreement, ...] = ()) -> HalfYearReport:
+def build_half_year(
+    moment: FactsAt, period: Period, agreements: tuple[Agreement, ...] = (), houses: HouseBook | None = None
+) -> HalfYearReport:
     _expect(moment, period, "half_year")
     status = moment.status(until=period.end)
     figures = _figures(moment, period.months_to_date)
     return HalfYearReport(
-        basis=basis_of(status),
+        basis=basis_of(status, houses),
         period=period,
         goals=tuple(status.goals),
         municipalities=tuple(figures.values()),
@@ -314,7 +324,12 @@ def build_half_year(moment: FactsAt, period: Period, agreements: tuple[Agreement
     )
 
 
-def build_annual(moment: FactsAt, agreements: tuple[Agreement, ...] = (), on_request: bool = False) -> AnnualStatus:
+def build_annual(
+    moment: FactsAt,
+    agreements: tuple[Agreement, ...] = (),
+    on_request: bool = False,
+    houses: HouseBook | None = None,
+) -> AnnualStatus:
     period = Period("year", moment.year)
     status = moment.status(until=period.end)
     figures = _figures(moment, period.months)
@@ -323,7 +338,7 @@ def build_annual(moment: FactsAt, agreements: tuple[Agreement, ...] = (), on_req
         for g in status.goals
     )
     return AnnualStatus(
-        basis=basis_of(status),
+        basis=basis_of(status, houses),
         period=period,
         goals=tuple(status.goals),
         fulfilment=fulfilment,
@@ -334,7 +349,9 @@ def build_annual(moment: FactsAt, agreements: tuple[Agreement, ...] = (), on_req
     )
 
 
-def build_reminder(moment: FactsAt, on_date: date, failed_dispatches: list[FailedDispatch]) -> Reminder:
+def build_reminder(
+    moment: FactsAt, on_date: date, failed_dispatches: list[FailedDispatch], houses: HouseBook | None = None
+) -> Reminder:
     """Judged on `on_date` (or the day the moment's position was recorded, if earlier), with the facts
     of `on_date`'s year. Statuses cut off at month ends, so what occurred later in `on_date`'s month
     counts too — for the weekly reminder of today at the head of the log, nothing can have occurred later."""
@@ -356,7 +373,7 @@ def build_reminder(moment: FactsAt, on_date: date, failed_dispatches: list[Faile
     )
     quarter, label = _quarter_without_local_meeting(moment, status, judged_on)
     return Reminder(
-        basis=basis_of(status),
+        basis=basis_of(status, houses),
         on_date=on_date,
         behind_pace=behind,
         milestones=alerts,
@@ -376,8 +393,10 @@ def _expect(moment: FactsAt, period: Period, kind: str) -> None:
         raise InvalidInput([Problem("period", period.key, f"faktaene gælder kontraktåret {moment.year}")])
 
 
-def basis_of(status: StatusReport) -> Basis:
+def basis_of(status: StatusReport, houses: HouseBook | None = None) -> Basis:
+    """`houses`: the installation's house file (`Tracker.houses`); without it the packaged one."""
     c = status.contract.contract
+    words = words_for(c, houses)
     return Basis(
         house_name=c.house_name,
         contract_title=c.title,
@@ -386,6 +405,9 @@ def basis_of(status: StatusReport) -> Basis:
         position=status.as_of.position,
         judged_on=status.as_of.on_date,
         course_types=tuple((ct.key, ct.name) for ct in c.course_types),
+        kkr=words.kkr,
+        municipality_count=words.municipalities,
+        fictitious=words.fictitious,
     )
 
 

@@ -21,6 +21,7 @@ from ehsj_core.progress import MunicipalityMonths
 from ehsj_core.projections.moment import MunicipalityReport, StatusReport
 from ehsj_core.projections.status import TargetStatus
 from ehsj_core.reports import labels
+from ehsj_core.reports.house import fictitious_note
 from ehsj_core.reports.spreadsheet import EPOCH, Cell, Column, Table
 
 ROW_CAP = 100_000  # the history and the ledger: at most this many rows, the newest
@@ -36,7 +37,14 @@ def _basis(report: StatusReport | MunicipalityReport) -> tuple[tuple[str, str], 
         ("År", str(report.year)),
         ("Som kendt", moment),
         ("Loggen til og med hændelse nr.", labels.number(at.position)),
+        *((("Fiktivt eksempel", fictitious_note(contract.house_name)),) if contract.fictitious else ()),
     )
+
+
+def _fictitious(report: StatusReport | MunicipalityReport) -> str | None:
+    """A fictitious example's sentence, also on a line after the last row (the CSV has no "Om udtrækket")."""
+    contract = report.contract.contract
+    return fictitious_note(contract.house_name) if contract.fictitious else None
 
 
 def _fulfilment(t: TargetStatus) -> int | None:
@@ -100,6 +108,7 @@ def goals_table(report: StatusReport) -> Table:
         columns=columns,
         rows=rows,
         about=_basis(report),
+        note=_fictitious(report),
         stamp=report.as_of.on_date,
     )
 
@@ -142,11 +151,12 @@ def municipalities_table(report: MunicipalityReport) -> Table:
         for m in report.municipalities
     ]
     return Table(
-        title=f"De 17 kommuner {report.year}",
+        title=f"De {len(report.contract.contract.municipalities)} kommuner {report.year}",
         sheet=f"Kommuner {report.year}",
         columns=columns,
         rows=rows,
         about=_basis(report),
+        note=_fictitious(report),
         stamp=report.as_of.on_date,
     )
 
@@ -177,6 +187,7 @@ def municipality_months_table(report: MunicipalityReport, months: MunicipalityMo
         rows=rows,
         about=(("Kommune", months.name), *_basis(report)),
         stamp=report.as_of.on_date,
+        note=_fictitious(report),
     )
 
 
@@ -211,10 +222,12 @@ def history_table(
     titles: Mapping[str, str],
     tz: ZoneInfo,
     cap: int = ROW_CAP,
+    fictitious: str | None = None,
 ) -> Table:
     """The history with its filters: each event, what it says, who logged it, and its retraction.
     `filters`: the filters as the reader named and typed them ("Kommune": "Lolland"); `describe`
-    and `titles`: the page's own words for an event and its type."""
+    and `titles`: the page's own words for an event and its type; `fictitious`: a fictitious
+    example house's sentence (reports/house.py), said in "Om udtrækket" and after the last row."""
     columns = (
         Column("Nr.", "int", 8),
         Column("Dato", "date", 12),
@@ -261,9 +274,10 @@ def history_table(
             ("Hændelser", labels.number(len(rows))),
             ("Højst", f"{labels.number(cap)} hændelser, de nyeste først"),
             ("Afskåret", cut if truncated else "nej"),
+            *((("Fiktivt eksempel", fictitious),) if fictitious else ()),
         ),
         stamp=newest.date() if newest else EPOCH,
-        note=cut if truncated else None,
+        note=" ".join(n for n in (cut if truncated else None, fictitious) if n) or None,
     )
 
 
@@ -272,8 +286,15 @@ def _recipient(row: DispatchRow) -> str:
     return f"Erhvervschef, {row.municipality}" if row.municipality else row.kind.replace("_", " ")
 
 
-def ledger_table(rows: Sequence[DispatchRow], states: Mapping[str, str], with_email: bool, tz: ZoneInfo) -> Table:
-    """The dispatch ledger, newest first: what was sent when to whom; the addresses only `with_email`."""
+def ledger_table(
+    rows: Sequence[DispatchRow],
+    states: Mapping[str, str],
+    with_email: bool,
+    tz: ZoneInfo,
+    fictitious: str | None = None,
+) -> Table:
+    """The dispatch ledger, newest first: what was sent when to whom; the addresses only `with_email`;
+    `fictitious`: as for the history."""
     kinds = labels.dispatch_kinds()
     columns = (
         Column("Rapport", width=28),
@@ -310,6 +331,11 @@ def ledger_table(rows: Sequence[DispatchRow], states: Mapping[str, str], with_em
         sheet="Udsendelser",
         columns=columns,
         rows=table_rows,
-        about=(("Rækker", labels.number(len(rows))), ("Højst", f"{labels.number(ROW_CAP)} rækker, de nyeste først")),
+        about=(
+            ("Rækker", labels.number(len(rows))),
+            ("Højst", f"{labels.number(ROW_CAP)} rækker, de nyeste først"),
+            *((("Fiktivt eksempel", fictitious),) if fictitious else ()),
+        ),
         stamp=max(moments).date() if moments else EPOCH,
+        note=fictitious,
     )

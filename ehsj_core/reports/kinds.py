@@ -25,6 +25,7 @@ from typing import Any, Literal, Protocol, get_args
 from ehsj_core.audit.statement import FinalStatement
 from ehsj_core.events.reader import LogReader
 from ehsj_core.events.validation import InvalidInput, Problem
+from ehsj_core.houses import HouseBook
 from ehsj_core.projections.moment import FactsAt
 from ehsj_core.reports.agreements import read_agreements
 from ehsj_core.reports.consultant import ConsultantReminder, build_consultant_reminder
@@ -49,9 +50,11 @@ REMINDERS = "reminders"  # the calendar entry of the weekly reminders (calendar.
 
 
 class ReportSource(Protocol):
-    """What the builders read: the facts at a position (for a contract year), and the log."""
+    """What the builders read: the facts at a position (for a contract year), the log, and the house
+    file (the KKR and the other words reports take from it, reports/house.py)."""
 
     log: LogReader
+    houses: HouseBook
 
     def facts_at(self, year: int | None, as_of: str | int | None) -> FactsAt: ...
 
@@ -75,7 +78,8 @@ class BuildRequest:
 class ReportKind:
     name: KindName
     label: str  # the Danish title ("Kvartalsstatus")
-    audience: str  # who reads it, in Danish
+    # who reads it, in Danish: "{kkr}" and "{municipalities}" are the house file's words (audience_for)
+    audience: str
     role: str  # the recipients' role (recipients.RECIPIENT_ROLES)
     period: PeriodKind
     calendar: str  # the contract calendar's entry: a `calendar.reports` kind, or REMINDERS
@@ -87,6 +91,10 @@ class ReportKind:
     only_when_open: bool = False  # no e-mail when the report says nothing (`is_empty`)
     on_request: bool = False  # also sent when asked for, one ledger period per request
     built_at_close: bool = False  # sent per close of the year, built at the close's position
+
+    def audience_for(self, kkr: str, municipalities: int) -> str:
+        """Who reads it, in the house's words: "KKR Sjælland", "erhvervscheferne i de 17 kommuner"."""
+        return self.audience.format(kkr=kkr, municipalities=municipalities)
 
     def resolve(self, period: str) -> Period | date:
         """The period a key names: "2019Q3", "2019H1", "2019", or an ISO week ("2026-W48" → its Monday);
@@ -119,7 +127,8 @@ def _build_quarterly(source: ReportSource, request: BuildRequest) -> QuarterlySt
     if not request.municipality:
         raise InvalidInput([Problem("municipality", request.municipality, "kvartalsrapporten skrives til én kommune")])
     period = _period(request)
-    return build_quarterly(source.facts_at(period.year, request.position), period, request.municipality)
+    moment = source.facts_at(period.year, request.position)
+    return build_quarterly(moment, period, request.municipality, source.houses)
 
 
 def _build_half_year(source: ReportSource, request: BuildRequest) -> HalfYearReport:
@@ -127,14 +136,14 @@ def _build_half_year(source: ReportSource, request: BuildRequest) -> HalfYearRep
     moment = source.facts_at(period.year, request.position)
     house = moment.contract.contract.house
     agreements = read_agreements(source.log, house, period.year, request.position, until=period.end)
-    return build_half_year(moment, period, agreements)
+    return build_half_year(moment, period, agreements, source.houses)
 
 
 def _build_annual(source: ReportSource, request: BuildRequest) -> AnnualStatus:
     year = _period(request).year
     moment = source.facts_at(year, request.position)
     agreements = read_agreements(source.log, moment.contract.contract.house, year, request.position)
-    return build_annual(moment, agreements, on_request=is_request_period(request.key))
+    return build_annual(moment, agreements, on_request=is_request_period(request.key), houses=source.houses)
 
 
 def _build_final_statement(source: ReportSource, request: BuildRequest) -> FinalStatement:
@@ -144,7 +153,7 @@ def _build_final_statement(source: ReportSource, request: BuildRequest) -> Final
 
 def _build_reminder(source: ReportSource, request: BuildRequest) -> Reminder:
     day = _day(request)
-    return build_reminder(source.facts_at(day.year, request.position), day, list(request.failed()))
+    return build_reminder(source.facts_at(day.year, request.position), day, list(request.failed()), source.houses)
 
 
 def _build_consultant_reminder(source: ReportSource, request: BuildRequest) -> ConsultantReminder:
@@ -154,7 +163,7 @@ def _build_consultant_reminder(source: ReportSource, request: BuildRequest) -> C
         )
     day = _day(request)
     return build_consultant_reminder(
-        source.facts_at(day.year, request.position), source.log, request.recipient_name, day
+        source.facts_at(day.year, request.position), source.log, request.recipient_name, day, source.houses
     )
 
 
@@ -164,7 +173,7 @@ KINDS: dict[str, ReportKind] = {
         ReportKind(
             "quarterly_status",
             "Kvartalsstatus",
-            "erhvervscheferne i de 17 kommuner",
+            "erhvervscheferne i de {municipalities} kommuner",
             "chief",
             "quarter",
             "quarterly_status",
@@ -187,7 +196,7 @@ KINDS: dict[str, ReportKind] = {
         ReportKind(
             "annual_status",
             "Årsstatus",
-            "KKR Sjælland",
+            "{kkr}",
             "kkr",
             "year",
             "annual_status",
@@ -199,7 +208,7 @@ KINDS: dict[str, ReportKind] = {
         ReportKind(
             "final_statement",
             "Endelig resultatopgørelse",
-            "KKR Sjælland",
+            "{kkr}",
             "kkr",
             "year",
             "final_statement",

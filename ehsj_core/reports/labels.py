@@ -51,8 +51,9 @@ STATUS_BAR_COLOURS: dict[str, str] = {
     "awaiting": "#7c3aed",
 }
 
-# The titles and audiences of the report kinds live in their registry (kinds.py); REPORT_TITLES,
-# AUDIENCES and DISPATCH_KINDS are read from it on first use (below), as the ledger's Danish names.
+# The titles and audiences of the report kinds live in their registry (kinds.py); REPORT_TITLES and
+# DISPATCH_KINDS are read from it on first use (below), as the ledger's Danish names; the audiences
+# name the house's KKR (`audiences(kkr, municipalities)`).
 
 # The kinds of `agreement.signed`, as the reports name them (the web form's words).
 AGREEMENT_KINDS = {
@@ -71,10 +72,11 @@ def report_titles() -> dict[str, str]:
     return {name: k.label for name, k in KINDS.items()}
 
 
-def audiences() -> dict[str, str]:
+def audiences(kkr: str, municipalities: int) -> dict[str, str]:
+    """Who each kind is sent to, in the house's words (the house file's KKR, the contract's count)."""
     from ehsj_core.reports.kinds import KINDS
 
-    return {name: k.audience for name, k in KINDS.items()}
+    return {name: k.audience_for(kkr, municipalities) for name, k in KINDS.items()}
 
 
 def dispatch_kinds() -> dict[str, str]:
@@ -95,8 +97,8 @@ def dispatch_period(period: str) -> str:
 
 
 def __getattr__(name: str) -> dict[str, str]:
-    """REPORT_TITLES, AUDIENCES, DISPATCH_KINDS: the registry's names, as before (PEP 562)."""
-    made = {"REPORT_TITLES": report_titles, "AUDIENCES": audiences, "DISPATCH_KINDS": dispatch_kinds}.get(name)
+    """REPORT_TITLES, DISPATCH_KINDS: the registry's names, as before (PEP 562)."""
+    made = {"REPORT_TITLES": report_titles, "DISPATCH_KINDS": dispatch_kinds}.get(name)
     if made is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return made()
@@ -130,7 +132,7 @@ TEXT = {
     "agreement_kind": "Aftaletype",
     "signed_on": "Indgået",
     "no_agreements": "Der er ikke registreret nogen aftaler",
-    "on_request": "på anmodning fra KKR Sjælland",
+    "on_request": "på anmodning fra",  # … the house's KKR (render.py: `on_request_text`)
 }
 
 

@@ -168,7 +168,7 @@ def statement_pdf(s: FinalStatement, log: LogReader) -> bytes:
     created = recorded or datetime.combine(s.judged_on, time(0, 0), tzinfo=ZoneInfo(s.timezone))
     meta = PdfDocument(
         title=title(s),
-        header=f"{s.house_name} · {heading(s)} {s.year}",
+        header=f"{s.house_name} · {heading(s)} {s.year}" + (" · FIKTIVT EKSEMPEL" if s.fictitious else ""),
         footer=f"Logposition {labels.number(s.position)} · indholdets digest {s.content_digest[:16]}…",
         author=s.house_name,
         created=created,

@@ -24,7 +24,8 @@ from ehsj_core.audit.statement import FinalStatement
 from ehsj_core.projections.status import GoalStatus
 from ehsj_core.reports import charts, kinds, labels, xlsx
 from ehsj_core.reports.consultant import ConsultantReminder
-from ehsj_core.reports.data import AnnualStatus, HalfYearReport, QuarterlyStatus, Reminder, Report
+from ehsj_core.reports.data import AnnualStatus, Basis, HalfYearReport, QuarterlyStatus, Reminder, Report
+from ehsj_core.reports.house import fictitious_note, subject_prefix
 
 STATUS_ORDER = ("met", "met_late", "on_track", "behind", "missed", "not_started", "awaiting")
 
@@ -70,10 +71,12 @@ def _quarterly_parts(report: QuarterlyStatus) -> Parts:
     return subject, named, (workbook,)
 
 
-def _overview_parts(report: HalfYearReport | AnnualStatus, audience: str, stem: str) -> Parts:
+def _overview_parts(report: HalfYearReport | AnnualStatus, to: str, stem: str) -> Parts:
+    """`to`: whom the subject names ("K17"; "{kkr}": the house's KKR)."""
     spec = kinds.of_report(report)
     key = report.period.key
-    asked = f" ({labels.TEXT['on_request']})" if isinstance(report, AnnualStatus) and report.on_request else ""
+    asked = f" ({_on_request_text(report.basis)})" if isinstance(report, AnnualStatus) and report.on_request else ""
+    audience = to.format(kkr=report.basis.kkr)
     subject = f"{spec.label} {report.period.label}{asked} til {audience} – {report.basis.house_name}"
     named = {
         "progress": _image("progress", key, charts.progress_chart(report.goals)),
@@ -88,7 +91,7 @@ def _statement_parts(report: FinalStatement) -> Parts:
     from ehsj_core.audit import statement_render as documents  # it imports this package: on use
 
     key = str(report.year)
-    subject = f"{_statement_heading(report)} {report.year} til KKR Sjælland – {report.house_name}"
+    subject = f"{_statement_heading(report)} {report.year} til {report.kkr} – {report.house_name}"
     named = {"progress": _image("progress", key, charts.progress_chart(report.goals))}
     attachments = (
         Attachment(f"resultatopgoerelse-{key}.html", "text/html", documents.statement_html(report)),
@@ -122,7 +125,7 @@ def _consultant_parts(report: ConsultantReminder) -> Parts:
 PARTS: dict[str, Callable[[Any], Parts]] = {
     "quarterly_status": _quarterly_parts,
     "half_year_report": lambda r: _overview_parts(r, "K17", "halvaarsrapport"),
-    "annual_status": lambda r: _overview_parts(r, "KKR Sjælland", "aarsstatus"),
+    "annual_status": lambda r: _overview_parts(r, "{kkr}", "aarsstatus"),
     "final_statement": _statement_parts,
     "reminder": _reminder_parts,
     "consultant_reminder": _consultant_parts,
@@ -134,12 +137,17 @@ def render(report: Report | ConsultantReminder | FinalStatement) -> RenderedRepo
     municipality), half-year and annual, the statement itself (HTML and XLSX) for the final statement."""
     spec = kinds.of_report(report)
     subject, named, attachments = PARTS[spec.template](report)
+    basis = report.basis
+    note = fictitious_note(basis.house_name) if basis.fictitious else None
+    subject = subject_prefix(basis.fictitious) + subject
     context = {
         "r": report,
         "kind": spec.name,
         "subject": subject,
         "title": spec.label,
-        "audience": spec.audience,
+        "audience": _audience(spec, basis),
+        "on_request_text": _on_request_text(basis),
+        "fictitious_note": note,
         "images": named,
         "attachments": attachments,
         "summary": _summary(getattr(report, "goals", ())),
@@ -149,6 +157,8 @@ def render(report: Report | ConsultantReminder | FinalStatement) -> RenderedRepo
     env = _environment()
     html = env.get_template(f"{spec.template}.html").render(context)
     text = env.get_template(f"{spec.template}.txt").render(context)
+    if note is not None:  # first in the plain text, as the banner is first in the HTML's column
+        text = f"{note}\n\n{text}"
     return RenderedReport(subject, html, _tidy(text), tuple(named.values()), attachments)
 
 
@@ -177,6 +187,15 @@ def preview_html(rendered: RenderedReport) -> str:
 
 
 # --- helpers -----------------------------------------------------------------------------------------
+def _audience(spec: kinds.ReportKind, basis: Basis) -> str:
+    """The kind's readers in the house's words: "KKR Sjælland" (the house file), "… de 17 kommuner"."""
+    return spec.audience_for(basis.kkr, basis.municipality_count)
+
+
+def _on_request_text(basis: Basis) -> str:
+    return f"{labels.TEXT['on_request']} {basis.kkr}"
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

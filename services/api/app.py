@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
+from ehsj_core.houses import HouseError
 from ehsj_core.logging_setup import configure_logging
 from ehsj_core.settings import Settings, get_settings
 from ehsj_core.tracker import Tracker
@@ -18,7 +19,7 @@ from services.api.descriptions import OPERATION_DESCRIPTIONS
 from services.api.docs import install_docs
 from services.api.errors import DESCRIPTIONS, PROBLEM_MODELS, install_error_handlers, problem_doc
 from services.api.observability import install_observability
-from services.api.routes import access_log, audit, events, imports, metrics, reports, status
+from services.api.routes import access_log, audit, events, imports, metrics, national, national_upload, reports, status
 from services.api.schemas import Health
 from services.api.web import install_web
 from services.worker.app import create_celery
@@ -33,6 +34,10 @@ def create_app(
     settings = settings or get_settings()
     configure_logging(settings)
     tracker = tracker or Tracker(settings)
+    try:
+        house = tracker.house_info
+    except HouseError as exc:  # EHSJ_HOUSE unknown, or another house than the database's: one line, no traceback
+        raise SystemExit(f"EHSJ kan ikke starte: {exc}") from None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -43,7 +48,7 @@ def create_app(
 
     app = FastAPI(
         title="EHSJ målopfølgning",
-        description="Hændelseslog og målstatus for resultatkontrakten mellem KKR Sjælland og Erhvervshus Sjælland.",
+        description=f"Hændelseslog og målstatus for resultatkontrakten mellem {house.kkr} og {house.name}.",
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,  # served by install_docs, with assets of our own
@@ -60,6 +65,8 @@ def create_app(
     app.include_router(imports.router)
     app.include_router(metrics.router)
     app.include_router(access_log.router)
+    app.include_router(national.router)  # issue 14: reading the roll-up
+    app.include_router(national_upload.router)  # issue 14: houses' uploads
     install_docs(app)
     install_web(app, settings)
     install_observability(app, tracker)  # last: its middleware is the outermost

@@ -41,10 +41,17 @@ def current_user(
 CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
+# Permissions whose routes show nothing of one house's municipalities: the national roll-up (issue 14)
+# is the houses side by side, read by a role that has no municipality and reads no house's own status.
+UNSCOPED_PERMISSIONS = frozenset({"national"})
+
+
 def require(permission: str) -> Callable[[Principal], Principal]:
     def check(user: CurrentUser) -> Principal:
         if not user.may(permission):
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"Rollen '{user.role}' må ikke dette ({permission})")
+        if permission in UNSCOPED_PERMISSIONS:
+            return user
         try:
             user.municipality_scope()  # a chief bound to no municipality reads nothing
         except PermissionError as exc:

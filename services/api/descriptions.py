@@ -16,7 +16,7 @@ OPERATION_DESCRIPTIONS: dict[str, str] = {
     "contract_read": "Kontrakten, der gælder for året, som den er valideret.",
     "goals_list": "Status for alle mål og delmål: resultat, mål, tempo, opfyldelse, status og prognose.",
     "goals_read": "Status for ét mål (id som i kontrakten: 1, 2, 5A …).",
-    "municipalities_list": "De 17 kommuner side om side (en erhvervschef: kun sin egen kommunes række).",
+    "municipalities_list": "Kontraktens kommuner side om side (en erhvervschef: kun sin egen kommunes række).",
     "reports_list": "Hvad der er sendt hvornår til hvem: forsendelsesloggen, nyeste først (ikke for en erhvervschef).",
     "reports_preview": (
         "Rapporten, som den ville blive sendt nu, som HTML (billeder indlejret), uden at sende noget. "
@@ -27,7 +27,7 @@ OPERATION_DESCRIPTIONS: dict[str, str] = {
         "SMTP-serveren kontrolleres først (intet sendes): 502, når den afviser, 503, når den ikke kan nås."
     ),
     "reports_request_status": (
-        'Status til KKR Sjælland på anmodning (kontrakten: "når KKR Sjælland i øvrigt anmoder om det"): '
+        'Status til husets KKR på anmodning (kontrakten: "når KKR … i øvrigt anmoder om det"): '
         "årsstatus, som loggen står nu, til hver KKR-modtager, én gang pr. anmodning."
     ),
     "recipients_list": "Rapportmodtagerne (personoplysninger: kun direktøren; hver læsning står i adgangsloggen).",
@@ -55,4 +55,18 @@ OPERATION_DESCRIPTIONS: dict[str, str] = {
         "loggen; nyeste først (kun direktøren). At læse adgangsloggen registreres ikke."
     ),
     "health_check": "Svarer kun, når databasen svarer (liveness og readiness).",
+    "national_status": (
+        "Den nationale opgørelse for året: de nationale mål (3, 4 og 6) pr. hus og på tværs af husene "
+        "(NPS og effekt beregnet over alle husenes besvarelser; en milepæl er nået, når alle husene har nået "
+        "den), husenes øvrige delmål side om side, og for hvert tal den eksport (hus, position, hash), det "
+        "kommer fra. Kanonisk JSON; `digest` er SHA-256 af dokumentet uden `digest`. `export` vælger gemte "
+        "eksporter (højst én pr. hus); standard: hvert hus' nyeste."
+    ),
+    "national_exports_list": "De eksporter, den nationale installation har modtaget, pr. hus, med hoved og hash.",
+    "national_exports_upload": (
+        "Den nationale installation: modtag et erhvervshus' eksport (filen fra `ehsj audit export`, JSON "
+        "Lines), med husets uploadnøgle (`ehsj national token-create`), ikke en brugers API-nøgle. Kontrolleres "
+        "som `verify-file` og gemmes skrivebeskyttet: 201 modtaget, 200 allerede modtaget (en gentagelse "
+        "ændrer intet), 403 nøglen tilhører et andet hus, 422 afvist med årsagen; intet gemmes ved en afvisning."
+    ),
 }

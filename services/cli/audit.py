@@ -218,7 +218,13 @@ def export(
     """Eksportér hele loggen med hashkæden som JSON Lines; året markerer, hvilke hændelser der tæller."""
     tracker = _tracker()
     note(tracker, "log.export", {"year": year, "file": str(file)})
-    position, head = export_core.export_to(tracker.log, tracker.house, year, file)
+    position, head = export_core.export_to(
+        tracker.log,
+        tracker.house,
+        year,
+        file,
+        contract_sha256=export_core.contract_sha256_of(tracker.contract_book(), tracker.house, year),
+    )
     err.print(f"{position} rækker skrevet til {file}; hoved: position {position}, hash {head}.")
 
 

@@ -12,13 +12,15 @@ class Role(StrEnum):
     director = "director"
     auditor = "auditor"
     chief = "chief"
+    national = "national"
 
 
 ROLE_HELP = (
     "rollen: consultant (forretningsudvikler: registrerer hændelser og tilbagekalder sine egne), director "
     "(direktør: alt, også brugere, lukning af året og Erhvervsstyrelsens tal), auditor (revisor: læser alt "
     "og reviderer, registrerer intet), chief (erhvervschef: læser den samlede status og sin egen kommune; "
-    "kræver --municipality)"
+    "kræver --municipality), national (national læser: kun den nationale opgørelse af husenes eksporter, "
+    "registrerer intet)"
 )
 
 
@@ -32,7 +34,7 @@ class RecipientRole(StrEnum):
 
 RECIPIENT_ROLE_HELP = (
     "modtagerens rolle: chief (erhvervschef: kvartalsstatus; kræver --municipality), k17 "
-    "(kommunaldirektørkredsen: halvårsrapporten), kkr (KKR Sjælland: årsstatus og resultatopgørelse), "
+    "(kommunaldirektørkredsen: halvårsrapporten), kkr (husets KKR: årsstatus og resultatopgørelse), "
     "director (direktøren: påmindelser), consultant (forretningsudvikler: påmindelser; navnet som i hændelserne)"
 )
 

@@ -6,11 +6,14 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy.exc import DBAPIError
 
 from ehsj_core.contract.loader import ContractError
 from ehsj_core.errors import NotFound
 from ehsj_core.events.validation import InvalidInput
-from ehsj_core.settings import get_settings
+from ehsj_core.houses import HouseError
+from ehsj_core.installation import house_for
+from ehsj_core.settings import Settings, get_settings
 from ehsj_core.setup import initialise, wait_for_database
 from ehsj_core.tracker import Tracker
 from services.cli import access_log as access_log_cli
@@ -18,6 +21,7 @@ from services.cli import audit as audit_cli
 from services.cli import events as events_cli
 from services.cli import health as health_cli
 from services.cli import imports as imports_cli
+from services.cli import national as national_cli
 from services.cli import privacy as privacy_cli
 from services.cli import reports as reports_cli
 from services.cli import users as users_cli
@@ -38,6 +42,7 @@ app.command("statement")(audit_cli.statement)
 app.add_typer(imports_cli.app, name="import")
 app.add_typer(health_cli.app, name="health")
 app.add_typer(privacy_cli.app, name="privacy")
+app.add_typer(national_cli.app, name="national")
 app.command("access-log")(access_log_cli.access_log)
 
 
@@ -48,10 +53,21 @@ def _start(ctx: typer.Context) -> None:
 
     settings = get_settings()
     configure_logging(settings)
+    _check_house(settings)
     if ctx.invoked_subcommand == "worker":  # Celery leaves logging alone when someone answers this
         from celery.signals import setup_logging
 
         setup_logging.connect(lambda **_: configure_logging(settings), weak=False)
+
+
+def _check_house(settings: Settings) -> None:
+    """Before any command: EHSJ_HOUSE must name a known house, the one the database belongs to."""
+    try:
+        house_for(settings)
+    except HouseError as exc:
+        raise fail(str(exc)) from None
+    except DBAPIError:
+        pass  # the database does not answer (yet): the command itself says so, or waits (init --wait)
 
 
 def tracker() -> Tracker:
@@ -67,10 +83,12 @@ def init(
     t = tracker()
     if not wait_for_database(t.engine, wait):
         raise fail(f"Databasen svarer ikke efter {wait} s.", ExitCode.UNAVAILABLE)
-    try:
-        loaded = initialise(t.engine, settings.contracts_dir)
+    try:  # EHSJ_HOUSE set: the database belongs to that house from now on (none set: at the first write)
+        loaded = initialise(t.engine, settings.contracts_dir, t.house if settings.house else None, t.houses)
     except ContractError as exc:
         raise fail(f"Kontraktfilen kan ikke bruges: {exc}") from None
+    except HouseError as exc:
+        raise fail(str(exc)) from None
     for item in loaded:
         out.print(f"Kontrakt {item.contract.house} {item.contract.year}: {item.filename} ({item.sha256[:12]})")
     out.print(f"Database klar: {t.engine.url.render_as_string(hide_password=True)}")
@@ -94,8 +112,16 @@ def serve(
 def demo(
     seed: Annotated[int, typer.Option(help="tilfældighedsfrø; samme frø giver samme år")] = 2019,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="gør intet, når loggen har hændelser")] = False,
+    house: Annotated[
+        str | None,
+        typer.Option(
+            "--house",
+            help="erhvervshusets nøgle i houses.yaml, fx fyn: husets (fiktive) demoår, og databasen tilhører "
+            "derefter huset (standard: installationens hus)",
+        ),
+    ] = None,
 ) -> None:
-    """Fyld en tom log med et realistisk, reproducerbart 2019 (demoåret)."""
+    """Fyld en tom log med et realistisk, reproducerbart 2019 (demoåret) for installationens hus."""
     from ehsj_core.demo import DemoError
     from ehsj_core.notify.recipients import add_demo_recipients
 
@@ -104,11 +130,15 @@ def demo(
         out.print(f"Loggen har allerede {t.log.head().position} hændelser; demoen springes over.")
         return
     try:
-        count = t.load_demo(seed=seed)
-    except DemoError as exc:
+        count = t.load_demo(seed=seed, house=house)
+    except (DemoError, HouseError) as exc:
         raise fail(str(exc)) from None
-    recipients = add_demo_recipients(t.engine, t.contract(2019).contract)
-    out.print(f"Demoåret er indlæst: {count} hændelser, {recipients} modtagere (example.org).")
+    except NotFound as exc:
+        raise fail(f"{t.house}: {exc}") from None
+    recipients = add_demo_recipients(t.engine, t.contract(2019).contract, t.houses)
+    info = t.house_info
+    note = " Kontrakten og året er et fiktivt eksempel." if info.fictitious else ""
+    out.print(f"Demoåret for {info.name} er indlæst: {count} hændelser, {recipients} modtagere (example.org).{note}")
 
 
 @app.command()

@@ -98,7 +98,7 @@ Send = Annotated[bool, typer.Option("--send", help="send den (én gang pr. modta
 
 @report_app.command("quarterly")
 def quarterly(period: Period, municipality: Muni = None, preview: Preview = None, send_now: Send = False) -> None:
-    """Kvartalsstatus til de 17 erhvervschefer (uden --preview og --send: teksten på standard-output)."""
+    """Kvartalsstatus til kommunernes erhvervschefer (uden --preview og --send: teksten på standard-output)."""
     _run(("quarterly_status",), period, municipality, preview, send_now)
 
 

@@ -15,6 +15,8 @@ makes `acks_late` (redelivery after a worker dies) safe:
                                     too), and every open row whose time came
     reports.send_reminders(now=None)  this week's reminders (director and consultants)
     reports.retry_open()            every open row whose next attempt has come
+    ehsj.national.send_export(year=None)  this house's export to the national installation, once per
+                                    head position (the upload ledger, ehsj_core/national/uploads.py)
 
 In embedded mode the tasks run in process (eager) and never sleep: a failed attempt leaves its row
 pending with a next-attempt time, which `reports.retry_open` (every minute) picks up.
@@ -30,6 +32,8 @@ from typing import Any
 from celery import Celery, Task, shared_task
 
 from ehsj_core.events.validation import InvalidInput
+from ehsj_core.national import schedule as national_schedule
+from ehsj_core.national import sending as national_sending
 from ehsj_core.notify import dispatch, ledger
 from ehsj_core.reports import kinds
 from ehsj_core.settings import Settings, get_settings
@@ -163,7 +167,42 @@ def _deliver_open(task: Task, tracker: Tracker) -> int:
     return len(rows)
 
 
-TASK_NAMES = ("reports.send", "reports.deliver", "reports.dispatch_due", "reports.send_reminders", "reports.retry_open")
+# --- issue 14: this house's export to the national installation ----------------------------------------
+NATIONAL_RETRIES = 12  # with the doubling backoff from `retry_backoff_seconds`: about three days of tries
+
+
+@shared_task(name="ehsj.national.send_export", bind=True, max_retries=NATIONAL_RETRIES, **TASK_OPTIONS)
+def send_national_export(self: Task, year: int | None = None, now: str | None = None) -> str:
+    """Send the export of `year` (without it: the year of the quarter that ended last) to the national
+    installation, unless its head is sent already (the upload ledger). Not reached: a worker tries again
+    with exponential backoff; in process (embedded) the row is left pending for `ehsj national send` or
+    the next quarter's firing. Refused: left `failed` with the reason, for a person."""
+    tracker = _tracker(self)
+    settings = tracker.settings
+    moment = _now(now)
+    if year is None:
+        year = national_schedule.year_to_send(
+            moment.astimezone(tracker.tz).date(), settings.national_send_days_after_quarter
+        )
+    result = national_sending.send_export(
+        tracker.engine, tracker.log, tracker.house, year, settings, moment, book=tracker.contract_book()
+    )
+    level = logging.WARNING if result.outcome in ("failed", "retry", "not_configured") else logging.INFO
+    log.log(level, "national export: %s", result.message())
+    if result.outcome == "retry" and not self.request.is_eager:
+        countdown = ledger.retry_delay(settings.retry_backoff_seconds, self.request.retries + 1)
+        raise self.retry(args=(year, None), countdown=countdown)
+    return result.outcome
+
+
+TASK_NAMES = (
+    "reports.send",
+    "reports.deliver",
+    "reports.dispatch_due",
+    "reports.send_reminders",
+    "reports.retry_open",
+    "ehsj.national.send_export",
+)
 
 
 def send(app: Celery, task: str, *args: Any) -> None:

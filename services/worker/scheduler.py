@@ -15,18 +15,23 @@ from functools import lru_cache
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from celery import Celery
 
 from ehsj_core.contract.loader import ContractBook
+from ehsj_core.installation import house_for
 from ehsj_core.settings import Settings, get_settings
 from services.worker.app import create_celery, send
+from services.worker.national_trigger import QuarterTrigger
 
 log = logging.getLogger("ehsj.scheduler")
 MISFIRE_GRACE_SECONDS = 7 * 24 * 3600
 RETRY_EVERY_SECONDS = 60  # how often open ledger rows whose next attempt has come are tried again
 CATCH_UP_JOB = "catch-up-on-start"
+NATIONAL_JOB = "national-export"
+JOB_TASKS = {NATIONAL_JOB: "ehsj.national.send_export"}  # a job whose id is not its task's name
 
 
 @lru_cache(maxsize=1)
@@ -81,7 +86,16 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
     )
 
 
-def install_jobs(scheduler: BaseScheduler, triggers: dict[str, CronTrigger | IntervalTrigger]) -> None:
+def national_triggers(settings: Settings) -> dict[str, BaseTrigger]:
+    """The national export after each quarter (`national_send_days_after_quarter` days after its last
+    day, at `national_send_time`, local time) — only when a national installation is configured."""
+    if not settings.national_url:
+        return {}
+    trigger = QuarterTrigger(settings.national_send_days_after_quarter, settings.national_send_time, settings.timezone)
+    return {NATIONAL_JOB: trigger}
+
+
+def install_jobs(scheduler: BaseScheduler, triggers: dict[str, BaseTrigger]) -> None:
     """Add the calendar's jobs to a started (paused) scheduler. A job already in the store keeps
     its next run time, so one missed while the scheduler was down still fires (once) on resume;
     a job whose trigger changed is rescheduled; a stored job no longer wanted (a task renamed, a
@@ -90,7 +104,7 @@ def install_jobs(scheduler: BaseScheduler, triggers: dict[str, CronTrigger | Int
         if job.id not in triggers and job.id != CATCH_UP_JOB:
             scheduler.remove_job(job.id)
     for job_id, trigger in triggers.items():
-        task = job_id.split("@")[0]
+        task = JOB_TASKS.get(job_id, job_id.split("@")[0])
         job = scheduler.get_job(job_id)
         if job is None:
             scheduler.add_job(enqueue, trigger, args=[task], id=job_id)
@@ -104,7 +118,9 @@ def start_scheduler(settings: Settings, book: ContractBook) -> BackgroundSchedul
     """Start a scheduler thread with the calendar's jobs (the caller keeps the process alive)."""
     scheduler = build_scheduler(settings)
     scheduler.start(paused=True)
-    install_jobs(scheduler, calendar_triggers(book, settings.house, settings.timezone))
+    # the house: EHSJ_HOUSE, else the one the database records (ehsj_core/installation.py)
+    triggers = calendar_triggers(book, house_for(settings), settings.timezone) | national_triggers(settings)
+    install_jobs(scheduler, triggers)
     install_heartbeat(scheduler, settings)
     scheduler.resume()
     return scheduler

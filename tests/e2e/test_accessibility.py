@@ -62,6 +62,7 @@ QUERIES: dict[str, tuple[str, ...]] = {
     "/revision/resultatopgoerelse.{fmt}": ("?year=2019",),
     "/revision/eksport.jsonl": ("?year=2019",),
     "/adgangslog": ("", "?since=ikke-en-dato&action=x"),
+    "/nationalt": ("", "?year=2019", "?year=1999"),
 }
 # Files (by their suffix) are not fetched: no page, and a PDF takes seconds to make. But a download
 # asked with a filter it cannot use answers a page that says why.

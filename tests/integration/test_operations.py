@@ -23,6 +23,7 @@ from ehsj_core.db import create_db_engine
 from ehsj_core.heartbeat import beat, last_beat
 from ehsj_core.logging_setup import configure_logging
 from ehsj_core.notify.ledger import ensure_rows
+from ehsj_core.notify.mail import sender
 from ehsj_core.notify.recipients import add_recipient
 from ehsj_core.settings import Settings
 from ehsj_core.setup import initialise
@@ -191,7 +192,12 @@ def test_metrics_answer_the_director_after_an_append_and_a_dispatch(
     assert client.post("/api/events", json=event, headers=auth(tokens["consultant"])).status_code == 201
     recipient = add_recipient(engine, tracker.contract(2019).contract, "k17", "K17", "k17@example.org")
     ensure_rows(
-        engine, "half_year_report", "2019H1", [recipient], tracker.log.head().position, tracker.settings.mail_from
+        engine,
+        "half_year_report",
+        "2019H1",
+        [recipient],
+        tracker.log.head().position,
+        sender(tracker.settings.mail_from, tracker.house_info),
     )
     when = datetime.now(UTC).replace(microsecond=0)
     beat(engine, now=when)

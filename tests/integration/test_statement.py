@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from ehsj_core.audit.statement import per_course
 from ehsj_core.audit.statement_render import statement_html, statement_xlsx
 from ehsj_core.notify import ledger
+from ehsj_core.notify.mail import sender
 from ehsj_core.notify.recipients import add_demo_recipients, list_recipients
 from ehsj_core.tracker import Tracker
 from tests.conftest import CONTRACTS, auth
@@ -40,7 +41,9 @@ def small_year(tracker: Tracker) -> int:
 def mark_sent(tracker: Tracker, kind: str, period: str, role: str, position: int) -> ledger.DispatchRow:
     """A report through the dispatch ledger as the worker records it (the e-mail itself is not the point here)."""
     recipients = list_recipients(tracker.engine, role)[:1]
-    [row] = ledger.ensure_rows(tracker.engine, kind, period, recipients, position, tracker.settings.mail_from)
+    [row] = ledger.ensure_rows(
+        tracker.engine, kind, period, recipients, position, sender(tracker.settings.mail_from, tracker.house_info)
+    )
     assert ledger.claim(tracker.engine, row.id, 60) is not None
     ledger.mark_sent(tracker.engine, row.id, f"{row.id:064x}")
     sent = ledger.get_row(tracker.engine, row.id)

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ehsj_core.contract.loader import parse_contract
+from ehsj_core.contract.loader import LoadedContract, parse_contract, read_contract_folder
 from ehsj_core.contract.model import Contract, Goal, Target
 from ehsj_core.events.schemas import is_valid_cvr
 from ehsj_core.events.views import EventRetractedView, EventView, to_view
@@ -37,6 +37,15 @@ _ids = itertools.count(1)
 def contract() -> Contract:
     """The 2019 contract of Erhvervshus Sjælland, as the product loads it."""
     return parse_contract(CONTRACT_FILE.read_text(encoding="utf-8"), CONTRACT_FILE.name).contract
+
+
+def sjaelland_contract(loaded: Iterable[LoadedContract] | None = None, year: int = 2019) -> Contract:
+    """Sjælland's contract of `year` among `loaded` (default: the contracts folder, which holds every
+    house's 2019 contract: take Sjælland's by name, never the first file)."""
+    items = loaded if loaded is not None else read_contract_folder(CONTRACT_FILE.parent)
+    found = [i.contract for i in items if i.contract.house == HOUSE and i.contract.year == year]
+    assert len(found) == 1, f"{len(found)} contracts of {HOUSE} {year}"
+    return found[0]
 
 
 def goal_and_target(goal_id: str, key: str) -> tuple[Goal, Target]:

@@ -10,8 +10,8 @@ from icalendar import Calendar
 
 from ehsj_core.calendar_feed import FeedFacts, feed_events
 from ehsj_core.calendar_ics import to_ics, vtimezone
-from ehsj_core.contract.loader import read_contract_folder
 from ehsj_core.users import Principal
+from tests.unit.builders import sjaelland_contract
 
 ROOT = Path(__file__).resolve().parents[2]
 STAMP = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -45,7 +45,7 @@ def test_a_zone_without_changes_has_one_observance() -> None:
 
 
 def test_the_same_items_give_the_same_bytes_and_no_clock_is_read() -> None:
-    contract = read_contract_folder(ROOT / "contracts")[0].contract
+    contract = sjaelland_contract()
     tz = ZoneInfo("Europe/Copenhagen")
     items = feed_events([contract], FeedFacts(stamp=STAMP), Principal(1, "D", "director", None), tz)
     first = to_ics(items, name="N", description="D", stamp=STAMP, tz=tz, base_url="https://x.example/")
@@ -55,13 +55,13 @@ def test_the_same_items_give_the_same_bytes_and_no_clock_is_read() -> None:
 
 
 def test_a_user_whose_role_reads_nothing_gets_an_empty_calendar() -> None:
-    contract = read_contract_folder(ROOT / "contracts")[0].contract
+    contract = sjaelland_contract()
     nobody = Principal(1, "X", "unknown", None)
     assert feed_events([contract], FeedFacts(), nobody, ZoneInfo("Europe/Copenhagen")) == []
 
 
 def test_a_milestone_reached_after_its_deadline_says_so() -> None:
-    contract = read_contract_folder(ROOT / "contracts")[0].contract
+    contract = sjaelland_contract()
     facts = FeedFacts(reached={(2019, "8.strategy_2021_process"): date(2019, 10, 2)})
     director = Principal(1, "D", "director", None)
     items = feed_events([contract], facts, director, ZoneInfo("Europe/Copenhagen"))

@@ -29,12 +29,13 @@ from ehsj_core.migrate import upgrade_to_head
 from ehsj_core.settings import Settings
 from ehsj_core.tracker import Tracker
 from tests.factories import Actor
+from tests.unit.builders import sjaelland_contract
 
 ROOT = Path(__file__).resolve().parents[2]
 LOADED = read_contract_folder(ROOT / "contracts") + read_contract_folder(ROOT / "tests" / "data" / "contracts")
 BOOK = ContractBook(LOADED)
-C2019 = next(item.contract for item in LOADED if item.contract.year == 2019)
-C2020 = next(item.contract for item in LOADED if item.contract.year == 2020)
+C2019 = sjaelland_contract(LOADED)
+C2020 = sjaelland_contract(LOADED, 2020)
 TZ = ZoneInfo("Europe/Copenhagen")
 YEAR = generate_year(C2019)
 

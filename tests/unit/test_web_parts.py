@@ -17,8 +17,9 @@ from services.api.web.auth import safe_next
 from services.api.web.forms import event_forms, field_of, raw_event
 from services.api.web.svg import bar_geometry, nice_ceiling
 from tests.conftest import CONTRACTS
+from tests.unit.builders import sjaelland_contract
 
-CONTRACT = next(c.contract for c in read_contract_folder(CONTRACTS) if c.contract.year == 2019)
+CONTRACT = sjaelland_contract(read_contract_folder(CONTRACTS))
 FORMS = event_forms(CONTRACT)
 
 

@@ -241,7 +241,12 @@ def audit_export(user: Auditor, tracker: TrackerDep, request: Request, year: Yea
     """The whole log with its hash chain as JSON Lines; `in_year` marks the events of the year.
     Recorded in the access log before the first line is sent."""
     note(request, user, "log.export", {"year": year})
-    lines: Iterator[bytes] = export_core.export_lines(tracker.log, tracker.house, year)
+    lines: Iterator[bytes] = export_core.export_lines(
+        tracker.log,
+        tracker.house,
+        year,
+        contract_sha256=export_core.contract_sha256_of(tracker.contract_book(), tracker.house, year),
+    )
     name = f"haendelseslog-{tracker.house}-{year}.jsonl"
     return StreamingResponse(
         lines, media_type="application/x-ndjson", headers={"Content-Disposition": f'attachment; filename="{name}"'}

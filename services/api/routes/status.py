@@ -61,13 +61,13 @@ def read_goal(
 @router.get(
     "/municipalities",
     operation_id="municipalities_list",
-    summary="De 17 kommuner side om side",
+    summary="Husets kommuner side om side",
     responses={404: NO_YEAR},
 )
 def read_municipalities(
     user: Reader, tracker: TrackerDep, year: Year = None, as_of: AsOfParam = None
 ) -> MunicipalitiesOut:
-    """The 17 municipalities side by side (a business chief: their own municipality's row only)."""
+    """The house's municipalities side by side (a business chief: their own municipality's row only)."""
     report = tracker.municipalities(year, as_of)
     body = report.as_dict()
     scope = user.municipality_scope()

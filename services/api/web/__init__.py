@@ -18,6 +18,7 @@ from services.api.web import (
     history_pages,
     import_pages,
     log_pages,
+    national_pages,
     pdf_pages,
     report_pages,
     signin,
@@ -44,6 +45,7 @@ PAGE_MODULES = (
     accessibility_pages,
     download_pages,
     calendar_pages,
+    national_pages,  # issue 14: the national roll-up
     sso,
 )
 

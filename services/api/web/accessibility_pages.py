@@ -15,7 +15,7 @@ from email.utils import parseaddr
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ehsj_core.errors import NotFound
+from ehsj_core.notify.mail import sender
 from services.api.deps import TrackerDep
 from services.api.web.auth import session_user
 from services.api.web.templating import page
@@ -30,20 +30,15 @@ COMPLAINTS_URL = "https://www.was.digst.dk/"
 @router.get(PATH)
 def accessibility_statement(request: Request, tracker: TrackerDep) -> HTMLResponse:
     """No sign-in needed: the statement is for anyone who meets the site, before signing in too."""
-    try:
-        house = tracker.contract().contract.house_name
-    except NotFound:  # a fresh installation without a contract yet
-        house = "Erhvervshuset"
     settings = tracker.settings
     return page(
         request,
         "accessibility.html",
         session_user(request, tracker),
-        house=house,
         site=request.base_url.netloc,
         # A placeholder until the house names the address that answers about accessibility: the
-        # address its reports are sent from (EHSJ_MAIL_FROM). The page says so.
-        contact_email=parseaddr(settings.mail_from)[1],
+        # address its reports are sent from (EHSJ_MAIL_FROM, else the house file's). The page says so.
+        contact_email=parseaddr(sender(settings.mail_from, tracker.house_info))[1],
         idle_minutes=settings.session_idle_seconds // 60,
         max_hours=f"{settings.session_max_age_seconds / 3600:g}".replace(".", ","),
         made_on=MADE_ON,

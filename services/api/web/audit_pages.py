@@ -149,7 +149,12 @@ def statement_download(fmt: str, request: Request, user: Auditor, tracker: Track
 def export_download(request: Request, user: Auditor, tracker: TrackerDep) -> StreamingResponse:
     year = _year_or_404(request, tracker, user)
     note(request, user, "log.export", {"year": year})
-    lines: Iterator[bytes] = export_core.export_lines(tracker.log, tracker.house, year)
+    lines: Iterator[bytes] = export_core.export_lines(
+        tracker.log,
+        tracker.house,
+        year,
+        contract_sha256=export_core.contract_sha256_of(tracker.contract_book(), tracker.house, year),
+    )
     name = f"haendelseslog-{tracker.house}-{year}.jsonl"
     return StreamingResponse(
         lines, media_type="application/x-ndjson", headers={"Content-Disposition": f'attachment; filename="{name}"'}

@@ -172,6 +172,9 @@ def allow(permission: str) -> Callable[[Principal], Principal]:
 
 
 Browser = Annotated[Principal, Depends(allow("browse"))]
+# The house's own figures: every role of the house (a chief: the overall status and their own
+# municipality); not the `national` role, which reads the national roll-up only.
+Reader = Annotated[Principal, Depends(allow("read"))]
 
 
 def writer(user: WebUser) -> Principal:

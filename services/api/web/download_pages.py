@@ -19,12 +19,12 @@ from ehsj_core.reports.spreadsheet import CSV_MIMETYPE, XLSX_MIMETYPE, Table, to
 from ehsj_core.users import Principal
 from services.api.deps import TrackerDep
 from services.api.routes.access_log import note
-from services.api.web.auth import Browser, NoAccess, WebUser
+from services.api.web.auth import Browser, NoAccess, Reader
 from services.api.web.errors import PageNotFound
 from services.api.web.history_pages import PERSON_FILTERS, describe_recorded, read_filters
 from services.api.web.report_pages import STATES
 from services.api.web.status_pages import Moment, read_moment
-from services.api.web.templating import page
+from services.api.web.templating import house_context, page
 from services.api.web.vocabulary import EVENT_TITLES
 
 router = APIRouter(include_in_schema=False)
@@ -79,7 +79,7 @@ def _position(position: int) -> dict[str, str]:
 
 
 @router.get("/eksport/overblik.{fmt}")
-def dashboard_download(fmt: str, request: Request, user: WebUser, tracker: TrackerDep) -> Response:
+def dashboard_download(fmt: str, request: Request, user: Reader, tracker: TrackerDep) -> Response:
     """The dashboard: every target of every goal (any role, a chief too, as the dashboard)."""
     fmt = _format(fmt, user)
     moment = read_moment(request, tracker)
@@ -102,7 +102,7 @@ def municipalities_download(fmt: str, request: Request, user: Browser, tracker: 
 
 
 @router.get("/eksport/kommuner/{name}.{fmt}")
-def municipality_download(name: str, fmt: str, request: Request, user: WebUser, tracker: TrackerDep) -> Response:
+def municipality_download(name: str, fmt: str, request: Request, user: Reader, tracker: TrackerDep) -> Response:
     """One municipality's months: who may see its page (a chief their own only)."""
     fmt = _format(fmt, user)
     moment = read_moment(request, tracker)
@@ -140,7 +140,13 @@ def history_download(fmt: str, request: Request, user: Browser, tracker: Tracker
     filters = {FIELD_NAMES[name]: value for name, value in typed.items() if value}
     book = tracker.contract_book()
     table = downloads.history_table(
-        entries, truncated, filters, lambda event: describe_recorded(tracker, event, book), EVENT_TITLES, tracker.tz
+        entries,
+        truncated,
+        filters,
+        lambda event: describe_recorded(tracker, event, book),
+        EVENT_TITLES,
+        tracker.tz,
+        fictitious=house_context(tracker)["fictitious_note"],
     )
     headers = {"X-EHSJ-Truncated": "true" if truncated else "false"}
     return _file(table, fmt, f"historik-{tracker.today()}", headers)
@@ -154,5 +160,7 @@ def ledger_download(fmt: str, request: Request, user: Browser, tracker: TrackerD
     with_email = user.may("admin")
     if with_email and rows:
         note(request, user, "recipients.read", {"where": request.url.path, "addresses": len({r.email for r in rows})})
-    table = downloads.ledger_table(rows, STATES, with_email, tracker.tz)
+    table = downloads.ledger_table(
+        rows, STATES, with_email, tracker.tz, fictitious=house_context(tracker)["fictitious_note"]
+    )
     return _file(table, fmt, f"udsendelser-{tracker.today()}")

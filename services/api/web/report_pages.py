@@ -108,7 +108,7 @@ def request_kkr_status(request: Request, user: Admin, form: CheckedForm, tracker
             f"Anmodningen er allerede modtaget: statussen er ikke sendt igen ({count} modtager(e))."
         )
     else:
-        request.session["flash"] = f"Status til KKR Sjælland på anmodning sendes til {count} modtager(e)."
+        request.session["flash"] = f"Status til {tracker.house_info.kkr} på anmodning sendes til {count} modtager(e)."
     if asked.open_rows:
         try:
             check_server(tracker.settings)

@@ -9,12 +9,21 @@ from fastapi.responses import RedirectResponse, Response
 
 from ehsj_core.accounts import attempt_sign_in
 from ehsj_core.throttle import ThrottleLimits
+from ehsj_core.users import Principal
 from services.api.deps import TrackerDep
 from services.api.web.auth import CheckedForm, begin_session, client_address, end_session, safe_next, session_user
 from services.api.web.templating import page
 
 router = APIRouter(include_in_schema=False)
 WRONG = "Forkert brugernavn eller adgangskode, eller brugeren er deaktiveret."
+
+
+def landing(user: Principal, next_url: str) -> str:
+    """Where a sign-in goes: `next_url`, but a user who may read the national roll-up and not the
+    house's own status (the role `national`) lands on the roll-up instead of the overview."""
+    if next_url == "/" and user.may("national") and not user.may("read"):
+        return "/nationalt"
+    return next_url
 
 
 def too_many_attempts(seconds: int) -> str:
@@ -39,7 +48,7 @@ def sign_in_submit(request: Request, form: CheckedForm, tracker: TrackerDep) -> 
         limits = ThrottleLimits.of(tracker.settings)
         outcome = attempt_sign_in(tracker.engine, limits, name, password, client_address(request))
         if outcome.principal is not None:
-            response = RedirectResponse(next_url, status_code=303)
+            response = RedirectResponse(landing(outcome.principal, next_url), status_code=303)
             begin_session(request, response, tracker, outcome.principal)
             return response
         if outcome.retry_after is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ehsj_core.contract.model import SPECIALISED_COURSE_TYPES, Contract
 from ehsj_core.errors import NotFound
@@ -16,7 +16,7 @@ from ehsj_core.progress import goal_months, municipality_months
 from ehsj_core.reports.render import STATUS_ORDER
 from ehsj_core.tracker import Tracker
 from services.api.deps import TrackerDep
-from services.api.web.auth import Browser, NoAccess, WebUser
+from services.api.web.auth import Browser, NoAccess, Reader, WebUser
 from services.api.web.errors import PageNotFound
 from services.api.web.templating import page
 from services.api.web.vocabulary import course_names, describe
@@ -70,7 +70,11 @@ def deviation_limit(contract: Contract) -> float:
 
 
 @router.get("/")
-def dashboard(request: Request, user: WebUser, tracker: TrackerDep) -> HTMLResponse:
+def dashboard(request: Request, user: WebUser, tracker: TrackerDep) -> Response:
+    if not user.may("read"):  # the national role: its page is the roll-up
+        if user.may("national"):
+            return RedirectResponse("/nationalt", status_code=303)
+        raise NoAccess(user, "Din rolle giver ikke adgang til denne side.")
     moment = read_moment(request, tracker)
     report = tracker.status(moment.year, moment.as_of)
     counts = Counter[str](t.status for g in report.goals for t in g.targets)
@@ -117,7 +121,7 @@ def municipalities_page(request: Request, user: Browser, tracker: TrackerDep) ->
 
 
 @router.get("/kommuner/{name}")
-def municipality_page(name: str, request: Request, user: WebUser, tracker: TrackerDep) -> HTMLResponse:
+def municipality_page(name: str, request: Request, user: Reader, tracker: TrackerDep) -> HTMLResponse:
     moment = read_moment(request, tracker)
     report = tracker.municipalities(moment.year, moment.as_of)
     contract = report.contract.contract

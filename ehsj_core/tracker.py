@@ -8,7 +8,7 @@ that must resolve positions of its own is handed the narrow `moment.MomentSource
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from ehsj_core.events.validation import InvalidInput, NewEvent, Problem, Unknown
 from ehsj_core.houses import House, HouseError, house_book_for
 from ehsj_core.imports.run import Destination
 from ehsj_core.installation import has_installation_table, mismatch, record_house, recorded_house, resolve_house
+from ehsj_core.national.rollup import RollUp, build_rollup
 from ehsj_core.projections.moment import AsOf, FactsAt, MunicipalityReport, StatusReport
 from ehsj_core.projections.runner import ProjectionRunner
 from ehsj_core.projections.status import GoalStatus
@@ -204,6 +205,13 @@ class Tracker:
     def statement(self, year: int, as_of: str | int | datetime | None = None) -> FinalStatement:
         """The final statement of `year` as known at `as_of` (default: now)."""
         return build_statement(self.facts_at(year, as_of), self.log, self.engine, self.tz, self.houses)
+
+    def national_rollup(self, year: int, export_ids: Sequence[int] | None = None) -> RollUp:
+        """The national roll-up of `year` over the stored exports (default: each house's newest),
+        judged with this installation's copies of the houses' contracts (ehsj_core/national/rollup.py)."""
+        return build_rollup(
+            self.engine, year=year, houses=self.houses, book=self.contract_book(), tz=self.tz, export_ids=export_ids
+        )
 
     def goal(
         self, goal_id: str, year: int | None = None, as_of: str | int | datetime | None = None

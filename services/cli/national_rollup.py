@@ -18,7 +18,7 @@ from rich.table import Table
 from ehsj_core.errors import NotFound
 from ehsj_core.events.validation import InvalidInput
 from ehsj_core.national.intake import ExportRefused, add_export
-from ehsj_core.national.rollup import build_rollup, exports_overview
+from ehsj_core.national.rollup import exports_overview
 from ehsj_core.settings import get_settings
 from ehsj_core.tracker import Tracker
 from services.cli.exit_codes import ExitCode
@@ -70,14 +70,7 @@ def status(
     """De nationale mål pr. hus og på tværs af husene, husenes øvrige delmål side om side."""
     tracker = _tracker()
     try:
-        rollup = build_rollup(
-            tracker.engine,
-            year=year,
-            houses=tracker.houses,
-            book=tracker.contract_book(),
-            tz=tracker.tz,
-            export_ids=export,
-        )
+        rollup = tracker.national_rollup(year, export)
     except (InvalidInput, NotFound) as exc:
         raise refuse(exc) from None
     if as_json:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from ehsj_core.national.rollup import build_rollup, exports_overview
+from ehsj_core.national.rollup import exports_overview
 from ehsj_core.users import Principal
 from services.api.deps import TrackerDep, require
 from services.api.errors import problem_doc, problems
@@ -111,14 +111,7 @@ def national_status(
     ] = None,
 ) -> Response:
     """The roll-up of the year over the chosen exports, as canonical JSON with its digest."""
-    rollup = build_rollup(
-        tracker.engine,
-        year=year,
-        houses=tracker.houses,
-        book=tracker.contract_book(),
-        tz=tracker.tz,
-        export_ids=export,
-    )
+    rollup = tracker.national_rollup(year, export)
     return Response(rollup.canonical(), media_type="application/json")
 
 

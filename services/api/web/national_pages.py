@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse
 
 from ehsj_core.errors import NotFound
 from ehsj_core.events.validation import InvalidInput
-from ehsj_core.national.rollup import build_rollup
 from ehsj_core.reports import labels
 from ehsj_core.users import Principal
 from services.api.deps import TrackerDep
@@ -52,14 +51,7 @@ def national_page(request: Request, user: National, tracker: TrackerDep) -> HTML
     rollup = None
     if not problems:
         try:
-            rollup = build_rollup(
-                tracker.engine,
-                year=year,
-                houses=tracker.houses,
-                book=tracker.contract_book(),
-                tz=tracker.tz,
-                export_ids=chosen or None,
-            )
+            rollup = tracker.national_rollup(year, chosen or None)
         except InvalidInput as exc:
             problems["export"] = "; ".join(p.problem for p in exc.problems)
         except NotFound as exc:

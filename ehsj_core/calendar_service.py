@@ -29,6 +29,7 @@ from ehsj_core.contract.model import Contract, Meeting
 from ehsj_core.events.reader import LogReader
 from ehsj_core.events.views import MeetingHeldView, MilestoneReachedView
 from ehsj_core.houses import House, HouseBook
+from ehsj_core.reports.house import is_fictitious
 from ehsj_core.reports.periods import closing_period
 from ehsj_core.settings import Settings
 from ehsj_core.users import Principal
@@ -102,7 +103,7 @@ def calendar_for_token(source: FeedSource, token: str, base_url: str) -> bytes |
     contracts = house_contracts(source)
     facts = read_feed_facts(source, contracts)
     house = source.house_info
-    fictitious = house.fictitious or any(c.fictitious for c in contracts)
+    fictitious = is_fictitious(house, contracts)
     name, description = feed_title(user, house, fictitious)
     items = feed_events(contracts, facts, user, source.tz, source.houses)
     return to_ics(items, name=name, description=description, stamp=facts.stamp, tz=source.tz, base_url=base_url)

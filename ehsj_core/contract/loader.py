@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from ehsj_core.contract.model import Contract
-from ehsj_core.houses import HOUSES_FILE, HouseBook
+from ehsj_core.houses import HOUSES_FILE, SAFE_LOADER, HouseBook
 from ehsj_core.tables import StoredContract
 
 contracts_table: sa.Table = StoredContract.__table__  # type: ignore[attr-defined]
@@ -35,7 +35,6 @@ class LoadedContract:
 # Parsed contracts by the SHA-256 of their source: a `Contract` is immutable, so one parse serves every
 # book of the process (a process reads six houses' contracts from the database for each new Tracker).
 _PARSED: dict[str, Contract] = {}
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when PyYAML was built with it
 
 
 def parse_contract(source: str, filename: str = "<contract>") -> LoadedContract:
@@ -48,7 +47,7 @@ def parse_contract(source: str, filename: str = "<contract>") -> LoadedContract:
 
 def _parse(source: str, filename: str) -> Contract:
     try:
-        raw = yaml.load(source, Loader=SafeLoader)  # noqa: S506  (a safe loader)
+        raw = yaml.load(source, Loader=SAFE_LOADER)  # noqa: S506  (a safe loader)
     except yaml.YAMLError as exc:
         raise ContractError(f"{filename}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

@@ -9,12 +9,13 @@ became data, and a statement's digest does not change when a house file's wordin
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from ehsj_core.contract.model import Contract
-from ehsj_core.houses import HouseBook, house_book_for
+from ehsj_core.houses import House, HouseBook, house_book_for
 
 # dataclass field metadata: words from the house file, left out of `data.to_json`
 PRESENTATION: dict[str, Any] = {"presentation": True}
@@ -37,12 +38,18 @@ def _packaged_houses() -> HouseBook:
     return house_book_for(PACKAGED_CONTRACTS)
 
 
+def is_fictitious(house: House, contracts: Iterable[Contract]) -> bool:
+    """The one rule: a house marked fictitious in the house file, or any of its contracts shown, is a
+    fictitious example (every page, e-mail, document and calendar of it says so)."""
+    return house.fictitious or any(c.fictitious for c in contracts)
+
+
 def words_for(contract: Contract, houses: HouseBook | None = None) -> HouseWords:
     """The house file's words for the contract's house: from `houses` (the installation's house
     file, `Tracker.houses`) when handed, else the packaged houses.yaml. An unknown house is refused
     (`HouseError`, naming the houses known)."""
     house = (houses if houses is not None else _packaged_houses()).require(contract.house)
-    return HouseWords(house.kkr, len(contract.municipalities), contract.fictitious or house.fictitious)
+    return HouseWords(house.kkr, len(contract.municipalities), is_fictitious(house, (contract,)))
 
 
 def fictitious_note(house_name: str) -> str:

@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.exc import SQLAlchemyError
 
+from ehsj_core.contract.model import Contract
 from ehsj_core.events.rulebook import may_retract
 from ehsj_core.reports import labels
-from ehsj_core.reports.house import fictitious_note
+from ehsj_core.reports.house import fictitious_note, is_fictitious
 from ehsj_core.users import Principal
 from services.api.web import svg
 from services.api.web.auth import csrf_token
@@ -79,21 +80,21 @@ def nav_items(user: Principal | None) -> list[tuple[str, str]]:
     return items
 
 
-def _fictitious_contract(tracker: Any, house: str) -> bool:
-    """Whether one of the house's contracts is a fictitious example. An error page may be drawn before
-    the database is migrated (a provider that does not answer at start): then no contract is."""
+def _contracts(tracker: Any, house: str) -> list[Contract]:
+    """The house's contracts. An error page may be drawn before the database is migrated (a provider
+    that does not answer at start): then there are none."""
     try:
         book = tracker.contract_book()
     except SQLAlchemyError:
-        return False
-    return any(item.contract.fictitious for y in book.years(house) if (item := book.get(house, y)) is not None)
+        return []
+    return [item.contract for y in book.years(house) if (item := book.get(house, y)) is not None]
 
 
 def house_context(tracker: Any) -> dict[str, Any]:
     """The house every page names (the house file's entry) and, for a fictitious example — the house
     or one of its contracts is (`fictitious: true`) — the sentence the banner of every page says."""
     house = tracker.house_info
-    fictitious = house.fictitious or _fictitious_contract(tracker, house.key)
+    fictitious = is_fictitious(house, _contracts(tracker, house.key))
     return {"house": house, "fictitious_note": fictitious_note(house.name) if fictitious else None}
 
 

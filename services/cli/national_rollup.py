@@ -119,7 +119,7 @@ def _national_table(document: dict[str, Any]) -> Table:
             if goal["category"] != "national":
                 continue
             for t in goal["targets"]:
-                cells = [goal["id"], escape(t["label"]), escape(house["name"]), _figure(t), _status(t)]
+                cells = [goal["id"], escape(t["label"]), escape(_house_name(house)), _figure(t), _status(t)]
                 table.add_row(*cells, _source(house["source"]))
     for goal_id, goal in across.items():
         for t in goal["targets"]:
@@ -132,12 +132,17 @@ def _national_table(document: dict[str, Any]) -> Table:
     return table
 
 
+def _house_name(house: dict[str, Any]) -> str:
+    """The house's name; a house whose contract is a fictitious example says so, as every page does."""
+    return f"{house['name']} (fiktivt eksempel)" if house.get("fictitious") else str(house["name"])
+
+
 def _side_by_side_table(document: dict[str, Any]) -> Table:
     houses = [h["house"] for h in document["houses"]]
     table = Table(title="Husenes øvrige delmål side om side (fælles nøgle: mål og delmål)")
     table.add_column("Mål", no_wrap=True)
     table.add_column("Delmål", ratio=1)
-    names = {h["house"]: h["name"] for h in document["houses"]}
+    names = {h["house"]: _house_name(h) for h in document["houses"]}
     for house in houses:
         table.add_column(escape(names[house]), justify="right")
     for row in document["side_by_side"]["targets"]:
